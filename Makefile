@@ -1,0 +1,63 @@
+# ozg-router: one command to run the suite, one to test it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+PACKAGES := -p ozg_common -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox
+PYTEST_ARGS ?=
+
+export OZG_TEST_POSTGRES_URL ?= postgresql+asyncpg://ozg:ozg@127.0.0.1:5432
+export OZG_TEST_KAFKA ?= 127.0.0.1:9092
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## install uv (if missing) and the workspace into .venv
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV sync --frozen --quiet
+
+.PHONY: install-pip
+install-pip: ## fallback without uv: a plain venv with pip
+	$(PYTHON) -m venv .venv
+	.venv/bin/pip install --quiet -e libs/common -e services/zufi -e services/submission \
+		-e services/kop-gateway -e services/payment -e services/mailbox \
+		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib
+
+.PHONY: infra-up
+infra-up: ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1
+	deploy/local/infra.sh up
+
+.PHONY: infra-down
+infra-down: ## stop Kafka and PostgreSQL
+	deploy/local/infra.sh down
+
+.PHONY: run
+run: install ## start Kafka and all services (SQLite), in the foreground; Ctrl-C stops all
+	deploy/local/kafka.sh up
+	$(RUN) python deploy/local/suite.py
+
+.PHONY: test
+test: install ## start Kafka + PostgreSQL, run every test, stop what was started
+	deploy/local/with-infra.sh $(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: test-chaos
+test-chaos: install ## the slow crash benchmark with a large N
+	deploy/local/with-infra.sh $(RUN) python bench/chaos.py --applications 2000
+
+.PHONY: lint
+lint: install ## ruff and mypy --strict
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy $(PACKAGES)
+
+.PHONY: bench
+bench: install ## run the benchmarks in bench/ (results in bench/results/)
+	deploy/local/with-infra.sh $(RUN) python bench/run_all.py
+
+.PHONY: demo
+demo: ## with `make run` running: walk one application from A to Z
+	$(RUN) python deploy/demo/demo.py

@@ -1,0 +1,158 @@
+"""Bearer tokens: verification against the issuer's JWKS, scopes, and a token issuer."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from ozg_common.keys import key_set, public_jwks
+from ozg_common.problems import Forbidden, Unauthorized
+
+TOKEN_ALGORITHM = "RS256"
+ACCEPTED_ALGORITHMS = ["RS256", "PS256", "PS512", "ES256"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who called: the token's subject, its client and the scopes it was granted."""
+
+    subject: str
+    client_id: str | None
+    scopes: frozenset[str]
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def scoped_values(self, prefix: str) -> set[str]:
+        """Values of parameterised scopes, e.g. `destination:` → the destination ids."""
+        return {s[len(prefix) :] for s in self.scopes if s.startswith(prefix)}
+
+
+class TokenIssuer:
+    """Signs access tokens and publishes the JWKS that verifies them."""
+
+    def __init__(self, issuer: str, key: RSAKey, *, lifetime: int = 1800) -> None:
+        self.issuer = issuer
+        self.key = key
+        self.lifetime = lifetime
+
+    def jwks(self) -> dict[str, Any]:
+        return public_jwks(self.key, alg=TOKEN_ALGORITHM)
+
+    def issue(
+        self,
+        subject: str,
+        scopes: Iterable[str],
+        *,
+        client_id: str | None = None,
+        lifetime: int | None = None,
+        **claims: Any,
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + (lifetime or self.lifetime),
+            "jti": str(uuid.uuid4()),
+            "scope": " ".join(sorted(set(scopes))),
+            **({"client_id": client_id} if client_id else {}),
+            **claims,
+        }
+        header = {"alg": TOKEN_ALGORITHM, "kid": self.key.kid, "typ": "at+jwt"}
+        return jwt.encode(header, payload, self.key)
+
+
+class TokenVerifier:
+    """Verifies bearer JWTs with keys fetched from a JWKS URL (or given directly)."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        jwks_url: str | None = None,
+        jwks: dict[str, Any] | None = None,
+        refresh_after: float = 300.0,
+    ) -> None:
+        self.issuer = issuer
+        self.jwks_url = jwks_url
+        self.refresh_after = refresh_after
+        self._keys: KeySet | None = key_set(jwks) if jwks else None
+        self._fetched_at = time.monotonic() if jwks else 0.0
+        self._lock = asyncio.Lock()
+
+    async def _key_set(self, *, force: bool = False) -> KeySet:
+        stale = time.monotonic() - self._fetched_at > self.refresh_after
+        if self.jwks_url and (self._keys is None or stale or force):
+            async with self._lock:
+                if self._keys is None or time.monotonic() - self._fetched_at > 5 or stale:
+                    try:
+                        async with httpx.AsyncClient(timeout=5) as client:
+                            answer = await client.get(self.jwks_url)
+                            answer.raise_for_status()
+                        self._keys = key_set(answer.json())
+                        self._fetched_at = time.monotonic()
+                    except (httpx.HTTPError, ValueError) as exc:
+                        if self._keys is None:
+                            raise Unauthorized("The token issuer's keys are unavailable.") from exc
+        if self._keys is None:
+            raise Unauthorized("No keys to verify tokens with.")
+        return self._keys
+
+    async def verify(self, token: str) -> Principal:
+        keys = await self._key_set()
+        try:
+            try:
+                decoded = jwt.decode(token, keys, algorithms=ACCEPTED_ALGORITHMS)
+            except ValueError:
+                # An unknown kid may mean the issuer rotated its key: fetch once more.
+                decoded = jwt.decode(token, await self._key_set(force=True), algorithms=ACCEPTED_ALGORITHMS)
+            jwt.JWTClaimsRegistry(
+                leeway=30, iss={"essential": True, "value": self.issuer}, exp={"essential": True}
+            ).validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise Unauthorized("The bearer token is invalid or expired.") from exc
+        claims = decoded.claims
+        return Principal(
+            subject=str(claims.get("sub", "")),
+            client_id=claims.get("client_id"),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            claims=claims,
+        )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("A bearer token is required.")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(bearer_token(request))
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(*any_of: str) -> Callable[..., Any]:
+    """A dependency granting access when the token carries at least one of `any_of`."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if not any(principal.has(scope) for scope in any_of):
+            raise Forbidden(f"This needs one of the scopes: {', '.join(any_of)}.")
+        return principal
+
+    return dependency

@@ -1,0 +1,70 @@
+"""Events of the submission service: the application's lifecycle."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from ozg_common.contracts.topics import SUBMISSION
+from ozg_common.events import Event
+
+
+class CaseEvent(Event):
+    """Base of events about one case (Vorgang); keyed by the case id."""
+
+    case_id: str
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}"
+
+
+class AttachmentRef(BaseModel):
+    """An encrypted attachment kept by submission, fetched by whoever delivers it."""
+
+    attachment_id: str
+    size: int
+    sha512: str
+    download_url: str
+
+
+class SubmissionSubmitted(CaseEvent):
+    """An application was completely received; it may still wait for its payment."""
+
+    event_type = "submission.submitted"
+    topic = SUBMISSION
+
+    submission_id: str
+    destination_id: str
+    leika_key: str
+    service_name: str
+    authority_name: str | None = None
+    mailbox_uuid: str | None = None
+    payment_required: bool = False
+    submitted_at: datetime
+
+
+class SubmissionReadyForDelivery(CaseEvent):
+    """An application is complete (and paid where required): deliver it to its destination."""
+
+    event_type = "submission.ready_for_delivery"
+    topic = SUBMISSION
+
+    submission_id: str
+    destination_id: str
+    leika_key: str
+    service_name: str
+    encrypted_metadata: str
+    encrypted_data: str | None = None
+    attachments: list[AttachmentRef] = []
+
+
+class SubmissionDeleted(CaseEvent):
+    """An application's payloads were deleted (retention or request)."""
+
+    event_type = "submission.deleted"
+    topic = SUBMISSION
+
+    submission_id: str
+    reason: str

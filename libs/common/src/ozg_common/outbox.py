@@ -1,0 +1,181 @@
+"""Transactional outbox: events are written with the state change and relayed to Kafka."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.db import Database
+from ozg_common.events import CloudEvent, Event
+from ozg_common.logging import correlation_id
+
+logger = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Writes events into the outbox table inside the caller's transaction."""
+
+    def __init__(self, table: Table, source: str, *, topic_prefix: str = "") -> None:
+        self.table = table
+        self.source = source
+        self.topic_prefix = topic_prefix
+
+    async def publish(self, session: AsyncSession, event: Event) -> CloudEvent:
+        """Stage `event`; it reaches Kafka only if the surrounding transaction commits."""
+        extensions = {"correlationid": cid} if (cid := correlation_id.get()) else {}
+        envelope = CloudEvent.wrap(event, source=self.source, extensions=extensions)
+        await session.execute(
+            self.table.insert().values(
+                event_id=envelope.id,
+                topic=self.topic_prefix + event.topic.name,
+                key=event.partition_key(),
+                headers=[[name, value.decode()] for name, value in envelope.kafka_headers()],
+                payload=envelope.kafka_value(),
+                created_at=envelope.time,
+            )
+        )
+        return envelope
+
+
+ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order, then marks them; a crash in between only repeats.
+
+    Consumers deduplicate by CloudEvent id (the inbox), so a repeat has no second effect.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        table: Table,
+        producer_factory: ProducerFactory,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        keep_published: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.database = database
+        self.table = table
+        self.producer_factory = producer_factory
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.keep_published = keep_published
+        self.published_total = 0
+        self._wakeup = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._last_purge = datetime.now(UTC)
+        database.on_commit(self.wake)
+
+    def wake(self) -> None:
+        """Called after every commit so a new event leaves without waiting for the next poll."""
+        self._wakeup.set()
+
+    async def backlog(self) -> int:
+        async with self.database.sessionmaker() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(self.table).where(self.table.c.published_at.is_(None))
+            )
+        return int(count or 0)
+
+    async def run(self) -> None:
+        """Relay forever; Kafka outages are waited out, never skipped."""
+        backoff = 0.5
+        try:
+            while True:
+                try:
+                    sent = await self.relay_once()
+                    backoff = 0.5
+                except (KafkaError, OSError) as exc:
+                    logger.warning("outbox relay: kafka unavailable, retrying", extra={"error": repr(exc)})
+                    # An idempotent producer can be wedged after a broker restart: start afresh.
+                    await self._drop_producer()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if sent < self.batch_size:
+                    self._wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+        finally:
+            await self._drop_producer()
+
+    async def relay_once(self) -> int:
+        """Send one batch of unsent rows; returns how many were sent."""
+        async with self.database.transaction() as session:
+            query = (
+                select(
+                    self.table.c.id,
+                    self.table.c.topic,
+                    self.table.c.key,
+                    self.table.c.headers,
+                    self.table.c.payload,
+                )
+                .where(self.table.c.published_at.is_(None))
+                .order_by(self.table.c.id)
+                .limit(self.batch_size)
+            )
+            if not self.database.is_sqlite:
+                # Replicas share the table: each row is relayed by whoever locked it.
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                await self._purge(session)
+                return 0
+            producer = await self._ensure_producer()
+            futures: list[asyncio.Future[Any]] = []
+            for row in rows:
+                futures.append(
+                    await producer.send(
+                        row.topic,
+                        value=row.payload,
+                        key=row.key.encode(),
+                        headers=[(name, value.encode()) for name, value in row.headers],
+                    )
+                )
+            await asyncio.gather(*futures)
+            await self.before_mark([row.id for row in rows])
+            await session.execute(
+                update(self.table)
+                .where(self.table.c.id.in_([row.id for row in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+        self.published_total += len(rows)
+        return len(rows)
+
+    async def before_mark(self, row_ids: list[int]) -> None:
+        """Extension point between publish and mark; crash tests pause here."""
+
+    async def _purge(self, session: AsyncSession) -> None:
+        now = datetime.now(UTC)
+        if now - self._last_purge < timedelta(minutes=1):
+            return
+        self._last_purge = now
+        await session.execute(delete(self.table).where(self.table.c.published_at < now - self.keep_published))
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self.producer_factory()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _drop_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await asyncio.wait_for(producer.stop(), 5)
+            except (KafkaError, OSError, TimeoutError):
+                logger.debug("producer stop failed", exc_info=True)

@@ -1,0 +1,202 @@
+"""The runtime every service shares: database, migrations, outbox relay, consumers, app."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+
+from ozg_common import migrations
+from ozg_common.auth import TokenVerifier
+from ozg_common.consumer import EventConsumer, Handler
+from ozg_common.db import Database
+from ozg_common.events import Event, Topic
+from ozg_common.health import install_health
+from ozg_common.kafka import broker_reachable, durable_producer, ensure_topics
+from ozg_common.logging import configure_logging
+from ozg_common.metrics import ServiceMetrics, install_metrics
+from ozg_common.outbox import Outbox, OutboxRelay
+from ozg_common.problems import install_problem_handlers
+from ozg_common.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of this service: which topics, and a handler per event type."""
+
+    group_id: str
+    topics: Sequence[Topic]
+    handlers: Mapping[type[Event], Handler]
+
+
+@dataclass
+class ServiceRuntime:
+    """What a running service owns besides its routes."""
+
+    settings: ServiceSettings
+    metadata: MetaData
+    migrations: Path
+    produces: Sequence[Topic] = ()
+    consumers: Sequence[ConsumerSpec] = ()
+    verifier: TokenVerifier | None = None
+    database: Database = field(init=False)
+    outbox: Outbox = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    metrics: ServiceMetrics = field(init=False)
+    event_consumers: list[EventConsumer] = field(init=False, default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.database = Database(s.database_url, pool_size=s.database_pool_size)
+        outbox_table = self.metadata.tables["outbox"]
+        self.outbox = Outbox(
+            outbox_table, source=f"/ozg-router/{s.service_name}", topic_prefix=s.topic_prefix
+        )
+        self.relay = OutboxRelay(
+            self.database,
+            outbox_table,
+            lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}"),
+            poll_interval=s.outbox_poll_interval,
+        )
+        self.metrics = ServiceMetrics(s.service_name)
+        self.metrics.refreshers.append(self._refresh_metrics)
+        if self.verifier is None:
+            self.verifier = TokenVerifier(issuer=s.token_issuer, jwks_url=s.jwks_url)
+        for spec in self.consumers:
+            self.event_consumers.append(
+                EventConsumer(
+                    database=self.database,
+                    inbox=self.metadata.tables["inbox"],
+                    bootstrap_servers=s.kafka_bootstrap_servers,
+                    group_id=spec.group_id,
+                    topics=spec.topics,
+                    handlers=spec.handlers,
+                    topic_prefix=s.topic_prefix,
+                )
+            )
+
+    async def start(self) -> None:
+        await migrations.upgrade(self.database, self.migrations)
+        if not self.settings.kafka_enabled:
+            return
+        topics = [*self.produces, *(t for spec in self.consumers for t in spec.topics)]
+        await self._ensure_topics(topics)
+        self.spawn("outbox-relay", self.relay.run)
+        for consumer in self.event_consumers:
+            self.spawn(f"consumer-{consumer.group_id}", consumer.run)
+
+    async def _ensure_topics(self, topics: Sequence[Topic]) -> None:
+        for attempt in range(30):
+            try:
+                await ensure_topics(
+                    self.settings.kafka_bootstrap_servers,
+                    topics,
+                    partitions=self.settings.topic_partitions,
+                    prefix=self.settings.topic_prefix,
+                )
+                return
+            except Exception as exc:
+                logger.warning(
+                    "waiting for kafka to create topics",
+                    extra={"attempt": attempt, "error": repr(exc)},
+                )
+                await asyncio.sleep(1)
+        raise RuntimeError("Kafka is not reachable: cannot create the topics")
+
+    def spawn(self, name: str, run: Callable[[], Awaitable[None]], *, restart_delay: float = 1.0) -> None:
+        """Run a background loop for the service's lifetime; restart it if it crashes."""
+
+        async def supervised() -> None:
+            while True:
+                try:
+                    await run()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("background task crashed; restarting", extra={"task": name})
+                    await asyncio.sleep(restart_delay)
+
+        self._tasks.append(asyncio.create_task(supervised(), name=name))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.database.dispose()
+
+    async def kafka_ready(self) -> bool:
+        return await broker_reachable(self.settings.kafka_bootstrap_servers)
+
+    async def database_ready(self) -> bool:
+        await self.database.ping()
+        return True
+
+    async def _refresh_metrics(self) -> None:
+        self.metrics.outbox_backlog.set(await self.relay.backlog())
+        self.metrics.events_published.set(self.relay.published_total)
+        for consumer in self.event_consumers:
+            self.metrics.events_consumed.labels(consumer.group_id).set(consumer.consumed_total)
+            for partition, lag in consumer.lag.items():
+                self.metrics.consumer_lag.labels(consumer.group_id, partition).set(lag)
+
+
+Hook = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    **fastapi_options: Any,
+) -> FastAPI:
+    """A FastAPI app with the suite's logging, problem details, health, metrics and lifespan."""
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        for hook in on_startup:
+            await hook(runtime)
+        logger.info("started", extra={"url": settings.public_base_url})
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(runtime)
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
+    app.state.runtime = runtime
+    app.state.database = runtime.database
+    app.state.token_verifier = runtime.verifier
+    install_problem_handlers(app)
+    install_metrics(app, runtime.metrics)
+    checks = {"database": runtime.database_ready}
+    if settings.kafka_enabled:
+        checks["kafka"] = runtime.kafka_ready
+    install_health(app, checks)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app with uvicorn on the configured address (the services' `__main__`)."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -1,0 +1,62 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
+"""The repository checkout; `var/` below it holds the embedded databases and blobs."""
+
+PLACEHOLDER_SECRETS = frozenset({"changethis", "changeme", "secret", ""})
+
+
+def default_var_dir() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings: database, Kafka, logging and the token issuer's JWKS."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: ClassVar[str] = "ozg"
+    default_port: ClassVar[int] = 8000
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_base_url: str = ""
+    database_url: str = ""
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_enabled: bool = True
+    topic_partitions: int | None = None
+    topic_prefix: str = ""
+    log_level: str = "INFO"
+    var_dir: Path = Field(default_factory=default_var_dir)
+    jwks_url: str = "http://127.0.0.1:8002/.well-known/jwks.json"
+    token_issuer: str = "http://127.0.0.1:8002"
+    outbox_poll_interval: float = 0.5
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "ServiceSettings":
+        if not self.port:
+            self.port = self.default_port
+        if not self.database_url:
+            db_file = self.var_dir / f"{self.service_name}.sqlite3"
+            self.database_url = f"sqlite+aiosqlite:///{db_file}"
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def refuse_placeholder(name: str, value: str) -> str:
+    """Raise when a secret setting still holds a placeholder value."""
+    if value.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ValueError(f"{name} must be set to a real secret, not {value!r}")
+    return value

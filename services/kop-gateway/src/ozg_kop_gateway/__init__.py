@@ -1,0 +1,1 @@
+"""Reliable delivery to the municipality's KOP webservice, and the return channel."""

@@ -1,0 +1,1 @@
+"""ePayment after XBezahldienste, with a checkout page of a simulated provider."""

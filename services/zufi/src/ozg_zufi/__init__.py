@@ -1,0 +1,1 @@
+"""Competence finder: which authority is responsible for a service in a place, and how to reach it."""
