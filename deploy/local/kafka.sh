@@ -51,8 +51,13 @@ fetch_libs() {
   log "fetching Kafka jars with Maven into $LIBS"
   mkdir -p "$CACHE"
   rm -rf "$LIBS.tmp"
-  mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$LIBS.tmp" >&2 || die "mvn could not fetch the Kafka jars (see output above)"
+  # Output goes to a file: Debian's Maven 3.8 prints stray ANSI codes even in
+  # batch mode, and only a failure's output is worth reading.
+  if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$LIBS.tmp" >"$CACHE/mvn.log" 2>&1; then
+    cat "$CACHE/mvn.log" >&2
+    die "mvn could not fetch the Kafka jars (log: $CACHE/mvn.log)"
+  fi
   compgen -G "$LIBS.tmp/kafka_2.13-*.jar" >/dev/null || die "mvn ran but no kafka_2.13 jar in $LIBS.tmp"
   rm -rf "$LIBS" "$CACHE"/libs.*.ok
   mv "$LIBS.tmp" "$LIBS"
@@ -162,8 +167,13 @@ our_pid() {
   printf '%s\n' "$pid"
 }
 
+# Port our broker was started with; KAFKA_PORT may differ in this shell.
+running_port() {
+  cat "$STATE/kafka.port" 2>/dev/null || echo "$PORT"
+}
+
 is_running() {
-  our_pid >/dev/null && port_open "$PORT"
+  our_pid >/dev/null && port_open "$(running_port)"
 }
 
 fail_start() {
@@ -176,6 +186,9 @@ fail_start() {
 }
 
 cmd_up() {
+  if our_pid >/dev/null && [[ $(running_port) != "$PORT" ]]; then
+    die "kafka already runs on port $(running_port); run '$0 down' first to move it to $PORT"
+  fi
   if is_running; then
     log "kafka already running (pid $(our_pid), 127.0.0.1:$PORT)"
     return 0
@@ -205,6 +218,7 @@ cmd_up() {
       -Dkafka.logs.dir="$STATE" \
       -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
+    echo "$PORT" >"$STATE/kafka.port"
   fi
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
@@ -212,7 +226,7 @@ cmd_up() {
     # The port opens before the broker has registered itself with the
     # controller; only the "started" line means clients can produce.
     if port_open "$PORT" && grep -q 'Kafka Server started' "$LOGFILE" 2>/dev/null; then
-      log "kafka up (pid $(our_pid)) on 127.0.0.1:$PORT after ${SECONDS}s"
+      log "kafka up (pid $(our_pid)) on 127.0.0.1:$PORT, ${SECONDS}s after this command started"
       return 0
     fi
     sleep 0.5
@@ -223,7 +237,7 @@ cmd_up() {
 cmd_down() {
   local pid
   if ! pid=$(our_pid); then
-    rm -f "$PIDFILE"
+    rm -f "$PIDFILE" "$STATE/kafka.port"
     log "kafka not running"
     return 0
   fi
@@ -242,13 +256,13 @@ cmd_down() {
       sleep 0.2
     done
   fi
-  rm -f "$PIDFILE"
+  rm -f "$PIDFILE" "$STATE/kafka.port"
   log "kafka stopped"
 }
 
 cmd_status() {
   if is_running; then
-    echo "kafka running (pid $(our_pid)) on 127.0.0.1:$PORT"
+    echo "kafka running (pid $(our_pid)) on 127.0.0.1:$(running_port)"
     return 0
   fi
   echo "kafka not running"

@@ -189,22 +189,42 @@ adopt_foreign() {
   return 1
 }
 
+# A server set up elsewhere (e.g. a CI service container) is fine as long as
+# our role can log in and every database exists.
+already_provisioned() {
+  local n
+  n=$(PGPASSWORD=$PASSWORD "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U "$ROLE" -d postgres -X -A -t \
+    -c "SELECT count(*) FROM pg_database WHERE datname IN ($(printf "'%s'," "${DATABASES[@]}" | sed 's/,$//'))" \
+    2>/dev/null) || return 1
+  [[ $n == "${#DATABASES[@]}" ]]
+}
+
 cmd_up() {
   ensure_server
   choose_dirs
-  if ! ours_running && ready; then
-    adopt_foreign || die "something already listens on 127.0.0.1:$PORT and we cannot connect to it as superuser 'postgres'; stop it or set PGPORT"
-    provision
-    report
-    return 0
-  fi
-  init_cluster
-  write_config
   if ours_running; then
-    log "postgresql already running (data $DATA)"
+    local running_port
+    running_port=$(sed -n 4p "$DATA/postmaster.pid")
+    [[ $running_port == "$PORT" ]] \
+      || die "our cluster already runs on port $running_port; run '$0 down' first to move it to $PORT"
+    write_config
     # Pick up a changed ozg-local.conf / pg_hba.conf without a restart.
     (cd / && as_owner "$BIN/pg_ctl" -D "$DATA" reload >/dev/null)
+    log "postgresql already running (data $DATA)"
+  elif port_open "$PORT"; then
+    ready || die "127.0.0.1:$PORT is taken by something that is not PostgreSQL; stop it or set PGPORT"
+    if adopt_foreign; then
+      provision
+    elif already_provisioned; then
+      log "using the PostgreSQL server already running on port $PORT, provisioned by someone else"
+    else
+      die "another PostgreSQL already listens on 127.0.0.1:$PORT, we cannot connect to it as superuser 'postgres', and role $ROLE/databases are not there; stop it or set PGPORT"
+    fi
+    report
+    return 0
   else
+    init_cluster
+    write_config
     log "starting PostgreSQL $(basename "$(dirname "$BIN")") on 127.0.0.1:$PORT (data $DATA)"
     # cd: pg_ctl as postgres would otherwise complain about root's cwd.
     (cd / && as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null) \
@@ -241,7 +261,7 @@ cmd_status() {
   BIN=$(find_bindir) || { echo "postgresql not installed"; return 1; }
   locate_dirs
   if ready; then
-    if ours_running; then
+    if ours_running && [[ $(sed -n 4p "$DATA/postmaster.pid") == "$PORT" ]]; then
       echo "postgresql running (data $DATA) on 127.0.0.1:$PORT"
     else
       echo "postgresql running on 127.0.0.1:$PORT (not ours)"

@@ -16,4 +16,5 @@ trap cleanup EXIT
 
 "$here/kafka.sh" up
 "$here/postgres.sh" up
+"$here/browser.sh"
 "$@"
