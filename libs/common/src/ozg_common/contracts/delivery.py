@@ -20,6 +20,8 @@ class DeliverySucceeded(CaseEvent):
     destination_id: str
     attempts: int
     delivered_at: datetime
+    kind: Literal["submission", "reply", "read-receipt"] = "submission"
+    """What was delivered: the application, a citizen's reply, or a read receipt."""
 
 
 class DeliveryDeadLettered(CaseEvent):
@@ -33,6 +35,7 @@ class DeliveryDeadLettered(CaseEvent):
     destination_id: str
     attempts: int
     last_error: str
+    kind: Literal["submission", "reply", "read-receipt"] = "submission"
 
 
 class CaseAccepted(CaseEvent):

@@ -2,18 +2,29 @@
 
 from typing import Any
 
-from ozg_common.contracts.submission import CaseEvent
 from ozg_common.contracts.topics import PAYMENT
+from ozg_common.events import Event
 
 
-class PaymentEvent(CaseEvent):
-    """A transaction reached a final state; paymentInformation as XBezahldienste defines it."""
+class PaymentEvent(Event):
+    """A transaction reached a final state; paymentInformation as XBezahldienste defines it.
 
+    `case_id` is known when the sender named the case in the payment request; the transaction id
+    always identifies the payment.
+    """
+
+    case_id: str | None = None
     transaction_id: str
     origin_id: str
     endpoint_id: str
     request_id: str
     payment_information: dict[str, Any]
+
+    def partition_key(self) -> str:
+        return self.case_id or self.transaction_id
+
+    def subject(self) -> str:
+        return f"case:{self.case_id}" if self.case_id else f"payment:{self.transaction_id}"
 
 
 class PaymentPayed(PaymentEvent):

@@ -27,6 +27,8 @@ class AttachmentRef(BaseModel):
     size: int
     sha512: str
     download_url: str
+    content: str | None = None
+    """The JWE compact string itself, for attachments small enough to travel in the event."""
 
 
 class SubmissionSubmitted(CaseEvent):
@@ -42,6 +44,7 @@ class SubmissionSubmitted(CaseEvent):
     authority_name: str | None = None
     mailbox_uuid: str | None = None
     payment_required: bool = False
+    payment_transaction_id: str | None = None
     submitted_at: datetime
 
 
@@ -68,3 +71,16 @@ class SubmissionDeleted(CaseEvent):
 
     submission_id: str
     reason: str
+
+
+class CitizenReplyReadyForDelivery(CaseEvent):
+    """A citizen's answer to the authority, encrypted for the destination: deliver it."""
+
+    event_type = "submission.reply_ready_for_delivery"
+    topic = SUBMISSION
+
+    reply_id: str
+    submission_id: str
+    destination_id: str
+    in_reply_to: str
+    encrypted_reply: str

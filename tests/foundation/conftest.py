@@ -1,0 +1,50 @@
+import importlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ozg_common.testing import (
+    TestTokens,
+    app_client,
+    fresh_postgres_database,
+    kafka_bootstrap,
+    unique_topic_prefix,
+)
+
+SERVICES = ["zufi", "submission", "kop_gateway", "payment", "mailbox"]
+
+
+async def build_app(service: str, tokens: TestTokens) -> FastAPI:
+    """The service's real app on its own fresh PostgreSQL database and real Kafka."""
+    app_module = importlib.import_module(f"ozg_{service}.app")
+    settings_module = importlib.import_module(f"ozg_{service}.settings")
+    settings_class = next(
+        value
+        for name, value in vars(settings_module).items()
+        if name.endswith("Settings") and name != "ServiceSettings" and isinstance(value, type)
+    )
+    settings = settings_class(
+        database_url=await fresh_postgres_database(f"test_basics_{service}"),
+        kafka_bootstrap_servers=kafka_bootstrap(),
+        topic_prefix=unique_topic_prefix(),
+        topic_partitions=1,
+    )
+    app: FastAPI = app_module.create_app(settings)
+    app.state.token_verifier = tokens.verifier()
+    return app
+
+
+@pytest.fixture(scope="module")
+def tokens() -> TestTokens:
+    return TestTokens()
+
+
+@pytest.fixture(params=SERVICES, scope="module")
+async def service_client(
+    request: pytest.FixtureRequest, tokens: TestTokens
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = await build_app(request.param, tokens)
+    async with app_client(app) as client:
+        yield client
