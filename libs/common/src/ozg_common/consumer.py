@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event, Topic
 from ozg_common.logging import correlated
 from ozg_common.messaging import insert_ignoring_duplicates
+from ozg_common.tracing import continued_span
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +134,10 @@ class EventConsumer:
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return
-        with correlated(envelope.extensions.get("correlationid") or envelope.subject):
+        with (
+            correlated(envelope.extensions.get("correlationid") or envelope.subject),
+            continued_span(f"consume {envelope.type}", envelope.extensions, SpanKind.CONSUMER),
+        ):
             for attempt in range(1, MAX_HANDLER_ATTEMPTS + 1):
                 try:
                     await self._apply(handler, envelope)

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ozg_common.tracing import current_trace_id
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
@@ -41,6 +43,8 @@ class JsonFormatter(logging.Formatter):
         }
         if (cid := correlation_id.get()) is not None:
             entry["correlation_id"] = cid
+        if (trace_id := current_trace_id()) is not None:
+            entry["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.logging import correlation_id
+from ozg_common.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class Outbox:
 
     def _row(self, event: Event) -> tuple[CloudEvent, dict[str, Any]]:
         extensions = {"correlationid": cid} if (cid := correlation_id.get()) else {}
+        if traceparent := current_traceparent():
+            # CloudEvents distributed-tracing extension: the consumer continues this trace.
+            extensions["traceparent"] = traceparent
         envelope = CloudEvent.wrap(event, source=self.source, extensions=extensions)
         return envelope, {
             "event_id": envelope.id,

@@ -23,6 +23,7 @@ from ozg_common.metrics import ServiceMetrics, install_metrics
 from ozg_common.outbox import Outbox, OutboxRelay
 from ozg_common.problems import install_problem_handlers
 from ozg_common.settings import ServiceSettings
+from ozg_common.tracing import TracingMiddleware, configure_tracing
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def create_service_app(
     """A FastAPI app with the suite's logging, problem details, health, metrics and lifespan."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -186,6 +188,7 @@ def create_service_app(
     app.state.token_verifier = runtime.verifier
     install_problem_handlers(app)
     install_metrics(app, runtime.metrics)
+    app.add_middleware(TracingMiddleware)
     checks = {"database": runtime.database_ready}
     if settings.kafka_enabled:
         checks["kafka"] = runtime.kafka_ready

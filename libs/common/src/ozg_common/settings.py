@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8002/.well-known/jwks.json"
     token_issuer: str = "http://127.0.0.1:8002"
     outbox_poll_interval: float = 0.5
+    otlp_endpoint: str | None = None
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "ServiceSettings":
