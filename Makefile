@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
-PACKAGES := -p ozg_common -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox
+PACKAGES := -p ozg_common -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox -p ozg_demo_receiver
 PYTEST_ARGS ?=
 
 export OZG_TEST_POSTGRES_URL ?= postgresql+asyncpg://ozg:ozg@127.0.0.1:5432
@@ -24,7 +24,7 @@ install: ## install uv (if missing) and the workspace into .venv
 install-pip: ## fallback without uv: a plain venv with pip
 	$(PYTHON) -m venv .venv
 	.venv/bin/pip install --quiet -e libs/common -e services/zufi -e services/submission \
-		-e services/kop-gateway -e services/payment -e services/mailbox \
+		-e services/kop-gateway -e services/payment -e services/mailbox -e deploy/demo-receiver \
 		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib
 
 .PHONY: infra-up
@@ -53,6 +53,10 @@ lint: install ## ruff and mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
+
+.PHONY: check-deploy
+check-deploy: install ## validate Dockerfile, compose file and Kubernetes manifests statically
+	deploy/check.sh
 
 .PHONY: bench
 bench: install ## run the benchmarks in bench/ (results in bench/results/)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 
 from ozg_common import migrations
+from ozg_common.asyncapi import asyncapi_router
 from ozg_common.auth import TokenVerifier
 from ozg_common.consumer import EventConsumer, Handler
 from ozg_common.db import Database
@@ -193,6 +194,7 @@ def create_service_app(
     if settings.kafka_enabled:
         checks["kafka"] = runtime.kafka_ready
     install_health(app, checks)
+    app.include_router(asyncapi_router())
     for router in routers:
         app.include_router(router)
     return app

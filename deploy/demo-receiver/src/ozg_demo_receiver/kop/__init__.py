@@ -1,0 +1,1 @@
+"""Receiving KOP deliveries: signature, timestamp, deduplication, storage."""

@@ -1,0 +1,1 @@
+"""Working on received applications: open them, check them, answer through the return channel."""

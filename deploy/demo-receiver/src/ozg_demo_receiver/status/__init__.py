@@ -1,0 +1,1 @@
+"""What the Fachverfahren has: a page for people, JSON for tests and benchmarks."""

@@ -1,0 +1,152 @@
+"""Payloads and attachments live in a blob store; databases keep only the key and the sha512.
+
+One small interface, one filesystem implementation (a directory under `var/blobs/<service>`).
+"""
+
+import asyncio
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+CHUNK = 1024 * 1024
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class BlobNotFound(KeyError):
+    """No blob is stored under the key."""
+
+
+class BlobTooLarge(ValueError):
+    """A streamed blob grew beyond the size the caller allowed; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """What the database keeps about a blob."""
+
+    key: str
+    size: int
+    sha512: str
+
+
+class BlobStore(Protocol):
+    """Put, get and delete opaque bytes by key; every put answers the content's sha512."""
+
+    async def put(self, key: str, content: bytes) -> StoredBlob: ...
+
+    async def put_stream(
+        self, key: str, chunks: AsyncIterable[bytes], *, max_size: int | None = None
+    ) -> StoredBlob: ...
+
+    async def get(self, key: str) -> bytes: ...
+
+    def stream(self, key: str) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def delete_prefix(self, prefix: str) -> int: ...
+
+
+def _checked(key: str) -> str:
+    if not _KEY.match(key) or ".." in key:
+        raise ValueError(f"invalid blob key {key!r}")
+    return key
+
+
+class FilesystemBlobStore:
+    """Blobs as files below one directory; writes go to a temp file first and are renamed into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        return self.root / _checked(key)
+
+    def _temp(self, target: Path) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+
+    def _write(self, key: str, content: bytes) -> StoredBlob:
+        target = self.path(key)
+        temp = self._temp(target)
+        temp.write_bytes(content)
+        temp.replace(target)
+        return StoredBlob(key, len(content), hashlib.sha512(content).hexdigest())
+
+    async def put(self, key: str, content: bytes) -> StoredBlob:
+        # Small payloads: a thread hop costs more than the write itself.
+        if len(content) <= 256 * 1024:
+            return self._write(key, content)
+        return await asyncio.to_thread(self._write, key, content)
+
+    async def put_stream(
+        self, key: str, chunks: AsyncIterable[bytes], *, max_size: int | None = None
+    ) -> StoredBlob:
+        target = self.path(key)
+        temp = self._temp(target)
+        digest = hashlib.sha512()
+        size = 0
+        handle = await asyncio.to_thread(temp.open, "wb")
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if max_size is not None and size > max_size:
+                    raise BlobTooLarge(f"the blob exceeds {max_size} bytes")
+                digest.update(chunk)
+                await asyncio.to_thread(handle.write, chunk)
+            await asyncio.to_thread(handle.close)
+            temp.replace(target)
+        except BaseException:
+            handle.close()
+            temp.unlink(missing_ok=True)
+            raise
+        return StoredBlob(key, size, digest.hexdigest())
+
+    async def get(self, key: str) -> bytes:
+        path = self.path(key)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError as exc:
+            raise BlobNotFound(key) from exc
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        path = self.path(key)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError as exc:
+            raise BlobNotFound(key) from exc
+        try:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+                yield chunk
+        finally:
+            handle.close()
+
+    async def delete(self, key: str) -> bool:
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob below `prefix/` (e.g. all of one submission); answers how many."""
+        directory = self.path(prefix)
+
+        def remove() -> int:
+            if not directory.is_dir():
+                return 0
+            removed = 0
+            for dirpath, _dirnames, filenames in os.walk(directory, topdown=False):
+                for name in filenames:
+                    (Path(dirpath) / name).unlink()
+                    removed += 1
+                Path(dirpath).rmdir()
+            return removed
+
+        return await asyncio.to_thread(remove)

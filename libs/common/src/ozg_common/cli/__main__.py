@@ -1,0 +1,3 @@
+from ozg_common.cli import main
+
+main()
