@@ -14,7 +14,9 @@ async def test_unknown_route_is_a_problem(service_client: httpx.AsyncClient) -> 
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     body = answer.json()
-    assert body["status"] == 404 and body["title"] and body["type"].startswith("http")
+    assert body["status"] == 404
+    assert body["title"]
+    assert body["type"].startswith("http")
 
 
 async def test_malformed_json_to_every_write_route_is_a_problem(
