@@ -1,0 +1,223 @@
+"""The status monitor: what the events of submission, payment and the authority mean for an application.
+
+Events of one case arrive on different topics, so in any order: whichever comes first creates the
+application, and each later one fills in what it knows. Times come from the events, so the
+timeline is right whatever the arrival order.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_mailbox.applications import repository
+from ozg_mailbox.messages import repository as messages
+from ozg_mailbox.messages.service import post_system_message
+from ozg_mailbox.models import Application, Payment, StatusStep
+from ozg_mailbox.notices.service import enqueue_notice
+from ozg_mailbox.profile.service import ensure_mailbox
+
+STATUS_LABELS = {
+    "INITIATED": "Antrag gestellt",
+    "SUBMITTED": "Antrag eingereicht",
+    "RECEIVED": "Bei der Behörde eingegangen",
+    "PROCESSING": "In Bearbeitung",
+    "ACTION_REQUIRED": "Ihre Mitwirkung ist erforderlich",
+    "COMPLETED": "Abgeschlossen",
+}
+
+PAYMENT_FAILURES = {
+    "CANCELED": (
+        "Zahlung abgebrochen",
+        "Die Zahlung für Ihren Antrag wurde abgebrochen. Der Antrag wird daher nicht an die "
+        "Behörde weitergeleitet. Bitte stellen Sie den Antrag erneut, wenn Sie ihn weiterverfolgen möchten.",
+    ),
+    "FAILED": (
+        "Zahlung fehlgeschlagen",
+        "Die Zahlung für Ihren Antrag ist fehlgeschlagen. Der Antrag wird daher nicht an die "
+        "Behörde weitergeleitet. Bitte stellen Sie den Antrag erneut, wenn Sie ihn weiterverfolgen möchten.",
+    ),
+}
+
+
+async def application_for_case(session: AsyncSession, case_id: str) -> Application:
+    """The application of a case; an event about a case not seen yet opens it."""
+    application = await repository.by_case(session, case_id)
+    if application is None:
+        now = datetime.now(UTC)
+        application = Application(
+            id=uuid.uuid4(),
+            case_id=case_id,
+            status="INITIATED",
+            payment_required=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(application)
+        await session.flush()
+    return application
+
+
+async def record_step(
+    session: AsyncSession,
+    application: Application,
+    status: str,
+    occurred_at: datetime,
+    note: str | None = None,
+    *,
+    once: bool = False,
+) -> None:
+    """Add a step to the timeline; the latest step is the current status."""
+    steps = await repository.steps_of(session, application.id)
+    if once and any(step.status == status for step in steps):
+        return
+    step = StatusStep(
+        id=uuid.uuid4(), application_id=application.id, status=status, occurred_at=occurred_at, note=note
+    )
+    session.add(step)
+    latest = max([*steps, step], key=StatusStep.sort_key)
+    application.status = latest.status
+    application.updated_at = datetime.now(UTC)
+
+
+async def attach_submission(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    submission_id: str,
+    destination_id: str,
+    leika_key: str,
+    service_name: str,
+    authority_name: str | None,
+    mailbox_id: uuid.UUID | None,
+    payment_required: bool,
+    payment_transaction_id: str | None,
+    submitted_at: datetime,
+) -> None:
+    """The application was received by submission: it enters the citizen's status monitor."""
+    application = await application_for_case(session, case_id)
+    application.submission_id = submission_id
+    application.destination_id = destination_id
+    application.leika_key = leika_key
+    application.service_name = service_name
+    application.authority_name = authority_name
+    application.payment_required = payment_required
+    application.payment_transaction_id = payment_transaction_id
+    application.created_at = min(_utc(application.created_at), _utc(submitted_at))
+    await record_step(session, application, "INITIATED", submitted_at, once=True)
+    if mailbox_id is not None and application.mailbox_id is None:
+        await ensure_mailbox(session, mailbox_id)
+        application.mailbox_id = mailbox_id
+        if await _has_messages(session, application):
+            await enqueue_notice(session, mailbox_id)
+    payment = await repository.payment_for(session, case_id, payment_transaction_id)
+    if payment is not None:
+        await apply_payment(session, application, payment)
+    elif payment_required:
+        application.status_detail = "Der Antrag wird weitergeleitet, sobald die Zahlung eingegangen ist."
+    else:
+        await record_step(session, application, "SUBMITTED", submitted_at, once=True)
+
+
+async def record_payment(
+    session: AsyncSession,
+    *,
+    case_id: str | None,
+    transaction_id: str,
+    status: str,
+    payment_information: dict[str, Any],
+    occurred_at: datetime,
+) -> None:
+    """Keep the payment's outcome; apply it to its application if that is known already."""
+    payment = await session.get(Payment, transaction_id)
+    detail = payment_information.get("statusDetail")
+    if payment is None:
+        payment = Payment(transaction_id=transaction_id, status=status, occurred_at=occurred_at)
+        session.add(payment)
+    payment.case_id = case_id or payment.case_id
+    payment.status = status
+    payment.status_detail = str(detail) if detail else None
+    payment.occurred_at = occurred_at
+    application = await repository.by_case(session, case_id) if case_id else None
+    application = application or await repository.by_transaction(session, transaction_id)
+    if application is not None:
+        await apply_payment(session, application, payment)
+
+
+async def apply_payment(session: AsyncSession, application: Application, payment: Payment) -> None:
+    """Paid: the application goes on. Canceled or failed: the citizen is told why it stops.
+
+    A late PAYED after a failure is honoured (the provider has the last word on money).
+    """
+    if application.payment_status == payment.status:
+        return
+    application.payment_status = payment.status
+    application.payment_transaction_id = application.payment_transaction_id or payment.transaction_id
+    if payment.status == "PAYED":
+        if application.outcome == "payment_failed":
+            application.outcome = None
+        application.status_detail = None
+        # Paid before it was sent: the application counts as submitted when it arrived.
+        steps = await repository.steps_of(session, application.id)
+        arrived = [_utc(s.occurred_at) for s in steps if s.status == "INITIATED"]
+        at = max([_utc(payment.occurred_at), *arrived])
+        await record_step(session, application, "SUBMITTED", at, "Zahlung eingegangen", once=True)
+    elif payment.status in PAYMENT_FAILURES:
+        title, text = PAYMENT_FAILURES[payment.status]
+        application.outcome = "payment_failed"
+        application.status_detail = title + (f": {payment.status_detail}" if payment.status_detail else "")
+        await post_system_message(session, application, title, text, payment.occurred_at)
+
+
+async def record_acceptance(
+    session: AsyncSession, case_id: str, destination_id: str, accepted_at: datetime
+) -> None:
+    application = await application_for_case(session, case_id)
+    application.destination_id = application.destination_id or destination_id
+    await record_step(session, application, "RECEIVED", accepted_at, once=True)
+
+
+async def record_rejection(
+    session: AsyncSession,
+    case_id: str,
+    destination_id: str,
+    rejected_at: datetime,
+    problems: list[dict[str, Any]],
+) -> None:
+    """The authority refused the application: a status detail and a message say why."""
+    application = await application_for_case(session, case_id)
+    application.destination_id = application.destination_id or destination_id
+    reasons = [str(p.get("detail") or p.get("title") or "") for p in problems]
+    reasons = [reason for reason in reasons if reason]
+    application.outcome = "rejected"
+    application.status_detail = "Von der Behörde abgelehnt" + (f": {'; '.join(reasons)}" if reasons else "")
+    application.updated_at = datetime.now(UTC)
+    text = "Die Behörde hat Ihren Antrag nicht angenommen."
+    if reasons:
+        text += "\n\nBegründung:\n" + "\n".join(f"- {reason}" for reason in reasons)
+    await post_system_message(session, application, "Antrag abgelehnt", text, rejected_at)
+
+
+async def record_status(
+    session: AsyncSession,
+    case_id: str,
+    destination_id: str,
+    status: str,
+    note: str | None,
+    changed_at: datetime,
+) -> None:
+    application = await application_for_case(session, case_id)
+    application.destination_id = application.destination_id or destination_id
+    await record_step(session, application, status, changed_at, note)
+    if application.status == status:
+        application.status_detail = note
+
+
+async def _has_messages(session: AsyncSession, application: Application) -> bool:
+    return await messages.count_for_application(session, application.id) > 0
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

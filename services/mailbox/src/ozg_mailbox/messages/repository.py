@@ -1,0 +1,83 @@
+"""Queries on messages; every citizen-facing query is bound to one mailbox."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from ozg_mailbox.models import Application, Attachment, Message
+
+
+def _in_mailbox(mailbox_id: uuid.UUID) -> Select[Message, Application]:
+    return (
+        select(Message, Application)
+        .join(Application, Application.id == Message.application_id)
+        .where(Application.mailbox_id == mailbox_id)
+    )
+
+
+async def page(
+    session: AsyncSession, mailbox_id: uuid.UUID, *, unread: bool | None, offset: int, limit: int
+) -> tuple[Sequence[tuple[Message, Application]], int]:
+    """Newest first."""
+    query = _in_mailbox(mailbox_id)
+    if unread is True:
+        query = query.where(Message.read_at.is_(None))
+    elif unread is False:
+        query = query.where(Message.read_at.is_not(None))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(Message.created_at.desc(), Message.id.desc()).offset(offset).limit(limit)
+    )
+    return [(m, a) for m, a in rows], int(total or 0)
+
+
+async def unread_count(session: AsyncSession, mailbox_id: uuid.UUID) -> int:
+    query = _in_mailbox(mailbox_id).where(Message.read_at.is_(None)).subquery()
+    return int(await session.scalar(select(func.count()).select_from(query)) or 0)
+
+
+async def get_in_mailbox(
+    session: AsyncSession, mailbox_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[Message, Application] | None:
+    query = (
+        _in_mailbox(mailbox_id)
+        .where(Message.id == message_id)
+        .options(selectinload(Message.attachments), selectinload(Message.replies))
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def attachment_in_mailbox(
+    session: AsyncSession, mailbox_id: uuid.UUID, message_id: uuid.UUID, attachment_id: uuid.UUID
+) -> Attachment | None:
+    query = (
+        select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .join(Application, Application.id == Message.application_id)
+        .where(
+            Attachment.id == attachment_id,
+            Message.id == message_id,
+            Application.mailbox_id == mailbox_id,
+        )
+    )
+    return await session.scalar(query)
+
+
+async def count_for_application(session: AsyncSession, application_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Message).where(Message.application_id == application_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def attachment_ids(session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    query = select(Attachment.id).where(Attachment.message_id.in_(message_ids))
+    return list(await session.scalars(query))
+
+
+async def older_than(session: AsyncSession, cutoff: datetime, limit: int) -> list[uuid.UUID]:
+    query = select(Message.id).where(Message.created_at < cutoff).order_by(Message.created_at).limit(limit)
+    return list(await session.scalars(query))

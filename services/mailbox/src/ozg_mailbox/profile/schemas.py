@@ -1,0 +1,37 @@
+"""The mailbox identity and profile as the API shows them."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from ozg_mailbox.identity import EMAIL_PATTERN
+from ozg_mailbox.models import Mailbox
+from ozg_mailbox.schemas import Schema
+
+EmailAddress = Annotated[str, StringConstraints(max_length=320, pattern=EMAIL_PATTERN)]
+
+
+class MailboxRead(Schema):
+    """`GET /v1/mailbox`: which mailbox this login opens."""
+
+    mailbox_uuid: uuid.UUID
+    email: str | None
+    stork_qaa_level: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, mailbox: Mailbox) -> "MailboxRead":
+        return cls(
+            mailbox_uuid=mailbox.id,
+            email=mailbox.email,
+            stork_qaa_level=mailbox.stork_qaa_level,
+            created_at=mailbox.created_at,
+        )
+
+
+class ProfileUpdate(Schema):
+    """`PUT /v1/mailbox/profile`: where email notices go (`null`: the login's address)."""
+
+    email: EmailAddress | None

@@ -1,0 +1,1 @@
+"""The citizen's web page: server-rendered, German, works without JavaScript."""

@@ -1,0 +1,78 @@
+"""Email notices on a real SMTP server: no content, a link, retried when SMTP is down."""
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from ozg_mailbox.models import Notice
+
+
+async def test_new_message_sends_a_notice_without_content(
+    http: httpx.AsyncClient, mailbox_service: Any, smtp: Any, citizens: Any, events: Any, wait_for: Any
+) -> None:
+    subject = citizens.new()
+    address = f"{uuid.uuid4().hex[:8]}@buerger.example"
+    assert (await http.get("/v1/mailbox", headers=citizens.headers(subject, address))).status_code == 200
+    case_id = str(uuid.uuid4())
+    await events.submitted(case_id, citizens.mailbox(subject), service_name="Wohngeld")
+    await events.reply(
+        case_id,
+        title="Bescheid über Ihren Wohngeldantrag",
+        content="Ihr Wohngeld beträgt 312 Euro.",
+        files={"wohngeldbescheid.pdf": b"%PDF secret"},
+    )
+
+    async def mailed() -> list[Any] | None:
+        return smtp.collector.to(address) or None
+
+    [mail] = await wait_for(mailed)
+    body = mail.get_payload(decode=True).decode()
+    everything = body + str(mail["Subject"]) + str(mail["From"])
+    assert mail["Subject"] == "Neue Nachricht in Ihrem Postfach"
+    assert mail["To"] == address
+    assert mailbox_service.settings.web_url in body
+    for secret in ["Wohngeld", "312", "Bescheid", "wohngeldbescheid", "Amt Musterland", case_id]:
+        assert secret not in everything, f"the notice must not reveal {secret!r}"
+
+
+async def test_notice_is_retried_when_smtp_is_down(
+    http: httpx.AsyncClient, mailbox_service: Any, smtp: Any, citizens: Any, events: Any, wait_for: Any
+) -> None:
+    subject = citizens.new()
+    address = f"{uuid.uuid4().hex[:8]}@buerger.example"
+    await http.get("/v1/mailbox", headers=citizens.headers(subject, address))
+    smtp.stop()
+    try:
+        case_id = str(uuid.uuid4())
+        await events.submitted(case_id, citizens.mailbox(subject))
+        await events.reply(case_id)
+
+        async def failed_once() -> bool:
+            async with mailbox_service.app.state.database.transaction() as session:
+                notice = await session.scalar(
+                    select(Notice).where(Notice.mailbox_id == citizens.mailbox(subject))
+                )
+            return notice is not None and notice.attempts >= 1 and notice.state == "pending"
+
+        await wait_for(failed_once)
+        # The consumer is not held up meanwhile: another citizen's message still arrives.
+        other = citizens.new()
+        other_case = str(uuid.uuid4())
+        await events.submitted(other_case, citizens.mailbox(other))
+        await events.reply(other_case)
+
+        async def other_arrived() -> bool:
+            page = await http.get("/v1/mailbox/messages", headers=citizens.headers(other))
+            return bool(page.json()["totalCount"])
+
+        await wait_for(other_arrived)
+    finally:
+        smtp.start()
+
+    async def mailed() -> list[Any] | None:
+        return smtp.collector.to(address) or None
+
+    [mail] = await wait_for(mailed, within=30)
+    assert mail["Subject"] == "Neue Nachricht in Ihrem Postfach"
