@@ -1,13 +1,41 @@
-"""The payment service: app, lifespan and routers."""
+"""The payment service: ePayment after XBezahldienste.
+
+Senders (scope `send`) open a payment with `POST /paymenttransaction/{originatorId}/{endPointId}`
+and send the citizen to `paymentInformation.transactionRedirectUrl`, the provider's checkout page.
+The provider sends the citizen back through this service, which confirms the outcome with the
+provider itself before it counts, then on to the sender's `redirectUrl`. Pending transactions are
+re-checked periodically; a transaction left INITIAL past the timeout becomes FAILED. Final states
+are published as `payment.payed|canceled|failed` events.
+
+Error answers are RFC 9457 problems that also carry the XBezahldienste `errorCode`
+(`VALIDATION_ERROR`, `CALCULATION_ERROR`, `PAYMENT_EXISTS`, `NO_VALID_ORIGINATOR_OR_ENDPOINT`,
+`BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`).
+"""
 
 from pathlib import Path
 
-from fastapi import FastAPI
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
-from ozg_common.service import ServiceRuntime, create_service_app
-from ozg_payment.events import PRODUCES
+from ozg_common.contracts.zufi import ServiceChanged
+from ozg_common.problems import ProblemError, problem_response, validation_problem
+from ozg_common.service import ConsumerSpec, ServiceRuntime, create_service_app
+from ozg_payment.catalogue.endpoints import router as catalogue_router
+from ozg_payment.catalogue.service import on_service_changed
+from ozg_payment.errors import with_error_code
+from ozg_payment.events import CONSUMES, PRODUCES
+from ozg_payment.metrics import PaymentMetrics
 from ozg_payment.models import Model
+from ozg_payment.providers.simulated.endpoints import api as simulated_api
+from ozg_payment.providers.simulated.endpoints import checkout as simulated_checkout
+from ozg_payment.providers.simulated.service import SimulatedProvider
+from ozg_payment.providers.upstream import XBezahldiensteUpstream
 from ozg_payment.settings import PaymentSettings
+from ozg_payment.transactions.endpoints import router as transactions_router
+from ozg_payment.transactions.reconciler import recheck_forever, refresh_gauges
+from ozg_payment.transactions.service import Payments
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,9 +47,52 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         metadata=Model.metadata,
         migrations=MIGRATIONS,
         produces=PRODUCES,
+        consumers=[
+            ConsumerSpec(
+                group_id="payment-catalogue", topics=CONSUMES, handlers={ServiceChanged: on_service_changed}
+            )
+        ],
     )
-    return create_service_app(
+    http = httpx.AsyncClient(timeout=settings.provider_timeout)
+    provider = XBezahldiensteUpstream(http, settings.upstream_url, api_key=settings.provider_api_key)
+    payments = Payments(settings, provider, runtime.outbox, PaymentMetrics(runtime.metrics.registry))
+    runtime.metrics.refreshers.append(lambda: refresh_gauges(runtime.database, payments))
+
+    async def start_rechecks(runtime: ServiceRuntime) -> None:
+        runtime.spawn(
+            "payment-recheck", lambda: recheck_forever(runtime.database, payments, settings.recheck_interval)
+        )
+
+    async def close_http(runtime: ServiceRuntime) -> None:
+        await http.aclose()
+
+    routers = [transactions_router, catalogue_router]
+    if settings.simulated_provider_enabled:
+        routers += [simulated_api, simulated_checkout]
+    app = create_service_app(
         runtime,
         title="ozg-router payment",
         description=__doc__ or "",
+        routers=routers,
+        on_startup=[start_rechecks],
+        on_shutdown=[close_http],
     )
+    app.state.payments = payments
+    app.state.simulated_provider = SimulatedProvider(settings, http)
+    _install_error_codes(app)
+    return app
+
+
+def _install_error_codes(app: FastAPI) -> None:
+    """Every problem this service answers also names its XBezahldienste errorCode."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(with_error_code(exc.to_problem(request.url.path)), exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(with_error_code(validation_problem(exc).to_problem(request.url.path)))
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)

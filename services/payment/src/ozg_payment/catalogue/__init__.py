@@ -1,0 +1,1 @@
+"""The fee catalogue: a read model of zufi's `ServiceChanged` events."""

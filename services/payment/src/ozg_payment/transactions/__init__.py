@@ -1,0 +1,1 @@
+"""Payment transactions after XBezahldienste: creation, confirmation with the provider, outcomes."""

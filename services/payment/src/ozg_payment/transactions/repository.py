@@ -1,0 +1,83 @@
+"""Queries on payment transactions."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_payment.models import PaymentTransaction
+
+
+async def get(
+    session: AsyncSession, transaction_id: uuid.UUID, *, lock: bool = False
+) -> PaymentTransaction | None:
+    statement = select(PaymentTransaction).where(PaymentTransaction.id == transaction_id)
+    if lock:
+        statement = statement.with_for_update(skip_locked=True)
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def by_request_id(
+    session: AsyncSession, originator_id: str, endpoint_id: str, request_id: str
+) -> PaymentTransaction | None:
+    statement = select(PaymentTransaction).where(
+        PaymentTransaction.originator_id == originator_id,
+        PaymentTransaction.endpoint_id == endpoint_id,
+        PaymentTransaction.request_id == request_id,
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def due_for_check(session: AsyncSession, now: datetime, limit: int) -> Sequence[uuid.UUID]:
+    statement = (
+        select(PaymentTransaction.id)
+        .where(PaymentTransaction.next_check_at <= now)
+        .order_by(PaymentTransaction.next_check_at)
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def leave_initial(session: AsyncSession, transaction_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    """Move a transaction out of INITIAL unless someone else already did; True for the winner."""
+    result = await session.execute(
+        update(PaymentTransaction)
+        .where(PaymentTransaction.id == transaction_id, PaymentTransaction.status == "INITIAL")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def record_late_result(
+    session: AsyncSession, transaction_id: uuid.UUID, values: dict[str, Any]
+) -> bool:
+    """Record a contradicting provider result once, however many checks see it at the same time."""
+    result = await session.execute(
+        update(PaymentTransaction)
+        .where(PaymentTransaction.id == transaction_id, PaymentTransaction.late_provider_status.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def reconciliation_cases(session: AsyncSession) -> Sequence[PaymentTransaction]:
+    statement = (
+        select(PaymentTransaction)
+        .where(PaymentTransaction.late_provider_status.is_not(None))
+        .order_by(PaymentTransaction.late_reported_at)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def count_pending(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(PaymentTransaction.status == "INITIAL")) or 0)
+
+
+async def count_reconciliation(session: AsyncSession) -> int:
+    statement = select(func.count()).where(PaymentTransaction.late_provider_status.is_not(None))
+    return int(await session.scalar(statement) or 0)

@@ -1,0 +1,35 @@
+"""The API's payment transaction shapes: XBezahldienste plus two optional OZG extensions."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from ozg_payment.xbezahldienste import CamelModel, PaymentInformation, PaymentRequest
+
+
+class PaymentTransactionRequest(PaymentRequest):
+    """A sender's payment request; `caseId` and `leikaKey` are OZG extensions."""
+
+    case_id: str | None = Field(default=None, min_length=1, max_length=100)
+    """The case (Vorgang) this payment is for; events are keyed by it."""
+    leika_key: str | None = Field(default=None, pattern=r"^99\d{12}$")
+    """The service whose fee is paid; without it the item ids identify the service."""
+
+
+class PaymentTransaction(PaymentTransactionRequest):
+    """A transaction as answered: the request and its paymentInformation."""
+
+    payment_information: PaymentInformation
+
+
+class ReconciliationCase(CamelModel):
+    """A transaction whose provider result contradicts its final state."""
+
+    transaction_id: str
+    originator_id: str
+    end_point_id: str
+    transaction_reference: str
+    status: str
+    provider_status: str
+    reported_at: datetime
+    case_id: str | None = None

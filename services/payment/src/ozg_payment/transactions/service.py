@@ -1,0 +1,363 @@
+"""Payment transactions: creation, server-side confirmation with the provider, final outcomes.
+
+The provider is the only source of truth for an outcome: a redirect or a notification merely
+prompts `confirm`, which asks the provider itself.
+"""
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.auth import Principal
+from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.outbox import Outbox
+from ozg_payment.catalogue.service import check_fee, identify_service
+from ozg_payment.errors import (
+    NotYourTransaction,
+    PaymentExists,
+    ProviderRejected,
+    ProviderUnavailable,
+    TransactionNotFound,
+)
+from ozg_payment.kassenzeichen import new_kassenzeichen
+from ozg_payment.metrics import PaymentMetrics
+from ozg_payment.models import PaymentTransaction
+from ozg_payment.providers.base import PaymentProvider, ProviderError, ProviderRefused, ProviderTransaction
+from ozg_payment.settings import PaymentSettings
+from ozg_payment.transactions import repository
+from ozg_payment.transactions.schemas import PaymentTransactionRequest
+from ozg_payment.xbezahldienste import (
+    FINAL_STATUSES,
+    PaymentInformation,
+    ProviderPaymentRequest,
+    check_ids,
+    fingerprint,
+)
+
+logger = logging.getLogger(__name__)
+
+EVENTS: dict[str, type[PaymentEvent]] = {
+    "PAYED": PaymentPayed,
+    "CANCELED": PaymentCanceled,
+    "FAILED": PaymentFailed,
+}
+TIMEOUT_DETAIL = "Zeitüberschreitung: nicht innerhalb der Frist bezahlt"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Payments:
+    """The payment transactions of this service and their one provider."""
+
+    def __init__(
+        self, settings: PaymentSettings, provider: PaymentProvider, outbox: Outbox, metrics: PaymentMetrics
+    ) -> None:
+        self.settings = settings
+        self.provider = provider
+        self.outbox = outbox
+        self.metrics = metrics
+        self.recheck_interval = timedelta(seconds=settings.recheck_interval)
+
+    # -- what senders do --------------------------------------------------------------------
+
+    async def create(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        originator_id: str,
+        endpoint_id: str,
+        request: PaymentTransactionRequest,
+    ) -> tuple[PaymentTransaction, bool]:
+        """Open a transaction at the provider; the same request again answers the first one.
+
+        Answers the transaction and whether it was created now.
+        """
+        check_ids(originator_id, endpoint_id)
+        digest = fingerprint(request)
+        client = principal.client_id or principal.subject
+        existing = await repository.by_request_id(session, originator_id, endpoint_id, request.request_id)
+        if existing is not None:
+            return self._same_request(existing, digest, client), False
+        leika_key = await identify_service(session, request.leika_key, request.items)
+        items = await check_fee(session, leika_key, request.amount, request.items)
+        accepted = request.model_copy(update={"items": items, "leika_key": leika_key})
+        moment = now()
+        transaction = PaymentTransaction(
+            id=uuid.uuid4(),
+            originator_id=originator_id,
+            endpoint_id=endpoint_id,
+            request_id=request.request_id,
+            request_fingerprint=digest,
+            request=accepted.model_dump(mode="json", by_alias=True, exclude_none=True),
+            client_id=client,
+            case_id=request.case_id,
+            leika_key=leika_key,
+            amount=request.amount,
+            status="INITIAL",
+            created_at=moment,
+            status_changed_at=moment,
+            expires_at=moment + timedelta(seconds=self.settings.transaction_timeout),
+            next_check_at=moment + self.recheck_interval,
+            failed_checks=0,
+        )
+        raced = await self._insert(session, transaction)
+        if raced is not None:
+            return self._same_request(raced, digest, client), False
+        await self._open_at_provider(session, transaction, accepted)
+        return transaction, True
+
+    async def _insert(
+        self, session: AsyncSession, transaction: PaymentTransaction
+    ) -> PaymentTransaction | None:
+        """Insert; answers the transaction a concurrent identical requestId inserted first, if any."""
+        for _ in range(5):
+            transaction.kassenzeichen = new_kassenzeichen()
+            try:
+                async with session.begin_nested():
+                    session.add(transaction)
+                    await session.flush()
+                return None
+            except IntegrityError:
+                if transaction in session:
+                    session.expunge(transaction)
+                raced = await repository.by_request_id(
+                    session, transaction.originator_id, transaction.endpoint_id, transaction.request_id
+                )
+                if raced is not None:
+                    return raced
+        raise RuntimeError("could not draw a unique Kassenzeichen")
+
+    def _same_request(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentTransaction:
+        if existing.client_id != client or existing.request_fingerprint != digest:
+            raise PaymentExists(
+                "This requestId was used before with another request body.",
+                transactionId=str(existing.id) if existing.client_id == client else None,
+            )
+        return existing
+
+    async def _open_at_provider(
+        self, session: AsyncSession, transaction: PaymentTransaction, request: PaymentTransactionRequest
+    ) -> None:
+        upstream = ProviderPaymentRequest.model_validate(
+            {
+                **request.model_dump(exclude={"case_id", "leika_key"}),
+                # Our transaction id as the provider's requestId makes a repeated call harmless.
+                "request_id": str(transaction.id),
+                "redirect_url": self.return_url(transaction),
+                "transaction_reference": transaction.kassenzeichen,
+                "notification_url": self.notification_url(transaction),
+            }
+        )
+        try:
+            opened = await self.provider.create(transaction.originator_id, transaction.endpoint_id, upstream)
+        except ProviderRefused as exc:
+            self.metrics.provider_errors.labels("create").inc()
+            logger.warning("provider refused a transaction", extra={"error": str(exc)})
+            raise ProviderRejected("The payment service provider refused this transaction.") from exc
+        except ProviderError as exc:
+            self.metrics.provider_errors.labels("create").inc()
+            logger.warning("provider unavailable", extra={"error": str(exc)})
+            raise ProviderUnavailable(
+                "The payment service provider cannot be reached; try again later.",
+                headers={"Retry-After": "30"},
+            ) from exc
+        transaction.provider_transaction_id = opened.provider_transaction_id
+        transaction.checkout_url = opened.checkout_url
+        await session.flush()
+
+    async def get(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        originator_id: str,
+        endpoint_id: str,
+        transaction_id: str,
+    ) -> PaymentTransaction:
+        transaction = await self.find(session, transaction_id)
+        if transaction.originator_id != originator_id or transaction.endpoint_id != endpoint_id:
+            raise TransactionNotFound(f"No transaction {transaction_id} for this originator and endpoint.")
+        if not principal.has("admin") and transaction.client_id != (principal.client_id or principal.subject):
+            raise NotYourTransaction()
+        return transaction
+
+    async def find(self, session: AsyncSession, transaction_id: str) -> PaymentTransaction:
+        try:
+            key = uuid.UUID(transaction_id)
+        except ValueError:
+            raise TransactionNotFound(f"No transaction {transaction_id}.") from None
+        transaction = await repository.get(session, key)
+        if transaction is None:
+            raise TransactionNotFound(f"No transaction {transaction_id}.")
+        return transaction
+
+    async def provider_healthy(self, originator_id: str, endpoint_id: str) -> bool:
+        check_ids(originator_id, endpoint_id)
+        return await self.provider.healthy(originator_id, endpoint_id)
+
+    # -- what the provider says ------------------------------------------------------------
+
+    async def confirm(self, session: AsyncSession, transaction: PaymentTransaction) -> None:
+        """Ask the provider for the transaction's state and apply it (server-side confirmation)."""
+        if transaction.provider_transaction_id is None:
+            return
+        try:
+            seen = await self.provider.status(
+                transaction.originator_id, transaction.endpoint_id, transaction.provider_transaction_id
+            )
+        except ProviderError as exc:
+            self.metrics.provider_errors.labels("status").inc()
+            logger.warning(
+                "provider unavailable for a status check",
+                extra={"transaction_id": str(transaction.id), "error": str(exc)},
+            )
+            await self._provider_unreachable(session, transaction)
+            return
+        await self.apply(session, transaction, seen)
+
+    async def apply(
+        self, session: AsyncSession, transaction: PaymentTransaction, seen: ProviderTransaction
+    ) -> None:
+        """Bring our state in line with the provider's; final states never change."""
+        moment = now()
+        transaction.failed_checks = 0
+        if transaction.status == "INITIAL":
+            if seen.status in FINAL_STATUSES:
+                await self._finish(session, transaction, seen.status, seen.status_detail, seen.payment_method)
+            elif moment >= transaction.expires_at:
+                await self._finish(session, transaction, "FAILED", TIMEOUT_DETAIL, None, keep_checking=True)
+            else:
+                transaction.next_check_at = moment + self.recheck_interval
+        elif seen.status == transaction.status:
+            transaction.next_check_at = None
+        elif seen.status in FINAL_STATUSES:
+            await self._late_result(session, transaction, seen)
+        else:
+            transaction.next_check_at = self._reconciliation_check(transaction, moment)
+        await session.flush()
+
+    async def _provider_unreachable(self, session: AsyncSession, transaction: PaymentTransaction) -> None:
+        moment = now()
+        transaction.failed_checks += 1
+        if transaction.status == "INITIAL" and moment >= transaction.expires_at:
+            detail = TIMEOUT_DETAIL + " (Zahlungsdienst nicht erreichbar)"
+            await self._finish(session, transaction, "FAILED", detail, None, keep_checking=True)
+            return
+        backoff = self.recheck_interval * min(2 ** (transaction.failed_checks - 1), 10)
+        if transaction.status == "INITIAL":
+            transaction.next_check_at = moment + backoff
+        else:
+            transaction.next_check_at = self._reconciliation_check(transaction, moment, backoff)
+        await session.flush()
+
+    def _reconciliation_check(
+        self, transaction: PaymentTransaction, moment: datetime, delay: timedelta | None = None
+    ) -> datetime | None:
+        """A timed-out transaction is asked about for a while longer, so late money is noticed."""
+        window_end = transaction.expires_at + timedelta(seconds=self.settings.reconciliation_window)
+        return moment + (delay or self.recheck_interval) if moment < window_end else None
+
+    async def _finish(
+        self,
+        session: AsyncSession,
+        transaction: PaymentTransaction,
+        status: str,
+        detail: str | None,
+        payment_method: str | None,
+        *,
+        keep_checking: bool = False,
+    ) -> None:
+        moment = now()
+        values = {
+            "status": status,
+            "status_detail": detail,
+            "payment_method": payment_method,
+            "status_changed_at": moment,
+            "next_check_at": moment + self.recheck_interval if keep_checking else None,
+            "failed_checks": 0,
+        }
+        if not await repository.leave_initial(session, transaction.id, values):
+            await session.refresh(transaction)
+            return
+        await session.refresh(transaction)
+        self.metrics.transitions.labels(status).inc()
+        logger.info(
+            "payment transaction final", extra={"transaction_id": str(transaction.id), "status": status}
+        )
+        event = EVENTS[status](
+            case_id=transaction.case_id,
+            transaction_id=str(transaction.id),
+            origin_id=transaction.originator_id,
+            endpoint_id=transaction.endpoint_id,
+            request_id=transaction.request_id,
+            payment_information=self.payment_information(transaction).model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            ),
+        )
+        await self.outbox.publish(session, event)
+
+    async def _late_result(
+        self, session: AsyncSession, transaction: PaymentTransaction, seen: ProviderTransaction
+    ) -> None:
+        """The provider contradicts a final state (money after FAILED): record it, raise it, keep it."""
+        transaction.next_check_at = None
+        if transaction.late_provider_status is not None:
+            return
+        moment = now()
+        values = {
+            "late_provider_status": seen.status,
+            "late_reported_at": moment,
+            "next_check_at": None,
+            "status_detail": (
+                f"{transaction.status_detail or transaction.status}; ABGLEICH ERFORDERLICH: der "
+                f"Zahlungsdienst meldet am {moment:%Y-%m-%d %H:%M:%S} UTC den Status {seen.status}"
+            ),
+        }
+        recorded = await repository.record_late_result(session, transaction.id, values)
+        await session.refresh(transaction)
+        if not recorded:
+            return
+        self.metrics.late_provider_results.labels(seen.status).inc()
+        logger.error(
+            "provider reports a result after the transaction was final; reconciliation required",
+            extra={
+                "transaction_id": str(transaction.id),
+                "status": transaction.status,
+                "provider_status": seen.status,
+                "kassenzeichen": transaction.kassenzeichen,
+            },
+        )
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def transaction_url(self, transaction: PaymentTransaction) -> str:
+        return (
+            f"{self.settings.public_base_url}/paymenttransaction/"
+            f"{transaction.originator_id}/{transaction.endpoint_id}/{transaction.id}"
+        )
+
+    def return_url(self, transaction: PaymentTransaction) -> str:
+        return f"{self.settings.public_base_url}/paymenttransaction-return/{transaction.id}"
+
+    def notification_url(self, transaction: PaymentTransaction) -> str:
+        return f"{self.settings.public_base_url}/provider-notifications/{transaction.id}"
+
+    def payment_information(self, transaction: PaymentTransaction) -> PaymentInformation:
+        return PaymentInformation.model_validate(
+            {
+                "transaction_id": str(transaction.id),
+                "transaction_reference": transaction.kassenzeichen,
+                "transaction_url": self.transaction_url(transaction),
+                "transaction_redirect_url": transaction.checkout_url
+                if transaction.status == "INITIAL"
+                else None,
+                "transaction_timestamp": transaction.status_changed_at,
+                "payment_method": transaction.payment_method,
+                "status": transaction.status,
+                "status_detail": transaction.status_detail,
+            }
+        )
