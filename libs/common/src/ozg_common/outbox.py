@@ -105,6 +105,8 @@ class OutboxRelay:
         backoff = 0.5
         try:
             while True:
+                # Cleared before reading, so a commit during the batch wakes the next round at once.
+                self._wakeup.clear()
                 try:
                     sent = await self.relay_once()
                     backoff = 0.5
@@ -116,9 +118,10 @@ class OutboxRelay:
                     backoff = min(backoff * 2, 10.0)
                     continue
                 if sent < self.batch_size:
-                    self._wakeup.clear()
+                    # Not asyncio.wait_for: on 3.11 it swallows a cancel that races with the wake-up.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+                        async with asyncio.timeout(self.poll_interval):
+                            await self._wakeup.wait()
         finally:
             await self.close()
 
@@ -128,7 +131,8 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Send one batch of unsent rows; returns how many were sent."""
-        async with self.database.transaction() as session:
+        # Not database.transaction(): its commit hook would wake this relay for its own writes.
+        async with self.database.sessionmaker() as session, session.begin():
             query = (
                 select(
                     self.table.c.id,
