@@ -1,7 +1,12 @@
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from ozg_common.testing import (
     TestTokens,
@@ -20,12 +25,16 @@ def tokens() -> TestTokens:
 
 
 @pytest.fixture(scope="session")
-async def settings() -> ZufiSettings:
+async def settings(tmp_path_factory: pytest.TempPathFactory) -> ZufiSettings:
     return ZufiSettings(
         database_url=await fresh_postgres_database("test_zufi"),
         kafka_bootstrap_servers=kafka_bootstrap(),
         topic_prefix=unique_topic_prefix(),
         topic_partitions=3,
+        var_dir=tmp_path_factory.mktemp("zufi-var"),
+        seed_demo=True,
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
     )
 
 
@@ -35,3 +44,52 @@ async def client(settings: ZufiSettings, tokens: TestTokens) -> AsyncIterator[ht
     app.state.token_verifier = tokens.verifier()
     async with app_client(app) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def admin(tokens: TestTokens) -> dict[str, str]:
+    return tokens.headers("admin", subject="zufi-admin")
+
+
+class EventLog:
+    """Every event on zufi's topic since the test session began, read from Kafka."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def wait_for(
+        self, event_type: str, matches: Callable[[dict[str, Any]], bool], within: float = 30
+    ) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            for kind, data in self.events:
+                if kind == "de.ozg-router." + event_type and matches(data):
+                    return data
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {event_type} event matched within {within}s")
+
+
+@pytest.fixture(scope="session")
+async def events(settings: ZufiSettings, client: httpx.AsyncClient) -> AsyncIterator[EventLog]:
+    consumer = AIOKafkaConsumer(
+        settings.topic_prefix + "zufi.events",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    log = EventLog()
+
+    async def consume() -> None:
+        async for message in consumer:
+            headers = {name: value.decode() for name, value in message.headers}
+            log.events.append((headers["ce_type"], json.loads(message.value)))
+
+    task = asyncio.create_task(consume())
+    try:
+        yield log
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()

@@ -1,15 +1,133 @@
-"""The zufi database: its own tables, plus the outbox and inbox every service keeps."""
+"""The zufi database: areas, the service catalogue, authorities with their Zustellkanal, responsibilities.
 
-from sqlalchemy.orm import DeclarativeBase
+Plus the outbox and inbox every service keeps.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ozg_common.db import new_metadata
 from ozg_common.messaging import add_messaging_tables
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class Model(DeclarativeBase):
     """Base of the zufi service's ORM models."""
 
     metadata = new_metadata()
+
+
+class Area(Model):
+    """A Land, Regierungsbezirk, Kreis, Gemeindeverband or Gemeinde, keyed by its ARS (2 to 12 digits)."""
+
+    __tablename__ = "areas"
+
+    ars: Mapped[str] = mapped_column(String(12), primary_key=True)
+    ags: Mapped[str | None] = mapped_column(String(8), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    kind_code: Mapped[int | None] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(60))
+    parent_ars: Mapped[str | None] = mapped_column(String(12), index=True)
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    population: Mapped[int | None] = mapped_column(Integer)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class PostalCode(Model):
+    """One postal code covering one Gemeinde (many-to-many: the pair is the key)."""
+
+    __tablename__ = "postal_codes"
+
+    postal_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"), primary_key=True, index=True)
+
+
+class Service(Model):
+    """A Leistung of the catalogue, keyed by its LeiKa key."""
+
+    __tablename__ = "services"
+
+    leika_key: Mapped[str] = mapped_column(String(14), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(10))
+    payment_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    fees: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    form_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    xml_schema_namespace: Mapped[str | None] = mapped_column(String(500))
+    xml_schema_location: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Authority(Model):
+    """An Organisationseinheit: who does the work for an area."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str | None] = mapped_column(String(100))
+    area_ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"), index=True)
+    address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Destination(Model):
+    """An authority's Zustellkanal: where applications go and the key they are encrypted for."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    channel_type: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    signature_scheme: Mapped[str] = mapped_column(String(30))
+    encryption_kid: Mapped[str] = mapped_column(String(200))
+    encryption_key: Mapped[dict[str, Any]] = mapped_column(JSON)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Responsibility(Model):
+    """A Zuständigkeit: this authority does this service in this area, overriding the level rule."""
+
+    __tablename__ = "responsibilities"
+    __table_args__ = (
+        UniqueConstraint("leika_key", "area_ars"),
+        Index("ix_responsibilities_authority", "authority_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    leika_key: Mapped[str] = mapped_column(ForeignKey("services.leika_key"))
+    area_ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"))
+    authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 outbox_table, inbox_table = add_messaging_tables(Model.metadata)

@@ -1,16 +1,35 @@
 """Settings of the zufi service (environment variables prefixed `OZG_ZUFI_`)."""
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings
 
+DATA_DIR = Path(__file__).parent / "data"
+
 
 class ZufiSettings(ServiceSettings):
-    """Where zufi listens, its database and its Kafka."""
+    """Where zufi listens, its database and its Kafka, its area data and demo seed, its rate limit."""
 
     model_config = SettingsConfigDict(env_prefix="OZG_ZUFI_", extra="ignore")
 
     service_name: ClassVar[str] = "zufi"
     default_port: ClassVar[int] = 8001
+
+    area_data_dir: Path = DATA_DIR
+    seed_demo: bool = True
+    demo_receiver_url: str = "http://127.0.0.1:8009"
+    rate_limit_per_second: float = 200.0
+    rate_limit_burst: int = 400
+    signature_cache_size: int = 200_000
+    index_refresh_interval: float = 60.0
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.var_dir / "keys" / "zufi-signing.json"
+
+    @property
+    def demo_key_path(self) -> Path:
+        return self.var_dir / "demo-keys" / "destination-private.jwk.json"

@@ -1,0 +1,104 @@
+"""Destinations (public) and authorities with their Zustellkanal (admin)."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from ozg_common.db import SessionDep
+from ozg_common.problems import Forbidden, Unauthorized, problem_responses
+from ozg_zufi.auth import AdminDep
+from ozg_zufi.authorities import service as authorities
+from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, PublicDestination, PublicService
+from ozg_zufi.catalogue.schemas import ServiceOut
+from ozg_zufi.context import ZufiDep
+from ozg_zufi.errors import (
+    AuthorityNotFound,
+    DestinationIdConflict,
+    DestinationNotFound,
+    InvalidEncryptionKey,
+    KeyNotFound,
+    RateLimited,
+    UnknownReference,
+)
+
+router = APIRouter(prefix="/v1/destinations", tags=["destinations"])
+admin_router = APIRouter(prefix="/v1/admin/authorities", tags=["admin"])
+
+WRITE_ERRORS = (Unauthorized, Forbidden, UnknownReference, InvalidEncryptionKey, DestinationIdConflict)
+
+
+@router.get(
+    "/{destination_id}",
+    summary="A destination's public information",
+    responses=problem_responses(DestinationNotFound, RateLimited),
+)
+async def get_destination(session: SessionDep, destination_id: uuid.UUID) -> PublicDestination:
+    destination, authority = await authorities.get_destination(session, destination_id)
+    return PublicDestination(
+        destination_id=destination.id,
+        status=destination.status,
+        name=authority.name,
+        encryption_kid=destination.encryption_kid,
+        services=[
+            PublicService(identifier=ServiceOut.urn(key), leika_key=key) for key in destination.services
+        ],
+        reply_channels=destination.reply_channels,
+    )
+
+
+@router.get(
+    "/{destination_id}/keys/{kid}",
+    summary="A destination's public encryption key (JWK)",
+    responses=problem_responses(DestinationNotFound, KeyNotFound, RateLimited),
+)
+async def get_destination_key(session: SessionDep, destination_id: uuid.UUID, kid: str) -> dict[str, Any]:
+    destination, _ = await authorities.get_destination(session, destination_id)
+    if destination.encryption_kid != kid:
+        raise KeyNotFound(f"Destination {destination_id} has no key {kid!r}.")
+    return destination.encryption_key
+
+
+@admin_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an authority with its Zustellkanal",
+    responses=problem_responses(*WRITE_ERRORS),
+)
+async def create_authority(
+    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, body: AuthorityIn
+) -> AuthorityOut:
+    authority, destination = await authorities.put_authority(session, zufi, uuid.uuid4(), body)
+    return authorities.authority_out(authority, destination)
+
+
+@admin_router.put(
+    "/{authority_id}",
+    summary="Create or replace an authority with its Zustellkanal",
+    responses=problem_responses(*WRITE_ERRORS),
+)
+async def put_authority(
+    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, authority_id: uuid.UUID, body: AuthorityIn
+) -> AuthorityOut:
+    authority, destination = await authorities.put_authority(session, zufi, authority_id, body)
+    return authorities.authority_out(authority, destination)
+
+
+@admin_router.get(
+    "/{authority_id}",
+    summary="An authority with its Zustellkanal",
+    responses=problem_responses(Unauthorized, Forbidden, AuthorityNotFound),
+)
+async def get_authority(session: SessionDep, _admin: AdminDep, authority_id: uuid.UUID) -> AuthorityOut:
+    return authorities.authority_out(*await authorities.get_authority(session, authority_id))
+
+
+@admin_router.delete(
+    "/{authority_id}",
+    summary="Deactivate an authority's destination (routing stops)",
+    responses=problem_responses(Unauthorized, Forbidden, AuthorityNotFound),
+)
+async def deactivate_authority(
+    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, authority_id: uuid.UUID
+) -> AuthorityOut:
+    return authorities.authority_out(*await authorities.deactivate_authority(session, zufi, authority_id))

@@ -1,0 +1,101 @@
+"""Authorities (Organisationseinheiten) and their Zustellkanal (destination)."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import Field, HttpUrl, field_validator, model_validator
+
+from ozg_zufi import identifiers
+from ozg_zufi.errors import InvalidLeikaKey
+from ozg_zufi.schemas import Schema
+
+
+class Address(Schema):
+    street: str | None = Field(default=None, max_length=200)
+    house_number: str | None = Field(default=None, max_length=20)
+    postal_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    city: str | None = Field(default=None, max_length=200)
+
+
+class ContactPerson(Schema):
+    name: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    telephone: str | None = Field(default=None, max_length=50)
+
+
+class DestinationIn(Schema):
+    """How applications reach the authority."""
+
+    id: uuid.UUID | None = Field(default=None, description="Kept when given; generated otherwise.")
+    status: Literal["active", "inactive"] = "active"
+    channel_type: Literal["webservice", "fitconnect"] = "webservice"
+    url: HttpUrl | None = Field(default=None, description="The KOP webservice endpoint.")
+    signature_scheme: Literal["standard-webhooks", "fit-connect"] = "standard-webhooks"
+    encryption_key: dict[str, Any] = Field(description="Public RSA JWK (≥ 4096 bits) with a kid.")
+    services: list[str] = Field(default=[], description="LeiKa keys the destination accepts.")
+    reply_channels: list[str] = []
+
+    @field_validator("services")
+    @classmethod
+    def _leika_keys(cls, keys: list[str]) -> list[str]:
+        try:
+            return list(dict.fromkeys(identifiers.leika_key(key) for key in keys))
+        except InvalidLeikaKey as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _url_for_webservice(self) -> Self:
+        if self.channel_type == "webservice" and self.url is None:
+            raise ValueError("a webservice Zustellkanal needs its url")
+        return self
+
+
+class AuthorityIn(Schema):
+    """An Organisationseinheit with its Zustellkanal."""
+
+    name: str = Field(min_length=1, max_length=300)
+    short_name: str | None = Field(default=None, max_length=100)
+    area_id: str = Field(description="ARS of the area the authority serves.")
+    address: Address = Address()
+    contact_persons: list[ContactPerson] = []
+    destination: DestinationIn
+
+
+class DestinationOut(Schema):
+    id: uuid.UUID
+    status: str
+    channel_type: str
+    url: str | None
+    signature_scheme: str
+    encryption_kid: str
+    services: list[str]
+    reply_channels: list[str]
+
+
+class AuthorityOut(Schema):
+    id: uuid.UUID
+    name: str
+    short_name: str | None
+    area_id: str
+    address: dict[str, Any]
+    contact_persons: list[dict[str, Any]]
+    destination: DestinationOut | None
+    updated_at: datetime
+
+
+class PublicService(Schema):
+    identifier: str
+    leika_key: str
+
+
+class PublicDestination(Schema):
+    """What anyone may know about a destination (FIT-Connect: GET /v1/destinations/{id})."""
+
+    destination_id: uuid.UUID
+    status: str
+    name: str
+    encryption_kid: str
+    services: list[PublicService]
+    reply_channels: list[str]

@@ -1,0 +1,167 @@
+"""Authorities and their Zustellkanal: write them, publish DestinationChanged, patch the routing index."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
+from ozg_zufi.authorities.keys import public_encryption_jwk
+from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, DestinationOut
+from ozg_zufi.context import Zufi, after_commit
+from ozg_zufi.errors import AuthorityNotFound, DestinationIdConflict, DestinationNotFound, UnknownReference
+from ozg_zufi.models import Authority, Destination, Service, utcnow
+from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry
+
+
+def destination_changed(authority: Authority, destination: Destination) -> DestinationChanged:
+    return DestinationChanged(
+        destination_id=str(destination.id),
+        status=destination.status,  # type: ignore[arg-type]  # the column only holds active/inactive
+        name=authority.name,
+        authority_id=str(authority.id),
+        zustellkanal=Zustellkanal(
+            channel_type=destination.channel_type,  # type: ignore[arg-type]
+            url=destination.url,
+            signature_scheme=destination.signature_scheme,  # type: ignore[arg-type]
+        ),
+        encryption_kid=destination.encryption_kid,
+        encryption_key=destination.encryption_key,
+        services=destination.services,
+        reply_channels=destination.reply_channels,
+    )
+
+
+def authority_out(authority: Authority, destination: Destination | None) -> AuthorityOut:
+    return AuthorityOut(
+        id=authority.id,
+        name=authority.name,
+        short_name=authority.short_name,
+        area_id=authority.area_ars,
+        address=authority.address,
+        contact_persons=authority.contacts,
+        destination=None
+        if destination is None
+        else DestinationOut(
+            id=destination.id,
+            status=destination.status,
+            channel_type=destination.channel_type,
+            url=destination.url,
+            signature_scheme=destination.signature_scheme,
+            encryption_kid=destination.encryption_kid,
+            services=destination.services,
+            reply_channels=destination.reply_channels,
+        ),
+        updated_at=authority.updated_at,
+    )
+
+
+async def get_authority(
+    session: AsyncSession, authority_id: uuid.UUID
+) -> tuple[Authority, Destination | None]:
+    authority = await session.get(Authority, authority_id)
+    if authority is None:
+        raise AuthorityNotFound(f"No authority {authority_id}.")
+    destination = await session.scalar(select(Destination).where(Destination.authority_id == authority_id))
+    return authority, destination
+
+
+async def get_destination(session: AsyncSession, destination_id: uuid.UUID) -> tuple[Destination, Authority]:
+    destination = await session.get(Destination, destination_id)
+    if destination is None:
+        raise DestinationNotFound(f"No destination {destination_id}.")
+    authority = await session.get(Authority, destination.authority_id)
+    assert authority is not None  # a destination always belongs to an authority (foreign key)
+    return destination, authority
+
+
+async def put_authority(
+    session: AsyncSession, zufi: Zufi, authority_id: uuid.UUID, data: AuthorityIn
+) -> tuple[Authority, Destination]:
+    """Create or replace an authority and its Zustellkanal."""
+    if data.area_id not in zufi.index.areas:
+        raise UnknownReference(f"No area has the ARS {data.area_id!r}.")
+    known = set(
+        await session.scalars(
+            select(Service.leika_key).where(Service.leika_key.in_(data.destination.services))
+        )
+    )
+    unknown = [key for key in data.destination.services if key not in known]
+    if unknown:
+        raise UnknownReference(f"Unknown services: {', '.join(unknown)}.")
+    jwk = public_encryption_jwk(data.destination.encryption_key)
+    now = utcnow()
+    authority = await session.get(Authority, authority_id)
+    if authority is None:
+        authority = Authority(id=authority_id, created_at=now)
+        session.add(authority)
+    authority.name = data.name
+    authority.short_name = data.short_name
+    authority.area_ars = data.area_id
+    authority.address = data.address.model_dump(exclude_none=True)
+    authority.contacts = [person.model_dump(exclude_none=True) for person in data.contact_persons]
+    authority.updated_at = now
+    await session.flush()
+
+    destination = await session.scalar(select(Destination).where(Destination.authority_id == authority_id))
+    wanted_id = data.destination.id
+    if wanted_id is not None and (destination is None or destination.id != wanted_id):
+        taken = await session.get(Destination, wanted_id)
+        if destination is not None or taken is not None:
+            raise DestinationIdConflict(
+                f"Destination {wanted_id} cannot be given to authority {authority_id}."
+            )
+    if destination is None:
+        destination = Destination(id=wanted_id or uuid.uuid4(), authority_id=authority_id)
+        session.add(destination)
+    destination.status = data.destination.status
+    destination.channel_type = data.destination.channel_type
+    destination.url = str(data.destination.url) if data.destination.url else None
+    destination.signature_scheme = data.destination.signature_scheme
+    destination.encryption_kid = jwk["kid"]
+    destination.encryption_key = jwk
+    destination.services = data.destination.services
+    destination.reply_channels = data.destination.reply_channels
+    destination.updated_at = now
+    await session.flush()
+    await _published(session, zufi, authority, destination)
+    return authority, destination
+
+
+async def deactivate_authority(
+    session: AsyncSession, zufi: Zufi, authority_id: uuid.UUID
+) -> tuple[Authority, Destination | None]:
+    """Stop routing to the authority: its destination becomes inactive."""
+    authority, destination = await get_authority(session, authority_id)
+    if destination is not None:
+        destination.status = "inactive"
+        destination.updated_at = utcnow()
+        await session.flush()
+        await _published(session, zufi, authority, destination)
+    return authority, destination
+
+
+async def _published(
+    session: AsyncSession, zufi: Zufi, authority: Authority, destination: Destination
+) -> None:
+    await zufi.outbox.publish(session, destination_changed(authority, destination))
+    authority_entry = authority_entry_of(authority)
+    destination_entry = DestinationEntry(destination.id, destination.authority_id, destination.status)
+
+    def patch() -> None:
+        zufi.index.set_authority(authority_entry)
+        zufi.index.set_destination(destination_entry)
+
+    after_commit(session, patch)
+
+
+def authority_entry_of(authority: Authority) -> AuthorityEntry:
+    return AuthorityEntry(
+        authority.id,
+        authority.name,
+        authority.short_name,
+        authority.area_ars,
+        authority.address,
+        authority.contacts,
+        authority.created_at,
+    )

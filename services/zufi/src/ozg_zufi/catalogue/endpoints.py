@@ -1,0 +1,59 @@
+"""The service catalogue: public reads, admin writes."""
+
+from fastapi import APIRouter
+
+from ozg_common.db import SessionDep
+from ozg_common.problems import Forbidden, Unauthorized, problem_responses
+from ozg_zufi import identifiers
+from ozg_zufi.auth import AdminDep
+from ozg_zufi.catalogue import service as catalogue
+from ozg_zufi.catalogue.schemas import ServiceIn, ServiceOut, ServicesPage
+from ozg_zufi.context import ZufiDep
+from ozg_zufi.errors import InvalidLeikaKey, RateLimited, ServiceNotFound
+from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset
+
+router = APIRouter(prefix="/v1/services", tags=["services"])
+admin_router = APIRouter(prefix="/v1/admin/services", tags=["admin"])
+
+
+@router.get("", summary="The service catalogue", responses=problem_responses(RateLimited))
+async def list_services(
+    session: SessionDep, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT
+) -> ServicesPage:
+    services, total = await catalogue.list_services(session, offset=offset, limit=limit)
+    page = [catalogue.service_out(service) for service in services]
+    return ServicesPage(count=len(page), offset=offset, total_count=total, services=page)
+
+
+@router.get(
+    "/{leika_key}",
+    summary="One service (LeiKa key or its URN)",
+    responses=problem_responses(InvalidLeikaKey, ServiceNotFound, RateLimited),
+)
+async def get_service(session: SessionDep, leika_key: str) -> ServiceOut:
+    service = await catalogue.get_service(session, identifiers.leika_key(leika_key))
+    return catalogue.service_out(service)
+
+
+@admin_router.put(
+    "/{leika_key}",
+    summary="Create or replace a service",
+    responses=problem_responses(InvalidLeikaKey, Unauthorized, Forbidden),
+)
+async def put_service(
+    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, leika_key: str, body: ServiceIn
+) -> ServiceOut:
+    service = await catalogue.put_service(session, zufi, identifiers.leika_key(leika_key), body)
+    return catalogue.service_out(service)
+
+
+@admin_router.delete(
+    "/{leika_key}",
+    summary="Deactivate a service (it stays in the catalogue, routing stops)",
+    responses=problem_responses(InvalidLeikaKey, ServiceNotFound, Unauthorized, Forbidden),
+)
+async def deactivate_service(
+    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, leika_key: str
+) -> ServiceOut:
+    service = await catalogue.deactivate_service(session, zufi, identifiers.leika_key(leika_key))
+    return catalogue.service_out(service)

@@ -1,0 +1,60 @@
+"""The service catalogue's JSON shapes."""
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from ozg_zufi.identifiers import LEIKA_URN_PREFIX
+from ozg_zufi.schemas import Schema
+
+Level = Literal["GEMEINDE", "AMT", "KREIS", "LAND"]
+
+
+class FeeItem(Schema):
+    """One fee position (XBezahldienste item)."""
+
+    id: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=1, max_length=300)
+    price: str = Field(pattern=r"^\d{1,9}\.\d{2}$", description='Euro with two decimals, e.g. "12.50".')
+    quantity: int = Field(default=1, ge=1)
+    tax_rate: str = Field(default="0", pattern=r"^\d{1,2}(\.\d{1,2})?$")
+    booking_data: dict[str, str] = {}
+
+
+class ServiceIn(Schema):
+    """A Leistung as an administrator writes it."""
+
+    name: str = Field(min_length=1, max_length=300)
+    level: Level = Field(description="Who is responsible by default: Gemeinde, Amt, Kreis or Land.")
+    payment_required: bool = False
+    fees: list[FeeItem] = []
+    form_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema of the form data.")
+    xml_schema_namespace: str | None = Field(default=None, max_length=500)
+    xml_schema_location: str | None = Field(default=None, max_length=500)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _fees_when_paid(self) -> Self:
+        if self.payment_required and not self.fees:
+            raise ValueError("a service that requires payment needs at least one fee item")
+        return self
+
+
+class ServiceOut(ServiceIn):
+    """A Leistung of the catalogue."""
+
+    leika_key: str
+    identifier: str
+    updated_at: datetime
+
+    @classmethod
+    def urn(cls, leika_key: str) -> str:
+        return LEIKA_URN_PREFIX + leika_key
+
+
+class ServicesPage(Schema):
+    count: int
+    offset: int
+    total_count: int
+    services: list[ServiceOut]

@@ -1,0 +1,131 @@
+"""Bulk import from JSON (a bundle) or CSV (one kind of record per file), all or nothing."""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.problems import InvalidParam, ProblemError
+from ozg_zufi.authorities.service import put_authority
+from ozg_zufi.catalogue.service import put_service
+from ozg_zufi.context import Zufi
+from ozg_zufi.errors import InvalidImport
+from ozg_zufi.identifiers import leika_key
+from ozg_zufi.imports.schemas import ImportBundle, ImportResult
+from ozg_zufi.responsibilities.service import put_responsibility
+
+
+def _json_cell(text: str) -> Any:
+    return json.loads(text) if text else None
+
+
+def _list_cell(text: str) -> list[str]:
+    return text.split()
+
+
+def _service_row(row: dict[str, str]) -> dict[str, Any]:
+    return {
+        "leikaKey": row.get("leikaKey", ""),
+        "name": row.get("name", ""),
+        "level": row.get("level", ""),
+        "paymentRequired": row.get("paymentRequired", "false").strip().lower() in {"true", "1", "yes", "ja"},
+        "fees": _json_cell(row.get("fees", "")) or [],
+        "formSchema": _json_cell(row.get("formSchema", "")),
+        "xmlSchemaNamespace": row.get("xmlSchemaNamespace") or None,
+        "xmlSchemaLocation": row.get("xmlSchemaLocation") or None,
+    }
+
+
+def _authority_row(row: dict[str, str]) -> dict[str, Any]:
+    address = {k: row[k] for k in ("street", "houseNumber", "postalCode", "city") if row.get(k)}
+    return {
+        "id": row.get("id", ""),
+        "name": row.get("name", ""),
+        "shortName": row.get("shortName") or None,
+        "areaId": row.get("areaId", ""),
+        "address": address,
+        "destination": {
+            "id": row.get("destinationId") or None,
+            "status": row.get("status") or "active",
+            "channelType": row.get("channelType") or "webservice",
+            "url": row.get("url") or None,
+            "signatureScheme": row.get("signatureScheme") or "standard-webhooks",
+            "encryptionKey": _json_cell(row.get("encryptionKey", "")),
+            "services": _list_cell(row.get("services", "")),
+            "replyChannels": _list_cell(row.get("replyChannels", "")),
+        },
+    }
+
+
+def _responsibility_row(row: dict[str, str]) -> dict[str, Any]:
+    return {k: row.get(k, "") for k in ("leikaKey", "areaId", "authorityId")}
+
+
+_CSV_ROWS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+    "services": _service_row,
+    "authorities": _authority_row,
+    "responsibilities": _responsibility_row,
+}
+
+
+def bundle_from_json(body: bytes) -> ImportBundle:
+    try:
+        return ImportBundle.model_validate_json(body)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def bundle_from_csv(body: bytes, kind: str) -> ImportBundle:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidImport("The CSV file must be UTF-8.") from None
+    rows = []
+    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        cells = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+        try:
+            rows.append(_CSV_ROWS[kind](cells))
+        except json.JSONDecodeError as exc:
+            raise InvalidImport(f"Line {number}: a JSON cell is malformed ({exc.msg}).") from None
+    try:
+        return ImportBundle.model_validate({kind: rows})
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidImport:
+    params = [
+        InvalidParam(name=".".join(str(part) for part in error["loc"]), reason=error["msg"])
+        for error in exc.errors()
+    ]
+    return InvalidImport("Some records are invalid; nothing was imported.", invalid_params=params)
+
+
+async def import_bundle(session: AsyncSession, zufi: Zufi, bundle: ImportBundle) -> ImportResult:
+    """Write every record through the same code as the single-record API (events included)."""
+    for position, service in enumerate(bundle.services):
+        await _each(f"services.{position}", put_service(session, zufi, leika_key(service.leika_key), service))
+    for position, authority in enumerate(bundle.authorities):
+        await _each(f"authorities.{position}", put_authority(session, zufi, authority.id, authority))
+    for position, responsibility in enumerate(bundle.responsibilities):
+        await _each(f"responsibilities.{position}", put_responsibility(session, zufi, responsibility))
+    return ImportResult(
+        services=len(bundle.services),
+        authorities=len(bundle.authorities),
+        responsibilities=len(bundle.responsibilities),
+    )
+
+
+async def _each(where: str, write: Any) -> None:
+    try:
+        await write
+    except ProblemError as exc:
+        reason = exc.detail or exc.title
+        raise InvalidImport(
+            f"{where}: {reason} Nothing was imported.",
+            invalid_params=[InvalidParam(name=where, reason=reason)],
+        ) from exc

@@ -1,0 +1,29 @@
+"""What zufi does when it starts: import the areas once, seed the demo, load the routing index."""
+
+import logging
+
+from ozg_common.service import Hook, ServiceRuntime
+from ozg_zufi.areas.importer import areas_imported, import_areas
+from ozg_zufi.context import Zufi
+from ozg_zufi.seed import seed_catalogue, seed_destinations
+
+logger = logging.getLogger(__name__)
+
+
+def start_zufi(zufi: Zufi) -> Hook:
+    """The start-up hook of the app."""
+
+    async def hook(runtime: ServiceRuntime) -> None:
+        async with zufi.database.transaction() as session:
+            if not await areas_imported(session):
+                await import_areas(session, zufi.settings.area_data_dir)
+        if zufi.settings.seed_demo:
+            async with zufi.database.transaction() as session:
+                await seed_catalogue(session, zufi)
+            await zufi.reload()
+            async with zufi.database.transaction() as session:
+                await seed_destinations(session, zufi)
+        await zufi.reload()
+        runtime.spawn("routing-index-refresh", zufi.refresh_forever)
+
+    return hook
