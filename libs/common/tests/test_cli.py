@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import FastAPI, Form, Header, HTTPException
+from fastapi.responses import JSONResponse
 from typer.testing import CliRunner
 
 from ozg_common.cli import app
@@ -20,6 +21,8 @@ COMMANDS = [
     ["destinations", "rotate-key"],
     ["deliveries", "list"],
     ["deliveries", "replay"],
+    ["payments", "list"],
+    ["payments", "reconciliation"],
     ["cases", "trail"],
 ]
 
@@ -64,6 +67,11 @@ def admin_api() -> FastAPI:
         rows = [dead] if state == "dead_lettered" and offset == 0 else []
         return {"count": len(rows), "offset": offset, "totalCount": 1, "deliveries": rows}
 
+    @api.get("/v1/admin/applications/{case_id}")
+    async def application(case_id: str) -> JSONResponse:
+        problem = {"type": "about:blank", "title": "Application not found", "status": 404}
+        return JSONResponse(problem, status_code=404, media_type="application/problem+json")
+
     return api
 
 
@@ -88,3 +96,20 @@ async def test_lists_dead_letters_over_http_with_a_token_from_client_credentials
     assert json.loads(result.output)["attemptCount"] == 17
     assert refused.exit_code == 1
     assert "401" in refused.output
+
+
+async def test_case_trail_tells_unknown_from_unreachable() -> None:
+    async with serving(admin_api()) as base_url:
+        env = {
+            "OZG_CLI_MAILBOX_URL": base_url,
+            **{
+                f"OZG_CLI_{name}_URL": "http://127.0.0.1:9"
+                for name in ("SUBMISSION", "KOP_GATEWAY", "PAYMENT")
+            },
+        }
+        args = ["--token", "admin-token", "cases", "trail", "case-1", "--json"]
+        result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+    assert result.exit_code == 0, result.output
+    trail = json.loads(result.output)
+    assert "404" in trail["mailbox application"]["notFound"]
+    assert "not reachable" in trail["payment transactions"]["unavailable"]

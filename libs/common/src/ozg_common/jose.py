@@ -26,7 +26,11 @@ REGISTRY = JweRegistry(algorithms=ALGORITHMS)
 
 
 class InvalidJwe(ValueError):
-    """The value is not a JWE compact string of the required algorithms."""
+    """The value is not a JWE compact string."""
+
+
+class UnsupportedJweAlgorithm(InvalidJwe):
+    """A JWE, but not RSA-OAEP-256 with A256GCM."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +45,12 @@ class JweHeader:
 
 
 def encryption_key(jwk: dict[str, Any]) -> RSAKey:
-    """An RSA public (or private) key from its JWK, ready for JWE."""
-    return RSAKey.import_key(jwk)
+    """An RSA public (or private) key from its JWK, ready for JWE.
+
+    FIT-Connect keys declare `key_ops: ["wrapKey"]` (RFC 7517), which is right for RSA-OAEP, but
+    joserfc checks for "encrypt"; the algorithm is pinned to RSA-OAEP-256 anyway, so it is dropped.
+    """
+    return RSAKey.import_key({name: value for name, value in jwk.items() if name != "key_ops"})
 
 
 def encrypt(plaintext: bytes, key: RSAKey, *, content_type: str, kid: str | None = None) -> str:
@@ -81,7 +89,7 @@ def parse_header(segment: bytes) -> JweHeader:
     if not isinstance(raw, dict):
         raise InvalidJwe("the protected header is not a JSON object")
     if raw.get("alg") != KEY_ALGORITHM or raw.get("enc") != CONTENT_ENCRYPTION:
-        raise InvalidJwe(f"the JWE must use alg {KEY_ALGORITHM} and enc {CONTENT_ENCRYPTION}")
+        raise UnsupportedJweAlgorithm(f"the JWE must use alg {KEY_ALGORITHM} and enc {CONTENT_ENCRYPTION}")
     kid, cty = raw.get("kid"), raw.get("cty")
     return JweHeader(
         alg=raw["alg"],

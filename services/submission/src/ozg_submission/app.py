@@ -1,27 +1,57 @@
-"""The submission service: app, lifespan and routers."""
+"""The submission service: FIT-Connect Submission API, native intake with XÖV XML, tokens, event log."""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from ozg_common.auth import TokenVerifier
 from ozg_common.service import ServiceRuntime, create_service_app
-from ozg_submission.events import PRODUCES
+from ozg_submission.applications.endpoints import router as applications
+from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.endpoints import router as destinations
+from ozg_submission.eventlog.endpoints import router as event_logs
+from ozg_submission.events import PRODUCES, consumers
+from ozg_submission.identity.endpoints import admin
+from ozg_submission.identity.endpoints import router as identity
+from ozg_submission.identity.service import upsert_bootstrap_clients
 from ozg_submission.models import Model
+from ozg_submission.retention.service import RetentionJob
 from ozg_submission.settings import SubmissionSettings
+from ozg_submission.submissions.endpoints import router as submissions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
     settings = settings or SubmissionSettings()
+    context = SubmissionContext.build(settings)
     runtime = ServiceRuntime(
         settings=settings,
         metadata=Model.metadata,
         migrations=MIGRATIONS,
         produces=PRODUCES,
+        consumers=consumers(context),
+        # submission is the issuer: it trusts its own key without asking its own JWKS over HTTP.
+        verifier=TokenVerifier(issuer=settings.token_issuer, jwks=context.tokens.jwks()),
     )
-    return create_service_app(
+    context.attach(runtime)
+
+    async def start(runtime: ServiceRuntime) -> None:
+        if settings.bootstrap_clients_file is not None:
+            async with runtime.database.transaction() as session:
+                await upsert_bootstrap_clients(session, settings.bootstrap_clients_file)
+        runtime.spawn("retention", RetentionJob(context).run)
+
+    async def stop(runtime: ServiceRuntime) -> None:
+        await context.zufi.close()
+
+    app = create_service_app(
         runtime,
         title="ozg-router submission",
         description=__doc__ or "",
+        routers=[identity, admin, destinations, submissions, event_logs, applications],
+        on_startup=[start],
+        on_shutdown=[stop],
     )
+    app.state.submission = context
+    return app

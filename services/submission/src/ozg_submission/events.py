@@ -1,6 +1,47 @@
 """What submission publishes and what it consumes."""
 
+from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
+from ozg_common.contracts.mailbox import MailboxCitizenReplied
+from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, PaymentPayed
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, PAYMENT, SUBMISSION, ZUFI
+from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged
+from ozg_common.service import ConsumerSpec
+from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.handlers import on_destination_changed, on_service_changed
+from ozg_submission.lifecycle.handlers import (
+    decision_handler,
+    delivery_handler,
+    payment_handler,
+    reply_handler,
+)
 
 PRODUCES = (SUBMISSION,)
 CONSUMES = (ZUFI, PAYMENT, DELIVERY, MAILBOX)
+
+
+def consumers(context: SubmissionContext) -> list[ConsumerSpec]:
+    """One group for the read model (replayed from offset 0), one for the lifecycle."""
+    payments = payment_handler(context)
+    deliveries = delivery_handler(context)
+    decisions = decision_handler(context)
+    return [
+        ConsumerSpec(
+            group_id="submission-directory",
+            topics=[ZUFI],
+            handlers={DestinationChanged: on_destination_changed, ServiceChanged: on_service_changed},
+        ),
+        ConsumerSpec(
+            group_id="submission-lifecycle",
+            topics=[PAYMENT, DELIVERY, MAILBOX],
+            handlers={
+                PaymentPayed: payments,
+                PaymentCanceled: payments,
+                PaymentFailed: payments,
+                DeliverySucceeded: deliveries,
+                DeliveryDeadLettered: deliveries,
+                CaseAccepted: decisions,
+                CaseRejected: decisions,
+                MailboxCitizenReplied: reply_handler(context),
+            },
+        ),
+    ]

@@ -1,9 +1,17 @@
 """The submission database: its own tables, plus the outbox and inbox every service keeps."""
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ozg_common.db import new_metadata
 from ozg_common.messaging import add_messaging_tables
+
+_Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Model(DeclarativeBase):
@@ -13,3 +21,144 @@ class Model(DeclarativeBase):
 
 
 outbox_table, inbox_table = add_messaging_tables(Model.metadata)
+
+
+class ApiClient(Model):
+    """An OAuth2 client (online service, authority, operator); only a hash of its secret is kept."""
+
+    __tablename__ = "api_clients"
+
+    client_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(400))
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(400))
+    previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Destination(Model):
+    """zufi's destination as last announced on `zufi.events` (read model)."""
+
+    __tablename__ = "destinations"
+
+    destination_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(500))
+    authority_id: Mapped[str] = mapped_column(String(200))
+    encryption_kid: Mapped[str] = mapped_column(String(200))
+    encryption_key: Mapped[dict[str, Any]] = mapped_column(JSON)
+    services: Mapped[list[str]] = mapped_column(JSON)
+    reply_channels: Mapped[list[str]] = mapped_column(JSON)
+    zustellkanal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Leistung(Model):
+    """A service of zufi's catalogue: its form schema, XML namespace and fees (read model)."""
+
+    __tablename__ = "services"
+
+    leika_key: Mapped[str] = mapped_column(String(14), primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    level: Mapped[str] = mapped_column(String(20))
+    payment_required: Mapped[bool] = mapped_column(Boolean)
+    fees: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    form_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    xml_schema_namespace: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubmissionStatus(StrEnum):
+    """The lifecycle of a submission."""
+
+    INCOMPLETE = "incomplete"
+    SUBMITTED = "submitted"
+    AWAITING_PAYMENT = "awaiting_payment"
+    FORWARDED = "forwarded"
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+class Submission(Model):
+    """One application to one destination; payloads live in the blob store, referenced by key and hash."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    destination_id: Mapped[str] = mapped_column(String(200), index=True)
+    sender_client_id: Mapped[str] = mapped_column(String(200))
+    leika_key: Mapped[str] = mapped_column(String(14))
+    service_name: Mapped[str] = mapped_column(String(1024))
+    origin: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32))
+    announced_attachments: Mapped[list[str]] = mapped_column(JSON)
+    metadata_key: Mapped[str | None] = mapped_column(String(300))
+    metadata_sha512: Mapped[str | None] = mapped_column(String(128))
+    metadata_size: Mapped[int | None] = mapped_column(BigInteger)
+    data_key: Mapped[str | None] = mapped_column(String(300))
+    data_sha512: Mapped[str | None] = mapped_column(String(128))
+    data_size: Mapped[int | None] = mapped_column(BigInteger)
+    pending_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Native intake awaiting payment: the metadata to encrypt once paymentInformation is known."""
+    payment_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_transaction_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    payment_status: Mapped[str | None] = mapped_column(String(20))
+    mailbox_uuid: Mapped[str | None] = mapped_column(String(64))
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    forwarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    picked_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_submissions_status_created", "status", "created_at"),)
+
+
+class Attachment(Model):
+    """An uploaded (encrypted) attachment of a submission."""
+
+    __tablename__ = "attachments"
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    attachment_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    blob_key: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha512: Mapped[str] = mapped_column(String(128))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventLogEntry(Model):
+    """One Security Event Token of a case's append-only event log."""
+
+    __tablename__ = "event_log"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Payment(Model):
+    """The last known outcome of a payment transaction (from `payment.events`)."""
+
+    __tablename__ = "payments"
+
+    transaction_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    payment_information: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,16 +1,71 @@
 """Settings of the submission service (environment variables prefixed `OZG_SUBMISSION_`)."""
 
+from datetime import timedelta
+from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings
 
+MiB = 1024 * 1024
+
 
 class SubmissionSettings(ServiceSettings):
-    """Where submission listens, its database and its Kafka."""
+    """Where submission listens, its keys, blobs, limits and retention periods."""
 
     model_config = SettingsConfigDict(env_prefix="OZG_SUBMISSION_", extra="ignore")
 
     service_name: ClassVar[str] = "submission"
     default_port: ClassVar[int] = 8002
+
+    zufi_url: str = "http://127.0.0.1:8001"
+    route_cache_seconds: float = 60.0
+    bootstrap_clients_file: Path | None = None
+    token_lifetime: int = 1800
+    keys_dir: Path | None = None
+    event_key_bits: int = 2048
+    """The SET signing key; RSA signing holds the GIL, and 4096 bits cost 5x the time per event."""
+    blob_dir: Path | None = None
+
+    # FIT-Connect's limits
+    max_attachment_bytes: int = 500 * MiB
+    max_attachments: int = 100
+    max_submission_bytes: int = 2048 * MiB
+    max_application_bytes: int = 64 * MiB
+    """Native intake: the whole request (JSON, XML or multipart with attachments)."""
+    inline_attachment_limit: int = 256 * 1024
+    """Attachments up to this size travel inside `submission.ready_for_delivery`."""
+    event_inline_budget: int = 640 * 1024
+    """What one event may carry inline in total, below Kafka's 1 MB message limit."""
+
+    # Retention (standards.md §1)
+    retention_interval: float = 300.0
+    retention_incomplete_after: timedelta = timedelta(days=1)
+    retention_awaiting_payment_after: timedelta = timedelta(days=21)
+    retention_after_pickup: timedelta = timedelta(days=7)
+    retention_reminders: list[timedelta] = Field(
+        default_factory=lambda: [timedelta(days=3), timedelta(days=9)]
+    )
+    retention_auto_reject_after: timedelta = timedelta(days=14)
+    retention_unpicked_delete_after: timedelta = timedelta(days=21)
+    retention_event_log_after: timedelta = timedelta(days=730)
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> "SubmissionSettings":
+        if self.keys_dir is None:
+            self.keys_dir = self.var_dir / "keys"
+        if self.blob_dir is None:
+            self.blob_dir = self.var_dir / "blobs" / "submission"
+        return self
+
+    @property
+    def keys_path(self) -> Path:
+        assert self.keys_dir is not None
+        return self.keys_dir
+
+    @property
+    def blob_path(self) -> Path:
+        assert self.blob_dir is not None
+        return self.blob_dir

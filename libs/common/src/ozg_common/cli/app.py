@@ -16,7 +16,7 @@ import typer
 from joserfc.jwk import RSAKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, chunks, fail
 
@@ -29,6 +29,7 @@ destinations = typer.Typer(
     help="Destinations (the authorities' Zustellkanäle) in zufi.", no_args_is_help=True
 )
 deliveries = typer.Typer(help="Deliveries to the authorities (kop-gateway).", no_args_is_help=True)
+payments = typer.Typer(help="Payment transactions (XBezahldienste) in payment.", no_args_is_help=True)
 cases = typer.Typer(help="Cases (Vorgänge) across all services.", no_args_is_help=True)
 for group, name in [
     (areas, "areas"),
@@ -36,6 +37,7 @@ for group, name in [
     (clients, "clients"),
     (destinations, "destinations"),
     (deliveries, "deliveries"),
+    (payments, "payments"),
     (cases, "cases"),
 ]:
     app.add_typer(group, name=name)
@@ -76,6 +78,11 @@ def progress() -> Progress:
         TimeRemainingColumn(),
         console=console,
     )
+
+
+def folded(*headers: str) -> list[Column]:
+    """Table columns that wrap long values instead of cutting them: ids must stay whole."""
+    return [Column(header, overflow="fold") for header in headers]
 
 
 @areas.command("import")
@@ -252,6 +259,80 @@ def replay_delivery(
             raise fail("give a DELIVERY_ID or --all-dead")
 
 
+@payments.command("list")
+def list_payments(
+    ctx: typer.Context,
+    case: Annotated[str | None, typer.Option(help="Only this case id.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only this state: INITIAL, PAYED, CANCELED or FAILED.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+) -> None:
+    """List payment transactions, newest first, with their Kassenzeichen and any late provider result."""
+    with admin(ctx) as client:
+        rows = list(
+            client.pages(
+                "payment",
+                "/v1/admin/transactions",
+                "transactions",
+                caseId=case,
+                status=status.upper() if status else None,
+            )
+        )
+    if as_json:
+        for row in rows:
+            console.print_json(json.dumps(row))
+        return
+    table = Table(
+        *folded(
+            "transaction", "case", "status", "amount", "Kassenzeichen", "created", "late provider result"
+        ),
+        title=f"{len(rows)} payment transactions",
+    )
+    for row in rows:
+        table.add_row(
+            row["transactionId"],
+            row.get("caseId") or "",
+            row["status"],
+            f"{row['amount']:.2f} EUR",
+            row.get("transactionReference") or "",
+            row["createdAt"],
+            row.get("lateProviderStatus") or "",
+        )
+    console.print(table)
+
+
+@payments.command("reconciliation")
+def payments_to_reconcile(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+) -> None:
+    """Transactions whose provider contradicted their final state (e.g. money after FAILED).
+
+    Each needs an operator: refund the citizen, or see that the application is processed.
+    """
+    with admin(ctx) as client:
+        rows: list[dict[str, Any]] = client.get("payment", "/v1/admin/reconciliation")
+    if as_json:
+        for row in rows:
+            console.print_json(json.dumps(row))
+        return
+    table = Table(
+        *folded("transaction", "case", "status here", "provider says", "reported", "Kassenzeichen"),
+        title=f"{len(rows)} transactions to reconcile",
+    )
+    for row in rows:
+        table.add_row(
+            row["transactionId"],
+            row.get("caseId") or "",
+            row["status"],
+            row["providerStatus"],
+            row["reportedAt"],
+            row["transactionReference"],
+        )
+    console.print(table)
+
+
 TRAIL_SOURCES = [
     ("submission", "events", "/v1/admin/cases/{case}/events", {}),
     ("kop-gateway", "deliveries", "/v1/admin/deliveries", {"caseId": "{case}"}),
@@ -268,7 +349,7 @@ def case_trail(
         bool, typer.Option("--json", help="Print the raw answers as one JSON document.")
     ] = False,
 ) -> None:
-    """Everything the suite knows about one case: events, deliveries, payments, the citizen's view."""
+    """Everything the suite knows about one case: events, deliveries, payments, status monitor."""
     trail: dict[str, Any] = {}
     with admin(ctx) as client:
         for service, label, path, params in TRAIL_SOURCES:
@@ -276,7 +357,8 @@ def case_trail(
             try:
                 trail[f"{service} {label}"] = client.get(service, path.format(case=case_id), **query)
             except AdminApiError as exc:
-                trail[f"{service} {label}"] = {"unavailable": str(exc)}
+                outcome = "notFound" if exc.status == 404 else "unavailable"
+                trail[f"{service} {label}"] = {outcome: str(exc)}
     if as_json:
         console.print_json(json.dumps(trail))
         return

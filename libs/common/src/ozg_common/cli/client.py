@@ -18,7 +18,11 @@ def service_url(service: str) -> str:
 
 
 class AdminApiError(Exception):
-    """A service refused a request; the message is its problem detail."""
+    """A service refused a request; the message is its problem detail, `status` its HTTP status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -60,7 +64,8 @@ def _json(response: httpx.Response) -> Any:
         body = response.json()
         detail = body.get("detail") or body.get("title") or detail
     raise AdminApiError(
-        f"{response.request.method} {response.request.url} → {response.status_code}: {detail}"
+        f"{response.request.method} {response.request.url} → {response.status_code}: {detail}",
+        response.status_code,
     )
 
 

@@ -61,6 +61,9 @@ class SubmissionReadyForDelivery(CaseEvent):
     encrypted_metadata: str
     encrypted_data: str | None = None
     attachments: list[AttachmentRef] = []
+    submission_url: str | None = None
+    """Where the destination fetches the whole submission (FIT-Connect subscriber API, its own token);
+    `encrypted_data` is None when it was too large to travel in the event."""
 
 
 class SubmissionDeleted(CaseEvent):

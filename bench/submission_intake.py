@@ -1,0 +1,364 @@
+"""Native intake throughput and latency: `POST /v1/applications` beside a trivial endpoint.
+
+Each application is routed (destinationSignature checked with zufi's JWKS), its form data checked
+against the service's JSON Schema, rendered as XÖV XML, validated against the XSD, encrypted (JWE,
+RSA-4096) for the destination, stored (blobs + PostgreSQL) with three signed SETs and two outbox
+events, relayed to Kafka. submission runs as its own uvicorn process on PostgreSQL and Kafka; the
+trivial FastAPI endpoint runs the same way, so the difference is the cost of intake itself.
+
+    uv run python bench/submission_intake.py [--seconds 20] [--concurrency 16]
+
+Prints submissions/s and p50/p99, writes bench/results/submission_intake.json.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from joserfc import jws
+from joserfc.jwk import RSAKey
+
+from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged, Zustellkanal
+from ozg_common.events import CloudEvent, Event
+from ozg_common.keys import public_jwks
+from ozg_common.testing import (
+    free_port,
+    fresh_postgres_database,
+    kafka_bootstrap,
+    serving,
+    unique_topic_prefix,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "submission_intake.json"
+LEIKA_KEY = "99108008000000"
+ARS = "010020000000"
+FORM_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["hund"],
+    "properties": {
+        "hund": {
+            "type": "object",
+            "required": ["name", "rasse", "geburtsjahr"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                "rasse": {"type": "string"},
+                "geburtsjahr": {"type": "integer", "minimum": 1990},
+                "gewicht": {"type": "number"},
+                "gefaehrlich": {"type": "boolean"},
+            },
+        },
+        "halterSeit": {"type": "string", "format": "date"},
+    },
+}
+
+
+def serve_trivial(port: int) -> None:
+    import uvicorn
+
+    app = FastAPI()
+
+    @app.post("/ping")
+    async def ping(body: dict[str, Any]) -> dict[str, bool]:
+        return {"ok": bool(body)}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+def zufi_double(key: RSAKey) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        return public_jwks(key, alg="RS256")
+
+    return app
+
+
+def signed_route(key: RSAKey, destination_id: str) -> str:
+    payload = {
+        "iss": "bench-zufi",
+        "iat": int(time.time()),
+        "destinationId": destination_id,
+        "leikaKey": LEIKA_KEY,
+        "ars": ARS,
+        "areaName": "Kiel",
+    }
+    return jws.serialize_compact({"alg": "RS256", "kid": key.kid}, json.dumps(payload).encode(), key)
+
+
+async def publish(prefix: str, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            envelope = CloudEvent.wrap(event, source="/bench")
+            await producer.send_and_wait(
+                prefix + event.topic.name,
+                envelope.kafka_value(),
+                key=event.partition_key().encode(),
+                headers=envelope.kafka_headers(),
+            )
+    finally:
+        await producer.stop()
+
+
+async def wait_until(check: Any, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if await check():
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{what} not ready within {within}s")
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, float | int]:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2) if ordered else 0.0
+
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to cost a request independently of load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def saturate(
+    base: str,
+    path: str,
+    bodies: list[dict[str, Any]],
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    expect: int,
+) -> dict[str, float | int]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
+            i = offset
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                try:
+                    answer = await client.post(path, json=bodies[i % len(bodies)])
+                    ok = answer.status_code == expect
+                    if not ok and errors < 3:
+                        print("unexpected answer:", answer.status_code, answer.text[:300], file=sys.stderr)
+                except httpx.HTTPError:
+                    ok = False
+                errors += not ok
+                latencies.append(time.perf_counter() - started)
+                i += concurrency
+
+    began = time.monotonic()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return summary(latencies, time.monotonic() - began, errors)
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    prefix = unique_topic_prefix()
+    database_url = await fresh_postgres_database("bench_submission")
+    destination_key = RSAKey.generate_key(4096, parameters={"kid": "bench-dest"}, private=True)
+    zufi_key = RSAKey.generate_key(2048, parameters={"kid": "bench-zufi"}, private=True)
+    destination_id = "bench-destination"
+    var = Path(tempfile.mkdtemp(prefix="bench-submission-"))
+    secret = "bench-sender-secret-0123456789"
+    (var / "clients.json").write_text(
+        json.dumps([{"client_id": "bench", "client_secret": secret, "scopes": ["send"]}])
+    )
+
+    async with serving(zufi_double(zufi_key)) as zufi_url:
+        port, trivial_port = free_port(), free_port()
+        environment = os.environ | {
+            "OZG_SUBMISSION_DATABASE_URL": database_url,
+            "OZG_SUBMISSION_PORT": str(port),
+            "OZG_SUBMISSION_TOPIC_PREFIX": prefix,
+            "OZG_SUBMISSION_TOPIC_PARTITIONS": "3",
+            "OZG_SUBMISSION_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+            "OZG_SUBMISSION_VAR_DIR": str(var),
+            "OZG_SUBMISSION_ZUFI_URL": zufi_url,
+            "OZG_SUBMISSION_BOOTSTRAP_CLIENTS_FILE": str(var / "clients.json"),
+            "OZG_SUBMISSION_DATABASE_POOL_SIZE": "20",
+            "OZG_SUBMISSION_LOG_LEVEL": "WARNING",
+        }
+        server = await asyncio.create_subprocess_exec(sys.executable, "-m", "ozg_submission", env=environment)
+        trivial = multiprocessing.get_context("spawn").Process(target=serve_trivial, args=(trivial_port,))
+        trivial.start()
+        base, trivial_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{trivial_port}"
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                await wait_until(lambda: _ok(http, "/readyz"), 60, "submission")
+                await publish(
+                    prefix,
+                    [
+                        ServiceChanged(
+                            leika_key=LEIKA_KEY,
+                            name="Hund anmelden",
+                            level="GEMEINDE",
+                            payment_required=False,
+                            form_schema=FORM_SCHEMA,
+                        ),
+                        DestinationChanged(
+                            destination_id=destination_id,
+                            status="active",
+                            name="Amt Bench",
+                            authority_id="bench",
+                            zustellkanal=Zustellkanal(
+                                channel_type="webservice", url="http://127.0.0.1:9/kop"
+                            ),
+                            encryption_kid="bench-dest",
+                            encryption_key=destination_key.as_dict(private=False),
+                            services=[LEIKA_KEY],
+                        ),
+                    ],
+                )
+                token = (
+                    await http.post(
+                        "/token",
+                        data={
+                            "grant_type": "client_credentials",
+                            "client_id": "bench",
+                            "client_secret": secret,
+                        },
+                    )
+                ).json()["access_token"]
+                headers = {"Authorization": f"Bearer {token}"}
+                await wait_until(
+                    lambda: _ok(http, f"/v1/destinations/{destination_id}", headers), 60, "read model"
+                )
+            await wait_until(lambda: _ok_url(trivial_base + "/docs"), 30, "trivial endpoint")
+
+            signature = signed_route(zufi_key, destination_id)
+            bodies = [
+                {
+                    "leikaKey": LEIKA_KEY,
+                    "destinationSignature": signature,
+                    "applicant": {
+                        "givenName": "Erika",
+                        "familyName": f"Muster{i}",
+                        "email": f"e{i}@example.org",
+                        "address": {
+                            "street": "Holstenstraße",
+                            "houseNumber": str(i % 200 + 1),
+                            "postalCode": "24103",
+                            "city": "Kiel",
+                            "country": "DE",
+                        },
+                    },
+                    "formData": {
+                        "hund": {
+                            "name": f"Bello {i}",
+                            "rasse": "Mischling",
+                            "geburtsjahr": 2015 + i % 9,
+                            "gewicht": 12.5,
+                            "gefaehrlich": False,
+                        },
+                        "halterSeit": "2024-01-01",
+                    },
+                    "replyChannel": {"idBundDeMailbox": {"mailboxUuid": f"00000000-0000-4000-8000-{i:012d}"}},
+                }
+                for i in range(500)
+            ]
+            await saturate(base, "/v1/applications", bodies, headers, 4, 3, 201)  # warm-up
+            await saturate(trivial_base, "/ping", bodies, {}, 4, 2, 200)
+            results: dict[str, Any] = {"intake": [], "trivial": []}
+            for _ in range(args.rounds):
+                results["trivial"].append(
+                    await saturate(trivial_base, "/ping", bodies, {}, args.concurrency, args.seconds / 2, 200)
+                )
+                cpu_before = cpu_seconds(server.pid)
+                round_result = await saturate(
+                    base, "/v1/applications", bodies, headers, args.concurrency, args.seconds, 201
+                )
+                cpu = cpu_seconds(server.pid) - cpu_before
+                round_result["server_cpu_ms_per_submission"] = round(
+                    cpu * 1000 / max(1, round_result["requests"]), 2
+                )
+                results["intake"].append(round_result)
+            async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+                metrics = (await http.get("/metrics")).text
+        finally:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 30)
+            trivial.terminate()
+            trivial.join(10)
+
+    best = max(results["intake"], key=lambda r: r["requests_per_second"])
+    trivial_best = max(results["trivial"], key=lambda r: r["requests_per_second"])
+    backlog = next(
+        (line.split()[-1] for line in metrics.splitlines() if line.startswith("outbox_backlog")), "?"
+    )
+    return {
+        "benchmark": "submission native intake (POST /v1/applications)",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "concurrency": args.concurrency,
+        "target_submissions_per_second": 200,
+        "submissions_per_second": best["requests_per_second"],
+        "p50_ms": best["p50_ms"],
+        "p99_ms": best["p99_ms"],
+        "server_cpu_ms_per_submission": best["server_cpu_ms_per_submission"],
+        "trivial_requests_per_second": trivial_best["requests_per_second"],
+        "trivial_p99_ms": trivial_best["p99_ms"],
+        "outbox_backlog_at_end": backlog,
+        "rounds": results,
+    }
+
+
+async def _ok(http: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> bool:
+    return (await http.get(path, headers=headers)).status_code == 200
+
+
+async def _ok_url(url: str) -> bool:
+    async with httpx.AsyncClient(timeout=2) as http:
+        return (await http.get(url)).status_code == 200
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    report = asyncio.run(main(parser.parse_args()))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        f"intake: {report['submissions_per_second']} submissions/s, p50 {report['p50_ms']} ms, "
+        f"p99 {report['p99_ms']} ms (target ≥ 200/s), server CPU {report['server_cpu_ms_per_submission']} ms "
+        f"per submission | trivial endpoint: "
+        f"{report['trivial_requests_per_second']} req/s, p99 {report['trivial_p99_ms']} ms"
+    )

@@ -1,0 +1,1 @@
+"""Native form intake: route via zufi, validate, render XÖV XML, encrypt, submit."""

@@ -1,0 +1,85 @@
+"""Native intake: the application a form sends, and the answer."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ozg_submission.identity.schemas import Schema
+
+
+class Address(Schema):
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
+class Applicant(Schema):
+    """The XSD has the last word on lengths and patterns; here only the JSON shape is checked."""
+
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: Address | None = None
+
+
+class ApplicationRequest(Schema):
+    leika_key: str = Field(pattern=r"^99\d{12}$")
+    ars: str | None = Field(default=None, pattern=r"^\d{2}$|^\d{3}$|^\d{5}$|^\d{9}$|^\d{12}$")
+    ags: str | None = Field(default=None, pattern=r"^\d{8}$")
+    destination_signature: str | None = Field(default=None, max_length=4096)
+    applicant: Applicant
+    form_data: dict[str, Any]
+    reply_channel: dict[str, Any] | None = None
+    payment_information: dict[str, Any] | None = None
+    sender_reference: str | None = Field(default=None, max_length=255)
+
+    @model_validator(mode="after")
+    def _one_area(self) -> "ApplicationRequest":
+        given = [v for v in (self.ars, self.ags, self.destination_signature) if v]
+        if len(given) != 1:
+            raise ValueError("name exactly one of ars, ags or destinationSignature")
+        return self
+
+    @property
+    def mailbox_uuid(self) -> str | None:
+        mailbox = (self.reply_channel or {}).get("idBundDeMailbox")
+        value = mailbox.get("mailboxUuid") if isinstance(mailbox, dict) else None
+        return str(value) if value else None
+
+    @property
+    def payment_transaction_id(self) -> str | None:
+        value = (self.payment_information or {}).get("transactionId")
+        return str(value) if value else None
+
+
+class Fee(Schema):
+    id: str
+    description: str
+    price: str
+    quantity: int
+    tax_rate: str
+    booking_data: dict[str, str] = {}
+
+
+class PaymentState(Schema):
+    required: bool
+    status: str | None = None
+    transaction_id: str | None = None
+    fees: list[Fee] = []
+    amount: str | None = None
+
+
+class ApplicationAnswer(Schema):
+    submission_id: uuid.UUID
+    case_id: uuid.UUID
+    destination_id: str
+    status: str
+    status_url: str
+    payment: PaymentState | None = None
+    delivery_error: str | None = None

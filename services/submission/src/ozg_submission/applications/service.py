@@ -1,0 +1,338 @@
+"""Native intake: resolve the route, check the form, render and validate XÖV XML, encrypt, submit."""
+
+import asyncio
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from joserfc.jwk import RSAKey
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common import jose, xoev
+from ozg_common.auth import Principal
+from ozg_common.problems import InvalidParam
+from ozg_submission.applications.forms import SchemaError
+from ozg_submission.applications.schemas import (
+    Address,
+    Applicant,
+    ApplicationAnswer,
+    ApplicationRequest,
+    Fee,
+    PaymentState,
+)
+from ozg_submission.applications.zufi import Route
+from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.repository import get_service
+from ozg_submission.directory.service import find_destination
+from ozg_submission.errors import (
+    ApplicationNotFound,
+    FormDataInvalid,
+    ServiceNotFound,
+    XmlSchemaInvalid,
+)
+from ozg_submission.identity.scopes import ADMIN, require_sender_may_send
+from ozg_submission.models import Attachment, Leistung, Submission, SubmissionStatus
+from ozg_submission.submissions import repository
+from ozg_submission.submissions import service as submissions
+
+METADATA_SCHEMA = "https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json"
+AUTHOR = xoev.Behoerde(kennung="ozg-router", name="ozg-router Antragsannahme")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with the application (multipart)."""
+
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """The encrypted message, its attachments and (unless it must wait for the payment) its metadata."""
+
+    data: str
+    metadata: str | None
+    pending_metadata: dict[str, Any] | None
+    attachments: list[tuple[xoev.Anlage, str]]
+
+
+def _antragsteller(applicant: Applicant) -> xoev.Antragsteller:
+    address: Address | None = applicant.address
+    return xoev.Antragsteller(
+        vorname=applicant.given_name,
+        familienname=applicant.family_name,
+        geburtsdatum=applicant.birth_date,
+        email=applicant.email,
+        telefon=applicant.phone,
+        anschrift=xoev.Anschrift(
+            strasse=address.street,
+            hausnummer=address.house_number,
+            postleitzahl=address.postal_code,
+            ort=address.city,
+            staat=address.country,
+        )
+        if address
+        else None,
+    )
+
+
+def applicant_of(antragsteller: xoev.Antragsteller) -> Applicant:
+    """The JSON applicant of an XML draft (the inverse of `_antragsteller`)."""
+    a = antragsteller.anschrift
+    return Applicant(
+        given_name=antragsteller.vorname,
+        family_name=antragsteller.familienname,
+        birth_date=antragsteller.geburtsdatum,
+        email=antragsteller.email,
+        phone=antragsteller.telefon,
+        address=Address(
+            street=a.strasse,
+            house_number=a.hausnummer,
+            postal_code=a.postleitzahl,
+            city=a.ort,
+            country=a.staat,
+        )
+        if a
+        else None,
+    )
+
+
+def _metadata(
+    request: ApplicationRequest, namespace: str, xml: bytes, anlagen: list[xoev.Anlage]
+) -> dict[str, Any]:
+    """FIT-Connect metadata 1.0.0: hashes of the plaintext, schema, references, reply channel."""
+    metadata: dict[str, Any] = {
+        "$schema": METADATA_SCHEMA,
+        "contentStructure": {
+            "data": {
+                "hash": {"type": "sha512", "content": hashlib.sha512(xml).hexdigest()},
+                "submissionSchema": {"schemaUri": namespace, "mimeType": "application/xml"},
+            },
+            "attachments": [
+                {
+                    "attachmentId": anlage.anlage_id,
+                    "hash": {"type": "sha512", "content": anlage.sha512},
+                    "purpose": "attachment",
+                    "mimeType": anlage.mime_type,
+                    "filename": anlage.dateiname,
+                }
+                for anlage in anlagen
+            ],
+        },
+        "additionalReferenceInfo": {"applicationDate": datetime.now(UTC).date().isoformat()},
+    }
+    if request.sender_reference:
+        metadata["additionalReferenceInfo"]["senderReference"] = request.sender_reference
+    if request.reply_channel:
+        metadata["replyChannel"] = request.reply_channel
+    return metadata
+
+
+def _seal(
+    antrag: xoev.Antrag,
+    uploads: list[Upload],
+    request: ApplicationRequest,
+    key: RSAKey,
+    kid: str,
+    payment_information: dict[str, Any] | None,
+    wait_for_payment: bool,
+) -> Sealed:
+    """Render, validate and encrypt (one thread hop: all of it is CPU work)."""
+    try:
+        xml = xoev.render_antrag(antrag)
+    except ValueError as exc:
+        raise XmlSchemaInvalid(f"The application cannot be expressed as XML: {exc}.") from exc
+    try:
+        xoev.validate_tree(xoev.parse_safely(xml))
+    except xoev.XmlInvalid as exc:
+        raise XmlSchemaInvalid(
+            "The rendered XÖV message does not conform to its XSD.",
+            invalid_params=[InvalidParam(name=v.path, reason=v.reason) for v in exc.violations],
+        ) from exc
+    metadata = _metadata(request, xoev.ANTRAG_NAMESPACE, xml, list(antrag.anlagen))
+    sealed_metadata: str | None = None
+    if not wait_for_payment:
+        if payment_information:
+            metadata["paymentInformation"] = payment_information
+        sealed_metadata = jose.encrypt(
+            json.dumps(metadata, ensure_ascii=False).encode(), key, content_type="application/json", kid=kid
+        )
+    return Sealed(
+        data=jose.encrypt(xml, key, content_type="application/xml", kid=kid),
+        metadata=sealed_metadata,
+        pending_metadata=metadata if wait_for_payment else None,
+        attachments=[
+            (anlage, jose.encrypt(upload.content, key, content_type=upload.mime_type, kid=kid))
+            for anlage, upload in zip(antrag.anlagen, uploads, strict=True)
+        ],
+    )
+
+
+async def resolve(context: SubmissionContext, request: ApplicationRequest) -> Route:
+    if request.destination_signature:
+        return await context.zufi.verify(request.destination_signature, leika_key=request.leika_key)
+    return await context.zufi.resolve(request.leika_key, ars=request.ars, ags=request.ags)
+
+
+def _check_form(context: SubmissionContext, leistung: Leistung, form_data: dict[str, Any]) -> None:
+    if not leistung.form_schema:
+        return
+    try:
+        problems = context.forms.problems(leistung.form_schema, form_data)
+    except SchemaError as exc:
+        raise FormDataInvalid(
+            f"The service's form schema is broken; tell the catalogue team: {exc.message}"
+        ) from exc
+    if problems:
+        raise FormDataInvalid(f"{len(problems)} form fields are invalid.", invalid_params=problems)
+
+
+async def intake(
+    session: AsyncSession,
+    context: SubmissionContext,
+    principal: Principal,
+    request: ApplicationRequest,
+    uploads: list[Upload],
+) -> Submission:
+    """Take an application end to end, as far as it may go now (forwarded, or awaiting payment)."""
+    route = await resolve(context, request)
+    require_sender_may_send(principal, request.leika_key, route.ars)
+    leistung = await get_service(session, request.leika_key)
+    if leistung is None or not leistung.active:
+        raise ServiceNotFound(f"Service {request.leika_key} is not in the catalogue.")
+    destination = await find_destination(session, route.destination_id)
+    submissions.usable_destination(destination, request.leika_key)
+    _check_form(context, leistung, request.form_data)
+
+    submission_id, case_id = uuid.uuid4(), uuid.uuid4()
+    anlagen = [
+        xoev.Anlage(
+            anlage_id=str(uuid.uuid4()),
+            dateiname=upload.filename,
+            mime_type=upload.mime_type,
+            groesse=len(upload.content),
+            sha512=hashlib.sha512(upload.content).hexdigest(),
+        )
+        for upload in uploads
+    ]
+    antrag = xoev.Antrag(
+        nachricht_uuid=str(uuid.uuid4()),
+        erstellungszeitpunkt=datetime.now(UTC),
+        leser=xoev.Behoerde(kennung=destination.authority_id, name=destination.name),
+        autor=AUTHOR,
+        case_id=str(case_id),
+        submission_id=str(submission_id),
+        destination_id=destination.destination_id,
+        leika_key=leistung.leika_key,
+        leistung_name=leistung.name,
+        ars=route.ars or None,
+        gebiet_name=route.area_name or None,
+        antragsteller=_antragsteller(request.applicant),
+        antragsdaten=request.form_data,
+        anlagen=anlagen,
+    )
+    payment = None
+    if leistung.payment_required:
+        payment = await repository.payment_for(
+            session, case_id=case_id, transaction_id=request.payment_transaction_id
+        )
+    paid = payment is not None and payment.status == submissions.PAYED
+    sealed = await asyncio.to_thread(
+        _seal,
+        antrag,
+        uploads,
+        request,
+        context.destination_key(destination),
+        destination.encryption_kid,
+        payment.payment_information if payment and paid else None,
+        leistung.payment_required and not paid,
+    )
+
+    submission = await submissions.create(
+        session,
+        context,
+        principal,
+        submissions.NewSubmission(
+            destination_id=destination.destination_id,
+            leika_key=leistung.leika_key,
+            service_name=leistung.name,
+            announced_attachments=[uuid.UUID(anlage.anlage_id) for anlage in anlagen],
+            origin="native",
+            case_id=case_id,
+            submission_id=submission_id,
+            area=route.ars,
+            mailbox_uuid=request.mailbox_uuid,
+            payment_transaction_id=request.payment_transaction_id,
+        ),
+    )
+    now = datetime.now(UTC)
+    for anlage, token in sealed.attachments:
+        stored = await context.blobs.put(
+            submissions.new_blob_key(submission_id, f"attachment-{anlage.anlage_id}"), token.encode()
+        )
+        session.add(
+            Attachment(
+                submission_id=submission_id,
+                attachment_id=uuid.UUID(anlage.anlage_id),
+                blob_key=stored.key,
+                size=stored.size,
+                sha512=stored.sha512,
+                uploaded_at=now,
+            )
+        )
+    await submissions.store_payloads(
+        context, submission, sealed.metadata.encode() if sealed.metadata else None, sealed.data.encode()
+    )
+    submission.pending_metadata = sealed.pending_metadata
+    await session.flush()
+    await submissions.complete(session, context, submission)
+    return submission
+
+
+async def application_of(session: AsyncSession, principal: Principal, submission_id: uuid.UUID) -> Submission:
+    """An application its sender (or an operator) asks about."""
+    submission = await repository.get_submission(session, submission_id)
+    sender = principal.client_id or principal.subject
+    if submission is None or not (principal.has(ADMIN) or submission.sender_client_id == sender):
+        raise ApplicationNotFound(f"No application {submission_id}.")
+    return submission
+
+
+def _total(fees: list[Fee]) -> str:
+    return str(
+        sum((Decimal(fee.price) * fee.quantity for fee in fees), Decimal("0")).quantize(Decimal("0.01"))
+    )
+
+
+async def answer(
+    session: AsyncSession, context: SubmissionContext, submission: Submission
+) -> ApplicationAnswer:
+    payment: PaymentState | None = None
+    if submission.payment_required:
+        fees: list[Fee] = []
+        if submission.status == SubmissionStatus.AWAITING_PAYMENT:
+            leistung = await get_service(session, submission.leika_key)
+            fees = [Fee.model_validate(fee) for fee in (leistung.fees if leistung else [])]
+        payment = PaymentState(
+            required=True,
+            status=submission.payment_status,
+            transaction_id=submission.payment_transaction_id,
+            fees=fees,
+            amount=_total(fees) if fees else None,
+        )
+    base = context.settings.public_base_url.rstrip("/")
+    return ApplicationAnswer(
+        submission_id=submission.id,
+        case_id=submission.case_id,
+        destination_id=submission.destination_id,
+        status=submission.status,
+        status_url=f"{base}/v1/applications/{submission.id}",
+        payment=payment,
+        delivery_error=submission.delivery_error,
+    )

@@ -1,0 +1,170 @@
+"""Asking zufi where an application goes, and checking the routes it signed."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ozg_common.keys import key_set
+from ozg_submission.errors import (
+    AmbiguousArea,
+    InvalidApplication,
+    InvalidDestinationSignature,
+    RouteNotFound,
+    ZufiUnavailable,
+)
+
+SIGNATURE_ALGORITHMS = ["RS256"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A destination zufi vouched for, for one service in one area."""
+
+    destination_id: str
+    leika_key: str
+    ars: str
+    area_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A route as zufi lists it; several of them make an ambiguous area."""
+
+    destination_id: str
+    destination_name: str
+    destination_signature: str
+    area: dict[str, Any]
+
+    def as_problem_entry(self) -> dict[str, Any]:
+        return {
+            "destinationId": self.destination_id,
+            "destinationName": self.destination_name,
+            "destinationSignature": self.destination_signature,
+            "area": self.area,
+        }
+
+
+class ZufiClient:
+    """zufi's Routing API and JWKS over HTTP, with a short cache for routes and keys."""
+
+    def __init__(self, base_url: str, *, cache_seconds: float, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.cache_seconds = cache_seconds
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._routes: dict[tuple[str, str, str], tuple[float, list[Candidate]]] = {}
+        self._keys: KeySet | None = None
+        self._keys_at = 0.0
+        self._keys_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            answer = await self.http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise ZufiUnavailable(f"zufi did not answer: {exc.__class__.__name__}.") from exc
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise ZufiUnavailable(f"zufi answered {answer.status_code}.")
+        return answer
+
+    @staticmethod
+    def _detail(answer: httpx.Response) -> str:
+        try:
+            body = answer.json()
+        except ValueError:
+            return f"zufi answered {answer.status_code}."
+        return str(body.get("detail") or body.get("title") or answer.status_code)
+
+    async def candidates(self, leika_key: str, *, ars: str | None, ags: str | None) -> list[Candidate]:
+        """Every destination zufi names for the service in the area."""
+        area_kind, area = ("ars", ars) if ars else ("ags", ags or "")
+        cache_key = (leika_key, area_kind, area)
+        cached = self._routes.get(cache_key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        answer = await self._get("/v1/routes", {"leikaKey": leika_key, area_kind: area, "limit": "20"})
+        if answer.status_code == 404:
+            raise RouteNotFound(self._detail(answer))
+        if answer.status_code >= 400:
+            raise InvalidApplication(self._detail(answer))
+        routes = [
+            Candidate(
+                destination_id=str(route["destinationId"]),
+                destination_name=str(route.get("destinationName", "")),
+                destination_signature=str(route["destinationSignature"]),
+                area=dict(route.get("area") or {}),
+            )
+            for route in answer.json().get("routes", [])
+        ]
+        self._routes[cache_key] = (time.monotonic() + self.cache_seconds, routes)
+        if len(self._routes) > 10_000:
+            self._routes.clear()
+        return routes
+
+    async def resolve(self, leika_key: str, *, ars: str | None, ags: str | None) -> Route:
+        """The one destination responsible, checked against its signature."""
+        candidates = await self.candidates(leika_key, ars=ars, ags=ags)
+        if not candidates:
+            raise RouteNotFound(f"No destination offers service {leika_key} in area {ars or ags}.")
+        if len(candidates) > 1:
+            raise AmbiguousArea(
+                f"{len(candidates)} destinations are responsible in area {ars or ags}.",
+                candidates=[c.as_problem_entry() for c in candidates],
+            )
+        return await self.verify(candidates[0].destination_signature, leika_key=leika_key)
+
+    async def _key_set(self, *, force: bool) -> KeySet:
+        async with self._keys_lock:
+            fresh = time.monotonic() - self._keys_at < (5 if force else 300)
+            if self._keys is None or not fresh:
+                answer = await self._get("/.well-known/jwks.json")
+                if answer.status_code != 200:
+                    raise ZufiUnavailable("zufi's signing keys are unavailable.")
+                try:
+                    self._keys = key_set(answer.json())
+                except (ValueError, JoseError) as exc:
+                    raise ZufiUnavailable("zufi published an unreadable JWKS.") from exc
+                self._keys_at = time.monotonic()
+            return self._keys
+
+    async def verify(self, signature: str, *, leika_key: str) -> Route:
+        """Check a destinationSignature with zufi's published keys and read the route it binds."""
+        keys = await self._key_set(force=False)
+        try:
+            try:
+                decoded = await asyncio.to_thread(
+                    jws.deserialize_compact, signature, keys, algorithms=SIGNATURE_ALGORITHMS
+                )
+            except ValueError:
+                # An unknown kid may mean zufi rotated its key.
+                keys = await self._key_set(force=True)
+                decoded = await asyncio.to_thread(
+                    jws.deserialize_compact, signature, keys, algorithms=SIGNATURE_ALGORITHMS
+                )
+            claims = json.loads(decoded.payload)
+        except (JoseError, ValueError) as exc:
+            raise InvalidDestinationSignature("The signature does not verify with zufi's keys.") from exc
+        try:
+            route = Route(
+                destination_id=str(claims["destinationId"]),
+                leika_key=str(claims["leikaKey"]),
+                ars=str(claims["ars"]),
+                area_name=str(claims.get("areaName", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidDestinationSignature(
+                "The signed route lacks destinationId, leikaKey or ars."
+            ) from exc
+        if route.leika_key != leika_key:
+            raise InvalidDestinationSignature(
+                f"The route was signed for service {route.leika_key}, not {leika_key}."
+            )
+        return route

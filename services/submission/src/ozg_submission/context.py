@@ -1,0 +1,122 @@
+"""What the routes and handlers of submission share: keys, blob store, zufi client, metrics."""
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from joserfc.jwk import RSAKey
+from prometheus_client import Counter
+
+from ozg_common import jose
+from ozg_common.auth import TOKEN_ALGORITHM, TokenIssuer
+from ozg_common.blobstore import FilesystemBlobStore
+from ozg_common.keys import load_or_create_rsa_key, public_jwks
+from ozg_common.outbox import Outbox
+from ozg_common.service import ServiceRuntime
+from ozg_submission.applications.forms import FormSchemas
+from ozg_submission.applications.zufi import ZufiClient
+from ozg_submission.eventlog.tokens import SET_ALGORITHM, EventSigner
+from ozg_submission.models import Destination
+from ozg_submission.settings import SubmissionSettings
+
+
+@dataclass
+class SubmissionMetrics:
+    """submission's own counters, on the service's registry."""
+
+    runtime: ServiceRuntime
+    submissions: Counter = field(init=False)
+    retention: Counter = field(init=False)
+
+    def __post_init__(self) -> None:
+        registry = self.runtime.metrics.registry
+        self.submissions = Counter(
+            "submissions_total",
+            "Submissions by origin and resulting status",
+            ["origin", "status"],
+            registry=registry,
+        )
+        self.retention = Counter(
+            "retention_actions_total",
+            "Reminders, auto-rejections and deletions",
+            ["action"],
+            registry=registry,
+        )
+
+
+@dataclass
+class SubmissionContext:
+    """The service's long-lived collaborators, built once per app.
+
+    Built before the runtime (its consumers need the context), then attached to it.
+    """
+
+    settings: SubmissionSettings
+    tokens: TokenIssuer
+    events: EventSigner
+    blobs: FilesystemBlobStore
+    zufi: ZufiClient
+    forms: FormSchemas
+    _runtime: ServiceRuntime | None = None
+    _metrics: SubmissionMetrics | None = None
+
+    @classmethod
+    def build(cls, settings: SubmissionSettings) -> "SubmissionContext":
+        keys = settings.keys_path
+        token_key = load_or_create_rsa_key(keys / "submission-token.jwk.json")
+        event_key = load_or_create_rsa_key(keys / "submission-events.jwk.json", bits=settings.event_key_bits)
+        return cls(
+            settings=settings,
+            tokens=TokenIssuer(settings.token_issuer, token_key, lifetime=settings.token_lifetime),
+            events=EventSigner(event_key, settings.public_base_url),
+            blobs=FilesystemBlobStore(settings.blob_path),
+            zufi=ZufiClient(settings.zufi_url, cache_seconds=settings.route_cache_seconds),
+            forms=FormSchemas(),
+        )
+
+    def attach(self, runtime: ServiceRuntime) -> None:
+        self._runtime = runtime
+        self._metrics = SubmissionMetrics(runtime)
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        assert self._runtime is not None, "attach the runtime first"
+        return self._runtime
+
+    @property
+    def metrics(self) -> SubmissionMetrics:
+        assert self._metrics is not None, "attach the runtime first"
+        return self._metrics
+
+    _keys: dict[tuple[str, str], RSAKey] = field(default_factory=dict)
+
+    def destination_key(self, destination: Destination) -> RSAKey:
+        """The destination's public key as a key object; importing a JWK costs more than using it."""
+        cache_key = (destination.encryption_kid, str(destination.encryption_key.get("n", "")))
+        key = self._keys.get(cache_key)
+        if key is None:
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            key = self._keys[cache_key] = jose.encryption_key(destination.encryption_key)
+        return key
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.runtime.outbox
+
+    def jwks(self) -> dict[str, Any]:
+        """Token key (RS256) and event-log key (PS512): everything our signatures verify with."""
+        return {
+            "keys": [
+                *public_jwks(self.tokens.key, alg=TOKEN_ALGORITHM)["keys"],
+                *public_jwks(self.events.key, alg=SET_ALGORITHM)["keys"],
+            ]
+        }
+
+
+def _context(request: Request) -> SubmissionContext:
+    context: SubmissionContext = request.app.state.submission
+    return context
+
+
+ContextDep = Annotated[SubmissionContext, Depends(_context)]

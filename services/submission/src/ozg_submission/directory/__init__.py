@@ -1,0 +1,1 @@
+"""Destinations and services as zufi announces them, and FIT-Connect's destination endpoints."""

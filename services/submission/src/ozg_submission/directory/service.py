@@ -1,0 +1,72 @@
+"""Answering FIT-Connect's destination questions from the read model."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.jose import KEY_ALGORITHM
+from ozg_common.xoev import ANTRAG_NAMESPACE
+from ozg_submission.directory import repository
+from ozg_submission.directory.schemas import DestinationService, DestinationView, SubmissionSchema
+from ozg_submission.errors import DestinationNotFound, KeyNotFound
+from ozg_submission.models import Destination, Leistung
+
+LEIKA_URN = "urn:de:fim:leika:leistung:"
+METADATA_VERSIONS = ["1.0.0"]
+PUBLIC_RSA_MEMBERS = ("kty", "kid", "n", "e", "x5c", "x5t", "x5t#S256")
+
+
+def leika_identifier(leika_key: str) -> str:
+    return LEIKA_URN + leika_key
+
+
+def leika_key_of(identifier: str) -> str:
+    """`urn:de:fim:leika:leistung:99…` or the bare key → the bare key."""
+    return identifier.removeprefix(LEIKA_URN)
+
+
+async def find_destination(session: AsyncSession, destination_id: str) -> Destination:
+    destination = await repository.get_destination(session, destination_id)
+    if destination is None or destination.status == "deleted":
+        raise DestinationNotFound(f"No destination {destination_id}.")
+    return destination
+
+
+def _schemas(service: Leistung | None) -> list[SubmissionSchema]:
+    namespace = (service.xml_schema_namespace if service else None) or ANTRAG_NAMESPACE
+    schemas = [SubmissionSchema(schema_uri=namespace, mime_type="application/xml")]
+    if service is not None and service.form_schema:
+        uri = str(service.form_schema.get("$id") or f"urn:ozg-router:form:{service.leika_key}")
+        schemas.append(SubmissionSchema(schema_uri=uri, mime_type="application/json"))
+    return schemas
+
+
+async def describe(session: AsyncSession, destination_id: str) -> DestinationView:
+    destination = await find_destination(session, destination_id)
+    services = {s.leika_key: s for s in await repository.services_named(session, destination.services)}
+    return DestinationView(
+        destination_id=destination.destination_id,
+        status=destination.status,
+        encryption_kid=destination.encryption_kid,
+        services=[
+            DestinationService(
+                identifier=leika_identifier(key), submission_schemas=_schemas(services.get(key))
+            )
+            for key in destination.services
+        ],
+        metadata_versions=METADATA_VERSIONS,
+        reply_channels={channel: {} for channel in destination.reply_channels},
+    )
+
+
+def public_encryption_key(destination: Destination) -> dict[str, Any]:
+    """The destination's JWK as FIT-Connect publishes it: public members only, for wrapping keys."""
+    jwk = {name: value for name, value in destination.encryption_key.items() if name in PUBLIC_RSA_MEMBERS}
+    return jwk | {"kid": destination.encryption_kid, "alg": KEY_ALGORITHM, "key_ops": ["wrapKey"]}
+
+
+async def find_key(session: AsyncSession, destination_id: str, kid: str) -> dict[str, Any]:
+    destination = await find_destination(session, destination_id)
+    if kid != destination.encryption_kid:
+        raise KeyNotFound(f"Destination {destination_id} has no key {kid}.")
+    return public_encryption_key(destination)

@@ -1,0 +1,104 @@
+"""Security Event Tokens (RFC 8417) as FIT-Connect's event log uses them: PS512, `secevent+jwt`."""
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws
+from joserfc.jwk import RSAKey
+
+SET_ALGORITHM = "PS512"
+SET_TYPE = "secevent+jwt"
+EVENT_BASE = "https://schema.fitko.de/fit-connect/events/"
+
+CREATE = "create-submission"
+SUBMIT = "submit-submission"
+NOTIFY = "notify-submission"
+FORWARD = "forward-submission"
+ACCEPT = "accept-submission"
+REJECT = "reject-submission"
+DELETE = "delete-submission"
+DECISIONS = (ACCEPT, REJECT)
+
+
+def event_uri(name: str) -> str:
+    return EVENT_BASE + name
+
+
+class EventSigner:
+    """Signs the events submission itself vouches for, with its key published in the JWKS."""
+
+    def __init__(self, key: RSAKey, issuer: str) -> None:
+        self.key = key
+        self.issuer = issuer
+
+    def sign(
+        self, *, event: str, submission_id: str, case_id: str, details: dict[str, Any] | None = None
+    ) -> str:
+        payload = {
+            "iss": self.issuer,
+            "iat": int(time.time()),
+            "jti": str(uuid.uuid4()),
+            "sub": f"submission:{submission_id}",
+            "txn": f"case:{case_id}",
+            "events": {event_uri(event): details or {}},
+        }
+        header = {"alg": SET_ALGORITHM, "typ": SET_TYPE, "kid": self.key.kid}
+        return jws.serialize_compact(
+            header, json.dumps(payload, separators=(",", ":")).encode(), self.key, algorithms=[SET_ALGORITHM]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """A SET a subscriber posted: which event about which submission of which case."""
+
+    event: str
+    submission_id: str
+    case_id: str
+    details: dict[str, Any]
+    header: dict[str, Any]
+
+
+def _segment(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def read_event(token: str) -> ReceivedEvent:
+    """Check a posted SET's shape (RFC 8417 + FIT-Connect claims); raises ValueError when wrong."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("a SET is a JWS compact serialization of three parts")
+    try:
+        header, claims = _segment(parts[0]), _segment(parts[1])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("the SET's header or claims are not base64url JSON") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ValueError("the SET's header and claims must be JSON objects")
+    if header.get("typ") != SET_TYPE:
+        raise ValueError(f"the SET header must have typ {SET_TYPE}")
+    if header.get("alg") != SET_ALGORITHM:
+        raise ValueError(f"the SET must be signed {SET_ALGORITHM}")
+    sub, txn, events = claims.get("sub"), claims.get("txn"), claims.get("events")
+    for claim in ("iss", "iat", "jti"):
+        if claim not in claims:
+            raise ValueError(f"the SET lacks the {claim} claim")
+    if not isinstance(sub, str) or not sub.startswith("submission:"):
+        raise ValueError("sub must be submission:<submissionId>")
+    if not isinstance(txn, str) or not txn.startswith("case:"):
+        raise ValueError("txn must be case:<caseId>")
+    if not isinstance(events, dict) or len(events) != 1:
+        raise ValueError("events must name exactly one event")
+    uri, details = next(iter(events.items()))
+    if not isinstance(uri, str) or not uri.startswith(EVENT_BASE):
+        raise ValueError(f"unknown event type {uri}")
+    return ReceivedEvent(
+        event=uri[len(EVENT_BASE) :],
+        submission_id=sub[len("submission:") :],
+        case_id=txn[len("case:") :],
+        details=details if isinstance(details, dict) else {},
+        header=header,
+    )

@@ -1,0 +1,19 @@
+"""Queries on the client registry."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_submission.models import ApiClient
+
+
+async def get_client(session: AsyncSession, client_id: str, *, for_update: bool = False) -> ApiClient | None:
+    query = select(ApiClient).where(ApiClient.client_id == client_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
+    return (await session.scalars(select(ApiClient).order_by(ApiClient.client_id))).all()

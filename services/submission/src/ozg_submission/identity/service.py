@@ -1,0 +1,173 @@
+"""The client registry and the token issuer behind `/token`."""
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.auth import TokenIssuer
+from ozg_submission.errors import (
+    ClientExists,
+    ClientNotFound,
+    InvalidApplication,
+    InvalidClient,
+    InvalidScope,
+)
+from ozg_submission.identity import repository
+from ozg_submission.identity.scopes import CITIZEN, SCOPE_PATTERN
+from ozg_submission.identity.secrets import hash_secret, new_secret, verify_secret
+from ozg_submission.models import ApiClient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSecret:
+    """A client together with its clear secret, which exists only in this answer."""
+
+    client: ApiClient
+    secret: str
+
+
+def _checked_scopes(scopes: Sequence[str]) -> list[str]:
+    bad = [scope for scope in scopes if not SCOPE_PATTERN.match(scope)]
+    if bad:
+        raise InvalidApplication(f"Malformed scopes: {', '.join(bad)}.")
+    if CITIZEN in scopes:
+        raise InvalidApplication("Citizen tokens are issued per person, not to API clients.")
+    return sorted(set(scopes))
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    scopes: Sequence[str],
+    client_id: str | None = None,
+    secret: str | None = None,
+    description: str | None = None,
+) -> IssuedSecret:
+    client_id = client_id or str(uuid.uuid4())
+    if await repository.get_client(session, client_id) is not None:
+        raise ClientExists(f"Client {client_id} exists.")
+    secret = secret or new_secret()
+    now = datetime.now(UTC)
+    client = ApiClient(
+        client_id=client_id,
+        secret_hash=await asyncio.to_thread(hash_secret, secret),
+        scopes=_checked_scopes(scopes),
+        description=description,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(client)
+    await session.flush()
+    return IssuedSecret(client, secret)
+
+
+async def find_client(session: AsyncSession, client_id: str, *, for_update: bool = False) -> ApiClient:
+    client = await repository.get_client(session, client_id, for_update=for_update)
+    if client is None:
+        raise ClientNotFound(f"No client {client_id}.")
+    return client
+
+
+async def rotate_secret(session: AsyncSession, client_id: str, *, grace: timedelta) -> IssuedSecret:
+    """A new secret; the old one keeps working for `grace` so the client can switch over."""
+    client = await find_client(session, client_id, for_update=True)
+    secret = new_secret()
+    now = datetime.now(UTC)
+    client.previous_secret_hash = client.secret_hash if grace else None
+    client.previous_valid_until = now + grace if grace else None
+    client.secret_hash = await asyncio.to_thread(hash_secret, secret)
+    client.updated_at = now
+    return IssuedSecret(client, secret)
+
+
+async def update_client(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    scopes: Sequence[str] | None,
+    description: str | None,
+    active: bool | None,
+) -> ApiClient:
+    client = await find_client(session, client_id, for_update=True)
+    if scopes is not None:
+        client.scopes = _checked_scopes(scopes)
+    if description is not None:
+        client.description = description
+    if active is not None:
+        client.active = active
+    client.updated_at = datetime.now(UTC)
+    return client
+
+
+async def delete_client(session: AsyncSession, client_id: str) -> None:
+    await session.delete(await find_client(session, client_id))
+
+
+def _secret_matches(client: ApiClient, secret: str, now: datetime) -> bool:
+    if verify_secret(secret, client.secret_hash):
+        return True
+    valid_until = client.previous_valid_until
+    return bool(
+        client.previous_secret_hash
+        and valid_until is not None
+        and now < valid_until
+        and verify_secret(secret, client.previous_secret_hash)
+    )
+
+
+async def authenticate(session: AsyncSession, client_id: str, secret: str) -> ApiClient:
+    """The client, if the secret is right; an unknown client costs as much as a wrong secret."""
+    client = await repository.get_client(session, client_id)
+    now = datetime.now(UTC)
+    if client is None:
+        await asyncio.to_thread(verify_secret, secret, None)
+        raise InvalidClient()
+    matches = await asyncio.to_thread(_secret_matches, client, secret, now)
+    if not matches or not client.active:
+        raise InvalidClient()
+    return client
+
+
+def granted_scopes(client: ApiClient, requested: str | None) -> list[str]:
+    """All registered scopes, or the requested subset of them (RFC 6749 §3.3)."""
+    if not requested:
+        return list(client.scopes)
+    wanted = requested.split()
+    refused = [scope for scope in wanted if scope not in client.scopes]
+    if refused:
+        raise InvalidScope(f"Scopes not granted to this client: {', '.join(refused)}.")
+    return wanted
+
+
+def issue_token(issuer: TokenIssuer, client: ApiClient, scopes: Sequence[str]) -> str:
+    return issuer.issue(client.client_id, scopes, client_id=client.client_id)
+
+
+async def upsert_bootstrap_clients(session: AsyncSession, path: Path) -> int:
+    """Create or update the clients listed in `path` (JSON list of {client_id, client_secret, scopes})."""
+    entries = json.loads(await asyncio.to_thread(path.read_text))
+    now = datetime.now(UTC)
+    for entry in entries:
+        client_id, secret = str(entry["client_id"]), str(entry["client_secret"])
+        scopes = _checked_scopes([str(s) for s in entry.get("scopes", [])])
+        client = await repository.get_client(session, client_id, for_update=True)
+        if client is None:
+            await create_client(session, scopes=scopes, client_id=client_id, secret=secret)
+            continue
+        if not await asyncio.to_thread(verify_secret, secret, client.secret_hash):
+            client.secret_hash = await asyncio.to_thread(hash_secret, secret)
+        client.scopes = scopes
+        client.active = True
+        client.updated_at = now
+    logger.info("bootstrap clients applied", extra={"count": len(entries)})
+    return len(entries)

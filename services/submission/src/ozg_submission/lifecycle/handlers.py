@@ -1,0 +1,171 @@
+"""Consumers of payment, delivery and mailbox events; each runs in the transaction of its inbox row."""
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common import jose
+from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
+from ozg_common.contracts.mailbox import MailboxCitizenReplied
+from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
+from ozg_common.events import CloudEvent
+from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.service import find_destination
+from ozg_submission.eventlog import service as eventlog
+from ozg_submission.eventlog.decisions import decide
+from ozg_submission.eventlog.tokens import ACCEPT, REJECT
+from ozg_submission.models import Payment, Submission, SubmissionStatus
+from ozg_submission.submissions import repository
+from ozg_submission.submissions import service as submissions
+from ozg_submission.submissions.repository import READY_FOR_PICKUP
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
+
+
+async def _submission(session: AsyncSession, submission_id: str) -> Submission | None:
+    try:
+        key = uuid.UUID(submission_id)
+    except ValueError:
+        return None
+    return await repository.get_submission(session, key, for_update=True)
+
+
+def payment_handler(context: SubmissionContext) -> Handler:
+    async def handle(session: AsyncSession, event: PaymentEvent, _: CloudEvent) -> None:
+        status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}[type(event)]
+        payment = await session.get(Payment, event.transaction_id, with_for_update=True)
+        if payment is None:
+            payment = Payment(transaction_id=event.transaction_id)
+            session.add(payment)
+        elif payment.status == "PAYED" and status != "PAYED":
+            # Money once received is never un-received by a late, out-of-order failure.
+            logger.warning(
+                "ignoring a payment failure after PAYED", extra={"transaction_id": event.transaction_id}
+            )
+            return
+        payment.case_id = event.case_id
+        payment.status = status
+        payment.payment_information = event.payment_information
+        payment.updated_at = datetime.now(UTC)
+        await session.flush()
+        waiting = await repository.awaiting_payment(
+            session, case_id=event.case_id, transaction_id=event.transaction_id
+        )
+        for submission in waiting:
+            if status == "PAYED":
+                await submissions.settle(session, context, submission, payment)
+            else:
+                # Stays awaiting_payment, visibly: the citizen may pay again; retention ends it otherwise.
+                submission.payment_status = status
+                submission.payment_transaction_id = event.transaction_id
+        if status == "PAYED" and not waiting:
+            await _reconcile_late_payment(session, event)
+
+    return handle
+
+
+async def _reconcile_late_payment(session: AsyncSession, event: PaymentEvent) -> None:
+    """A payment for an application we no longer hold must reach an operator, never vanish."""
+    if not event.case_id:
+        return
+    try:
+        case_id = uuid.UUID(event.case_id)
+    except ValueError:
+        return
+    for submission in await repository.of_case(session, case_id):
+        if submission.status == SubmissionStatus.DELETED:
+            logger.error(
+                "payment received for a deleted application: refund or reconcile",
+                extra={"case_id": event.case_id, "transaction_id": event.transaction_id},
+            )
+
+
+def delivery_handler(context: SubmissionContext) -> Handler:
+    async def handle(
+        session: AsyncSession, event: DeliverySucceeded | DeliveryDeadLettered, _: CloudEvent
+    ) -> None:
+        if event.kind != "submission":
+            return
+        submission = await _submission(session, event.submission_id)
+        if submission is None:
+            return
+        if isinstance(event, DeliveryDeadLettered):
+            submission.delivery_error = event.last_error[:2000]
+            logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
+            return
+        submission.delivery_error = None
+        if submission.picked_up_at is None:
+            submission.picked_up_at = event.delivered_at
+        if submission.status == SubmissionStatus.FORWARDED:
+            submission.status = SubmissionStatus.DELIVERED
+
+    return handle
+
+
+def decision_handler(context: SubmissionContext) -> Handler:
+    async def handle(session: AsyncSession, event: CaseAccepted | CaseRejected, _: CloudEvent) -> None:
+        submission = await _submission(session, event.submission_id)
+        if submission is None or submission.status not in READY_FOR_PICKUP:
+            return
+        name = ACCEPT if isinstance(event, CaseAccepted) else REJECT
+        at = event.accepted_at if isinstance(event, CaseAccepted) else event.rejected_at
+        if event.security_event_token:
+            eventlog.append(session, submission, name, event.security_event_token)
+        else:
+            details: dict[str, Any] = {"problems": event.problems} if isinstance(event, CaseRejected) else {}
+            await eventlog.record(session, context.events, submission, name, details)
+        decide(submission, name, at)
+
+    return handle
+
+
+def reply_handler(context: SubmissionContext) -> Handler:
+    async def handle(session: AsyncSession, event: MailboxCitizenReplied, _: CloudEvent) -> None:
+        try:
+            members = await repository.of_case(session, uuid.UUID(event.case_id))
+        except ValueError:
+            members = []
+        if not members:
+            logger.warning("citizen reply for an unknown case", extra={"case_id": event.case_id})
+            return
+        submission = max(members, key=lambda s: s.created_at)
+        destination = await find_destination(session, event.destination_id or submission.destination_id)
+        reply = {
+            "replyId": event.reply_id,
+            "inReplyTo": event.in_reply_to,
+            "caseId": event.case_id,
+            "submissionId": str(submission.id),
+            "title": event.title,
+            "content": event.content,
+            "repliedAt": event.replied_at.isoformat(),
+            "attachments": [a.model_dump(mode="json", by_alias=True) for a in event.attachments],
+        }
+        encrypted = await asyncio.to_thread(
+            jose.encrypt,
+            json.dumps(reply, ensure_ascii=False).encode(),
+            context.destination_key(destination),
+            content_type="application/json",
+            kid=destination.encryption_kid,
+        )
+        await context.outbox.publish(
+            session,
+            CitizenReplyReadyForDelivery(
+                case_id=event.case_id,
+                reply_id=event.reply_id,
+                submission_id=str(submission.id),
+                destination_id=destination.destination_id,
+                in_reply_to=event.in_reply_to,
+                encrypted_reply=encrypted,
+            ),
+        )
+
+    return handle

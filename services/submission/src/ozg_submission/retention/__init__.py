@@ -1,0 +1,1 @@
+"""Deleting what the standard says must not be kept."""

@@ -1,0 +1,1 @@
+"""FIT-Connect Submission API v1: sender and subscriber sides."""

@@ -1,0 +1,368 @@
+"""FIT-Connect Submission API v1 over HTTP: the sender and subscriber flows, every error path, scopes."""
+
+import base64
+import hashlib
+import json
+import time
+import uuid
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.jwk import KeySet
+from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, Suite, problem
+
+SERVICE_TYPE = {"name": "Hundesteuer Anmeldung", "identifier": f"urn:de:fim:leika:leistung:{LEIKA_DOG}"}
+EVENTS = "https://schema.fitko.de/fit-connect/events/"
+
+
+async def announce(suite: Suite, attachments: list[str], destination: str | None = None) -> dict[str, Any]:
+    answer = await suite.http.post(
+        "/v1/submissions",
+        json={
+            "destinationId": destination or suite.dest_a,
+            "announcedAttachments": attachments,
+            "serviceType": SERVICE_TYPE,
+        },
+        headers=await suite.auth("sender"),
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+async def upload(suite: Suite, submission_id: str, attachment_id: str, token: str, **headers: str) -> Any:
+    return await suite.http.put(
+        f"/v1/submissions/{submission_id}/attachments/{attachment_id}",
+        content=token.encode(),
+        headers={"Content-Type": "application/jose", **headers, **await suite.auth("sender")},
+    )
+
+
+def metadata_for(data: bytes, attachments: dict[str, bytes]) -> bytes:
+    return json.dumps(
+        {
+            "contentStructure": {
+                "data": {
+                    "hash": {"type": "sha512", "content": hashlib.sha512(data).hexdigest()},
+                    "submissionSchema": {"schemaUri": "urn:test", "mimeType": "application/json"},
+                },
+                "attachments": [
+                    {
+                        "attachmentId": aid,
+                        "hash": {"type": "sha512", "content": hashlib.sha512(c).hexdigest()},
+                        "purpose": "attachment",
+                        "mimeType": "text/plain",
+                        "filename": f"{aid}.txt",
+                    }
+                    for aid, c in attachments.items()
+                ],
+            }
+        }
+    ).encode()
+
+
+def decision(suite: Suite, event: str, submission_id: str, case_id: str, **details: Any) -> str:
+    """A SET as the destination signs it."""
+    payload = {
+        "iss": suite.dest_a,
+        "iat": int(time.time()),
+        "jti": str(uuid.uuid4()),
+        "sub": f"submission:{submission_id}",
+        "txn": f"case:{case_id}",
+        "events": {EVENTS + event: details},
+    }
+    header = {"alg": "PS512", "typ": "secevent+jwt", "kid": suite.keys.subscriber.kid}
+    return jws.serialize_compact(
+        header, json.dumps(payload).encode(), suite.keys.subscriber, algorithms=["PS512"]
+    )
+
+
+async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
+    sender = await suite.auth("sender")
+    destination = (await suite.http.get(f"/v1/destinations/{suite.dest_a}", headers=sender)).json()
+    assert destination["status"] == "active"
+    identifiers = {s["identifier"] for s in destination["services"]}
+    assert f"urn:de:fim:leika:leistung:{LEIKA_DOG}" in identifiers
+    key = (
+        await suite.http.get(f"/v1/destinations/{suite.dest_a}/keys/{destination['encryptionKid']}")
+    ).json()
+    assert key["alg"] == "RSA-OAEP-256"
+    assert key["key_ops"] == ["wrapKey"]
+    assert "d" not in key
+
+    contents = {str(uuid.uuid4()): b"small attachment", str(uuid.uuid4()): b"x" * 5000}
+    created = await announce(suite, list(contents))
+    assert set(created) == {"destinationId", "submissionId", "caseId"}
+    submission_id, case_id = created["submissionId"], created["caseId"]
+    for attachment_id, content in contents.items():
+        answer = await upload(suite, submission_id, attachment_id, suite.encrypt_for_a(content, "text/plain"))
+        assert answer.status_code == 204, answer.text
+    data = json.dumps({"hund": {"name": "Bello"}}).encode()
+    submitted = await suite.http.put(
+        f"/v1/submissions/{submission_id}",
+        json={
+            "encryptedMetadata": suite.encrypt_for_a(metadata_for(data, contents)),
+            "encryptedData": suite.encrypt_for_a(data),
+        },
+        headers=sender,
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json() == created
+
+    announced = await suite.bus.expect("submission.submitted", lambda e: e["submission_id"] == submission_id)
+    assert announced["case_id"] == case_id
+    ready = await suite.bus.expect(
+        "submission.ready_for_delivery", lambda e: e["submission_id"] == submission_id
+    )
+    assert suite.decrypt(ready["encrypted_data"])[1] == data
+    refs = {a["attachment_id"]: a for a in ready["attachments"]}
+    small, large = list(contents)
+    assert suite.decrypt(refs[small]["content"])[1] == contents[small], "small attachments travel inline"
+    assert refs[large]["content"] is None, "large ones are fetched from download_url"
+    assert refs[large]["download_url"].endswith(f"/v1/submissions/{submission_id}/attachments/{large}")
+
+    subscriber = await suite.auth("subscriber-a")
+    listing = (
+        await suite.http.get(f"/v1/submissions?destinationId={suite.dest_a}&limit=500", headers=subscriber)
+    ).json()
+    assert {"destinationId": suite.dest_a, "submissionId": submission_id, "caseId": case_id} in listing[
+        "submissions"
+    ]
+    assert listing["totalCount"] >= listing["count"] >= 1
+    fetched = (await suite.http.get(f"/v1/submissions/{submission_id}", headers=subscriber)).json()
+    assert fetched["serviceType"] == SERVICE_TYPE
+    assert set(fetched["attachments"]) == set(contents)
+    header, metadata = suite.decrypt(fetched["encryptedMetadata"])
+    assert header.kid == suite.keys.dest_a.kid
+    assert (
+        json.loads(metadata)["contentStructure"]["data"]["hash"]["content"]
+        == hashlib.sha512(data).hexdigest()
+    )
+    downloaded = await suite.http.get(refs[large]["download_url"], headers=subscriber)
+    assert downloaded.headers["content-type"] == "application/jose"
+    assert suite.decrypt(downloaded.text)[1] == contents[large]
+
+    accept = decision(suite, "accept-submission", submission_id, case_id)
+    posted = await suite.http.post(
+        f"/v1/cases/{case_id}/events",
+        content=accept,
+        headers={"Content-Type": "application/jose", **subscriber},
+    )
+    assert posted.status_code == 204, posted.text
+    again = await suite.http.post(
+        f"/v1/cases/{case_id}/events",
+        content=accept,
+        headers={"Content-Type": "application/jose", **subscriber},
+    )
+    problem(again, 409, "submission-state-invalid")
+
+    log = (await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=sender)).json()["eventLog"]
+    assert log == (await suite.http.get(f"/v1/cases/{case_id}/events", headers=subscriber)).json()["eventLog"]
+    jwks = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
+    ours = [jwt.decode(token, jwks, algorithms=["PS512"]) for token in log[:-1]]
+    assert [next(iter(t.claims["events"])).removeprefix(EVENTS) for t in ours] == [
+        "create-submission",
+        "submit-submission",
+        "forward-submission",
+    ]
+    assert all(t.header["typ"] == "secevent+jwt" and t.header["alg"] == "PS512" for t in ours)
+    assert all(
+        t.claims["sub"] == f"submission:{submission_id}" and t.claims["txn"] == f"case:{case_id}"
+        for t in ours
+    )
+    assert log[-1] == accept, "the destination's own SET is kept as it signed it"
+    assert submission_id not in {
+        s["submissionId"]
+        for s in (await suite.http.get("/v1/submissions?limit=500", headers=subscriber)).json()["submissions"]
+    }
+
+
+async def test_scopes_separate_senders_and_subscribers(suite: Suite) -> None:
+    created = await announce(suite, [])
+    submission_id = created["submissionId"]
+    await suite.http.put(
+        f"/v1/submissions/{submission_id}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    sender, other = await suite.auth("sender"), await suite.auth("subscriber-b")
+    problem(await suite.http.get(f"/v1/submissions/{submission_id}", headers=sender), 403, "forbidden")
+    problem(await suite.http.get("/v1/submissions", headers=sender), 403, "forbidden")
+    problem(await suite.http.get(f"/v1/submissions/{submission_id}", headers=other), 403, "forbidden")
+    problem(
+        await suite.http.get(f"/v1/submissions?destinationId={suite.dest_a}", headers=other), 403, "forbidden"
+    )
+    problem(await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=other), 403, "forbidden")
+    own = (await suite.http.get("/v1/submissions?limit=500", headers=other)).json()["submissions"]
+    assert all(s["destinationId"] == suite.dest_b for s in own)
+    as_subscriber = await suite.http.post(
+        "/v1/submissions",
+        json={"destinationId": suite.dest_a, "announcedAttachments": [], "serviceType": SERVICE_TYPE},
+        headers=await suite.auth("subscriber-a"),
+    )
+    problem(as_subscriber, 403, "forbidden")
+    problem(await suite.http.get(f"/v1/destinations/{suite.dest_a}"), 401, "unauthorized")
+    bogus = {"Authorization": "Bearer not.a.token"}
+    problem(await suite.http.get(f"/v1/submissions/{submission_id}", headers=bogus), 401, "unauthorized")
+    restricted = await suite.http.post(
+        "/v1/submissions",
+        json={
+            "destinationId": suite.dest_a,
+            "announcedAttachments": [],
+            "serviceType": {"name": "Sonstiges", "identifier": "99999999999999"},
+        },
+        headers=await suite.auth("sender-dogs-only"),
+    )
+    problem(restricted, 403, "forbidden")
+
+
+async def test_sender_error_paths(suite: Suite) -> None:
+    sender = await suite.auth("sender")
+    unknown = await suite.http.post(
+        "/v1/submissions",
+        json={"destinationId": "nope", "announcedAttachments": [], "serviceType": SERVICE_TYPE},
+        headers=sender,
+    )
+    assert (
+        problem(unknown, 404, "destination-not-found")["type"]
+        == FIT_CONNECT_PROBLEMS + "destination-not-found"
+    )
+    closed = await suite.http.post(
+        "/v1/submissions",
+        json={"destinationId": suite.dest_closed, "announcedAttachments": [], "serviceType": SERVICE_TYPE},
+        headers=sender,
+    )
+    assert problem(closed, 422, "destination-state-invalid")["type"].startswith(FIT_CONNECT_PROBLEMS)
+    too_many = await suite.http.post(
+        "/v1/submissions",
+        json={
+            "destinationId": suite.dest_a,
+            "announcedAttachments": [str(uuid.uuid4()) for _ in range(6)],
+            "serviceType": SERVICE_TYPE,
+        },
+        headers=sender,
+    )
+    problem(too_many, 413, "payload-too-large")
+    not_offered = await suite.http.post(
+        "/v1/submissions",
+        json={
+            "destinationId": suite.dest_b,
+            "announcedAttachments": [],
+            "serviceType": {"name": "x", "identifier": "99999999999999"},
+        },
+        headers=sender,
+    )
+    problem(not_offered, 422, "service-not-offered")
+    malformed = await suite.http.post(
+        "/v1/submissions", content=b"{", headers={"Content-Type": "application/json", **sender}
+    )
+    problem(malformed, 400, "bad-request")
+    problem(await suite.http.get("/v1/destinations/nope", headers=sender), 404, "destination-not-found")
+    problem(await suite.http.get(f"/v1/destinations/{suite.dest_a}/keys/other"), 404, "key-not-found")
+
+    attachment = str(uuid.uuid4())
+    created = await announce(suite, [attachment])
+    sid = created["submissionId"]
+    payload = {"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")}
+    problem(
+        await suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=sender),
+        422,
+        "missing-attachments",
+    )
+    problem(
+        await upload(suite, sid, str(uuid.uuid4()), suite.encrypt_for_a(b"a")),
+        422,
+        "attachment-not-announced",
+    )
+    problem(await upload(suite, sid, attachment, "not a jwe"), 400, "invalid-jwe")
+    problem(await upload(suite, sid, attachment, "a.b.c.d.e"), 400, "invalid-jwe")
+    wrong_alg = suite.encrypt_for_a(b"a").split(".", 1)[1]
+    header = json.dumps({"alg": "RSA1_5", "enc": "A128CBC-HS256"}).encode()
+    forged = base64.urlsafe_b64encode(header).rstrip(b"=").decode() + "." + wrong_alg
+    problem(await upload(suite, sid, attachment, forged), 422, "invalid-jwe-header")
+    wrong_type = await suite.http.put(
+        f"/v1/submissions/{sid}/attachments/{attachment}",
+        content=suite.encrypt_for_a(b"a").encode(),
+        headers={"Content-Type": "application/octet-stream", **sender},
+    )
+    problem(wrong_type, 415, "unsupported-media-type")
+    problem(
+        await upload(suite, sid, attachment, suite.encrypt_for_a(b"z" * 70_000, "text/plain")),
+        413,
+        "payload-too-large",
+    )
+    assert (await upload(suite, sid, attachment, suite.encrypt_for_a(b"ok", "text/plain"))).status_code == 204
+
+    no_cty = {
+        "encryptedMetadata": suite.encrypt_for_a(b"{}"),
+        "encryptedData": suite.encrypt_for_a(b"{}", None),
+    }
+    problem(
+        await suite.http.put(f"/v1/submissions/{sid}", json=no_cty, headers=sender), 422, "invalid-jwe-header"
+    )
+    not_jwe = {"encryptedMetadata": "plain text", "encryptedData": suite.encrypt_for_a(b"{}")}
+    problem(await suite.http.put(f"/v1/submissions/{sid}", json=not_jwe, headers=sender), 400, "invalid-jwe")
+    assert (await suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=sender)).status_code == 200
+    problem(
+        await suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=sender),
+        409,
+        "submission-state-invalid",
+    )
+    problem(
+        await upload(suite, sid, attachment, suite.encrypt_for_a(b"late")), 409, "submission-state-invalid"
+    )
+
+    other_sender = await suite.auth("sender-dogs-only")
+    problem(
+        await suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=other_sender),
+        404,
+        "submission-not-found",
+    )
+    problem(
+        await suite.http.put(f"/v1/submissions/{uuid.uuid4()}", json=payload, headers=sender),
+        404,
+        "submission-not-found",
+    )
+    problem(
+        await suite.http.get(f"/v1/submissions/{uuid.uuid4()}", headers=await suite.auth("subscriber-a")),
+        404,
+        "submission-not-found",
+    )
+    problem(await suite.http.get(f"/v1/cases/{uuid.uuid4()}/events", headers=sender), 404, "case-not-found")
+
+
+async def test_subscriber_decision_errors(suite: Suite) -> None:
+    created = await announce(suite, [])
+    sid, cid = created["submissionId"], created["caseId"]
+    subscriber = await suite.auth("subscriber-a")
+    jose_headers = {"Content-Type": "application/jose", **subscriber}
+    early = decision(suite, "reject-submission", sid, cid, problems=[{"title": "x"}])
+    problem(
+        await suite.http.post(f"/v1/cases/{cid}/events", content=early, headers=jose_headers),
+        409,
+        "submission-state-invalid",
+    )
+    await suite.http.put(
+        f"/v1/submissions/{sid}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    bad = [
+        "garbage",
+        decision(suite, "submit-submission", sid, cid),
+        decision(suite, "accept-submission", sid, str(uuid.uuid4())),
+    ]
+    for token in bad:
+        answer = await suite.http.post(f"/v1/cases/{cid}/events", content=token, headers=jose_headers)
+        problem(answer, 422, "invalid-security-event-token")
+    other = {"Content-Type": "application/jose", **await suite.auth("subscriber-b")}
+    problem(await suite.http.post(f"/v1/cases/{cid}/events", content=early, headers=other), 403, "forbidden")
+    problem(
+        await suite.http.post(f"/v1/cases/{cid}/events", content=early, headers=subscriber),
+        415,
+        "unsupported-media-type",
+    )
+    assert (
+        await suite.http.post(f"/v1/cases/{cid}/events", content=early, headers=jose_headers)
+    ).status_code == 204
+    log = (await suite.http.get(f"/v1/cases/{cid}/events", headers=subscriber)).json()["eventLog"]
+    assert log[-1] == early

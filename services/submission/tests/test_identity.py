@@ -1,0 +1,159 @@
+"""Tokens, JWKS, the client registry (admin API, CLI, rotation) and citizen tokens."""
+
+import asyncio
+import json
+import os
+import sys
+
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from submission_testkit import Suite, problem
+
+from ozg_submission.settings import SubmissionSettings
+
+
+async def _token(suite: Suite, client_id: str, secret: str, **extra: str) -> dict[str, object]:
+    answer = await suite.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, **extra},
+    )
+    return {"status": answer.status_code, "body": answer.json(), "answer": answer}
+
+
+async def test_token_is_a_signed_jwt_verifiable_with_the_jwks(suite: Suite) -> None:
+    answer = await suite.http.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "sender",
+            "client_secret": suite.secrets["sender"],
+        },
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 1800
+    assert answer.headers["cache-control"] == "no-store"
+    jwks = (await suite.http.get("/.well-known/jwks.json")).json()
+    assert {k["alg"] for k in jwks["keys"]} == {"RS256", "PS512"}
+    assert all("d" not in k for k in jwks["keys"])
+    claims = jwt.decode(body["access_token"], KeySet.import_key_set(jwks)).claims
+    assert claims["sub"] == "sender"
+    assert claims["scope"] == "send"
+    assert claims["exp"] - claims["iat"] == 1800
+
+
+async def test_token_errors_are_oauth2_and_problem_details(suite: Suite) -> None:
+    wrong = await _token(suite, "sender", "not-the-secret")
+    body = problem(wrong["answer"], 401, "invalid-client")  # type: ignore[arg-type]
+    assert body["error"] == "invalid_client"
+    unknown = await _token(suite, "nobody", "whatever")
+    assert problem(unknown["answer"], 401, "invalid-client")["error"] == "invalid_client"  # type: ignore[arg-type]
+    grant = await suite.http.post(
+        "/token",
+        data={"grant_type": "password", "client_id": "sender", "client_secret": suite.secrets["sender"]},
+    )
+    assert problem(grant, 400, "unsupported-grant-type")["error"] == "unsupported_grant_type"
+    missing = await suite.http.post("/token", data={"grant_type": "client_credentials"})
+    assert problem(missing, 400, "invalid-token-request")["error"] == "invalid_request"
+    as_json = await suite.http.post("/token", json={"grant_type": "client_credentials"})
+    problem(as_json, 400, "invalid-token-request")
+    scope = await _token(suite, "sender", suite.secrets["sender"], scope="admin")
+    assert problem(scope["answer"], 400, "invalid-scope")["error"] == "invalid_scope"  # type: ignore[arg-type]
+    narrowed = await _token(suite, "sender-dogs-only", suite.secrets["sender-dogs-only"], scope="send")
+    assert narrowed["status"] == 200
+    assert narrowed["body"]["scope"] == "send"  # type: ignore[index]
+
+
+async def test_admin_registers_rotates_and_deletes_clients(suite: Suite) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients",
+        json={"clientId": "portal-x", "scopes": ["send"], "description": "Portal X"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    first = created.json()["clientSecret"]
+    assert (await _token(suite, "portal-x", first))["status"] == 200
+    problem(
+        await suite.http.post(
+            "/v1/admin/clients", json={"clientId": "portal-x", "scopes": ["send"]}, headers=admin
+        ),
+        409,
+        "client-exists",
+    )
+    listed = (await suite.http.get("/v1/admin/clients", headers=admin)).json()
+    assert "portal-x" in {c["clientId"] for c in listed}
+    assert all("clientSecret" not in c and "secretHash" not in c for c in listed)
+
+    rotated = await suite.http.post(
+        "/v1/admin/clients/portal-x/secret", json={"graceSeconds": 60}, headers=admin
+    )
+    second = rotated.json()["clientSecret"]
+    assert second != first
+    assert (await _token(suite, "portal-x", first))["status"] == 200, (
+        "the old secret works during the grace period"
+    )
+    assert (await _token(suite, "portal-x", second))["status"] == 200
+    again = await suite.http.post("/v1/admin/clients/portal-x/secret", headers=admin)
+    third = again.json()["clientSecret"]
+    assert (await _token(suite, "portal-x", second))["status"] == 401, (
+        "no grace: the old secret stops at once"
+    )
+    assert (await _token(suite, "portal-x", third))["status"] == 200
+
+    disabled = await suite.http.patch("/v1/admin/clients/portal-x", json={"active": False}, headers=admin)
+    assert disabled.json()["active"] is False
+    assert (await _token(suite, "portal-x", third))["status"] == 401
+    assert (await suite.http.delete("/v1/admin/clients/portal-x", headers=admin)).status_code == 204
+    problem(await suite.http.get("/v1/admin/clients/portal-x", headers=admin), 404, "client-not-found")
+    bad_scope = await suite.http.post("/v1/admin/clients", json={"scopes": ["send me"]}, headers=admin)
+    problem(bad_scope, 400, "invalid-application")
+
+
+async def test_administration_needs_the_admin_scope(suite: Suite) -> None:
+    problem(await suite.http.get("/v1/admin/clients"), 401, "unauthorized")
+    problem(await suite.http.get("/v1/admin/clients", headers=await suite.auth("sender")), 403, "forbidden")
+    citizen = await suite.http.post(
+        "/v1/admin/citizen-tokens", json={"subject": "bund-123"}, headers=await suite.auth("subscriber-a")
+    )
+    problem(citizen, 403, "forbidden")
+
+
+async def test_citizen_tokens_for_the_mailbox(suite: Suite) -> None:
+    answer = await suite.http.post(
+        "/v1/admin/citizen-tokens",
+        json={"subject": "bund-123", "email": "erika@example.org", "storkQaaLevel": "STORK-QAA-Level-3"},
+        headers=await suite.auth("admin"),
+    )
+    assert answer.status_code == 200, answer.text
+    jwks = (await suite.http.get("/.well-known/jwks.json")).json()
+    claims = jwt.decode(answer.json()["access_token"], KeySet.import_key_set(jwks)).claims
+    assert claims["sub"] == "bund-123"
+    assert claims["scope"] == "citizen"
+    assert claims["email"] == "erika@example.org"
+    assert claims["stork_qaa_level"] == "STORK-QAA-Level-3"
+
+
+async def test_cli_creates_a_client_whose_secret_works(suite: Suite, settings: SubmissionSettings) -> None:
+    environment = os.environ | {
+        "OZG_SUBMISSION_DATABASE_URL": settings.database_url,
+        "OZG_SUBMISSION_VAR_DIR": str(settings.var_dir),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ozg_submission",
+        "create-client",
+        "--client-id",
+        "cli-portal",
+        "--scope",
+        "send",
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    printed = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert printed["clientId"] == "cli-portal"
+    assert (await _token(suite, "cli-portal", printed["clientSecret"]))["status"] == 200

@@ -1,0 +1,187 @@
+"""What other services tell submission over Kafka: payments, deliveries, decisions, citizens' replies."""
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from submission_testkit import ARS_KIEL, LEIKA_DOG, LEIKA_PAY, Suite
+
+from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
+from ozg_common.contracts.mailbox import MailboxCitizenReplied
+from ozg_common.contracts.payment import PaymentCanceled, PaymentPayed
+
+APPLICANT = {"givenName": "Erika", "familyName": "Mustermann"}
+
+
+def payment_information(transaction_id: str, status: str = "PAYED") -> dict[str, Any]:
+    return {
+        "transactionId": transaction_id,
+        "transactionReference": "KZ-2026-0001",
+        "transactionTimestamp": datetime.now(UTC).isoformat(),
+        "paymentMethod": "CREDITCARD",
+        "status": status,
+    }
+
+
+def payed(transaction_id: str, case_id: str | None) -> PaymentPayed:
+    return PaymentPayed(
+        case_id=case_id,
+        transaction_id=transaction_id,
+        origin_id="orig",
+        endpoint_id="01002000",
+        request_id=str(uuid.uuid4()),
+        payment_information=payment_information(transaction_id),
+    )
+
+
+async def status_becomes(suite: Suite, submission_id: str, wanted: str, within: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    headers = await suite.auth("sender")
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = (
+            await suite.http.get(f"/v1/applications/{submission_id}", headers=headers)
+        ).json()
+        if body["status"] == wanted:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{submission_id} never became {wanted}")
+
+
+async def apply(suite: Suite, leika_key: str = LEIKA_PAY, **extra: Any) -> dict[str, Any]:
+    body = {"leikaKey": leika_key, "ars": ARS_KIEL, "applicant": APPLICANT, "formData": {}} | extra
+    if leika_key == LEIKA_DOG:
+        body["formData"] = {"hund": {"name": "Bello", "geburtsjahr": 2020}}
+    answer = await suite.http.post("/v1/applications", json=body, headers=await suite.auth("sender"))
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+async def test_payment_gates_forwarding(suite: Suite) -> None:
+    created = await apply(suite)
+    assert created["status"] == "awaiting_payment"
+    assert created["payment"]["required"] is True
+    assert created["payment"]["amount"] == "25.00"
+    assert created["payment"]["fees"][0]["id"] == "fee-1"
+    submitted = await suite.bus.expect(
+        "submission.submitted", lambda e: e["submission_id"] == created["submissionId"]
+    )
+    assert submitted["payment_required"] is True
+
+    await suite.bus.publish(PaymentCanceled(**payed("tx-cancel", created["caseId"]).model_dump()))
+    canceled = await asyncio.wait_for(_payment_status(suite, created["submissionId"], "CANCELED"), 20)
+    assert canceled["status"] == "awaiting_payment", (
+        "a cancelled payment neither forwards nor loses the application"
+    )
+
+    await suite.bus.publish(payed("tx-late", created["caseId"]))
+    done = await status_becomes(suite, created["submissionId"], "forwarded")
+    assert done["payment"]["status"] == "PAYED"
+    ready = await suite.bus.expect(
+        "submission.ready_for_delivery", lambda e: e["submission_id"] == created["submissionId"]
+    )
+    metadata = json.loads(suite.decrypt(ready["encrypted_metadata"])[1])
+    assert metadata["paymentInformation"]["transactionId"] == "tx-late"
+    assert metadata["paymentInformation"]["transactionReference"] == "KZ-2026-0001"
+
+
+async def _payment_status(suite: Suite, submission_id: str, wanted: str) -> dict[str, Any]:
+    headers = await suite.auth("sender")
+    while True:
+        body: dict[str, Any] = (
+            await suite.http.get(f"/v1/applications/{submission_id}", headers=headers)
+        ).json()
+        if (body.get("payment") or {}).get("status") == wanted:
+            return body
+        await asyncio.sleep(0.1)
+
+
+async def test_paid_before_submitting_is_forwarded_at_once(suite: Suite) -> None:
+    transaction_id = f"tx-{uuid.uuid4()}"
+    await suite.bus.publish(payed(transaction_id, None))
+    deadline = time.monotonic() + 20
+    while True:
+        created = await apply(suite, paymentInformation={"transactionId": transaction_id})
+        if created["status"] == "forwarded" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert created["status"] == "forwarded"
+    ready = await suite.bus.expect(
+        "submission.ready_for_delivery", lambda e: e["submission_id"] == created["submissionId"]
+    )
+    assert (
+        json.loads(suite.decrypt(ready["encrypted_metadata"])[1])["paymentInformation"]["transactionId"]
+        == transaction_id
+    )
+
+
+async def test_kop_gateway_outcomes_reach_the_lifecycle_and_event_log(suite: Suite) -> None:
+    delivered, rejected = await apply(suite, LEIKA_DOG), await apply(suite, LEIKA_DOG)
+    now = datetime.now(UTC)
+    common = {"destination_id": suite.dest_a, "attempts": 1, "kind": "submission"}
+    await suite.bus.publish(
+        DeliveryDeadLettered(
+            case_id=rejected["caseId"],
+            submission_id=rejected["submissionId"],
+            delivery_id="d0",
+            last_error="502 from the KOP",
+            **common,
+        ),
+        DeliverySucceeded(
+            case_id=delivered["caseId"],
+            submission_id=delivered["submissionId"],
+            delivery_id="d1",
+            delivered_at=now,
+            **common,
+        ),
+        CaseAccepted(
+            case_id=delivered["caseId"],
+            submission_id=delivered["submissionId"],
+            destination_id=suite.dest_a,
+            accepted_at=now,
+        ),
+        CaseRejected(
+            case_id=rejected["caseId"],
+            submission_id=rejected["submissionId"],
+            destination_id=suite.dest_a,
+            rejected_at=now,
+            problems=[{"title": "Unterlagen fehlen"}],
+        ),
+    )
+    await status_becomes(suite, delivered["submissionId"], "accepted")
+    failed = await status_becomes(suite, rejected["submissionId"], "rejected")
+    assert failed["deliveryError"] == "502 from the KOP"
+    log = (
+        await suite.http.get(f"/v1/cases/{rejected['caseId']}/events", headers=await suite.auth("sender"))
+    ).json()
+    jwks = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
+    last = jwt.decode(log["eventLog"][-1], jwks, algorithms=["PS512"]).claims
+    assert last["events"] == {
+        "https://schema.fitko.de/fit-connect/events/reject-submission": {
+            "problems": [{"title": "Unterlagen fehlen"}]
+        }
+    }
+
+
+async def test_citizen_reply_is_encrypted_for_the_destination(suite: Suite) -> None:
+    created = await apply(suite, LEIKA_DOG)
+    await suite.bus.publish(
+        MailboxCitizenReplied(
+            case_id=created["caseId"],
+            reply_id="r-1",
+            in_reply_to="m-1",
+            destination_id=suite.dest_a,
+            title="Nachreichung",
+            content="Anbei der Nachweis.",
+            replied_at=datetime.now(UTC),
+        )
+    )
+    reply = await suite.bus.expect("submission.reply_ready_for_delivery", lambda e: e["reply_id"] == "r-1")
+    assert reply["submission_id"] == created["submissionId"]
+    header, plaintext = suite.decrypt(reply["encrypted_reply"])
+    assert header.cty == "application/json"
+    assert json.loads(plaintext)["content"] == "Anbei der Nachweis."
