@@ -4,6 +4,8 @@ The provider is another payment app whose simulated provider speaks XBezahldiens
 notify, so only the payment service's periodic re-check learns outcomes (or the citizen's return).
 """
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -20,7 +22,9 @@ from payment_testkit import (
     serve_payment,
 )
 from playwright.async_api import Browser
+from typer.testing import CliRunner
 
+from ozg_common.cli import app as ozg
 from ozg_common.testing import TestTokens, serving
 from ozg_payment.app import create_app
 from ozg_payment.settings import PaymentSettings
@@ -146,6 +150,7 @@ async def test_provider_down_during_recheck(
 
 async def test_abandoned_checkout_fails_and_late_payment_is_raised(
     provider: Provider,
+    forwarding: tuple[PaymentSettings, str],
     service: httpx.AsyncClient,
     service_events: EventLog,
     sender: dict[str, str],
@@ -185,4 +190,18 @@ async def test_abandoned_checkout_fails_and_late_payment_is_raised(
     assert [(c["transactionId"], c["status"], c["providerStatus"]) for c in cases] == [
         (info["transactionId"], "FAILED", "PAYED")
     ]
+    listed = await service.get(
+        "/v1/admin/transactions", params={"caseId": created["caseId"]}, headers=tokens.headers("admin")
+    )
+    [row] = listed.json()["transactions"]
+    assert (row["status"], row["lateProviderStatus"]) == ("FAILED", "PAYED")
+    assert row["lateReportedAt"] is not None
+    flagged = await asyncio.to_thread(
+        CliRunner().invoke,
+        ozg,
+        ["--token", tokens.token("admin"), "payments", "reconciliation", "--json"],
+        env={"OZG_CLI_PAYMENT_URL": forwarding[1]},
+    )
+    assert flagged.exit_code == 0, flagged.output
+    assert json.loads(flagged.output)["transactionId"] == info["transactionId"]
     assert len(service_events.about(info["transactionId"])) == 1

@@ -251,6 +251,7 @@ def clients_file(path: Path, prefix: str) -> dict[str, str]:
     scopes = CLIENTS | {
         "subscriber-a": [f"destination:{prefix}a"],
         "subscriber-b": [f"destination:{prefix}b"],
+        "webservice-operator": ["zustellkanal-host:127.0.0.1:9"],
     }
     secrets = {client_id: f"secret-{client_id}-{uuid.uuid4().hex}" for client_id in scopes}
     path.write_text(

@@ -65,6 +65,17 @@ async def test_token_errors_are_oauth2_and_problem_details(suite: Suite) -> None
     assert narrowed["body"]["scope"] == "send"  # type: ignore[index]
 
 
+async def test_webservice_operator_may_speak_for_the_destinations_it_serves(suite: Suite) -> None:
+    secret = suite.secrets["webservice-operator"]
+    served = await _token(suite, "webservice-operator", secret, scope=f"destination:{suite.dest_a}")
+    assert served["status"] == 200
+    assert served["body"]["scope"] == f"destination:{suite.dest_a}"  # type: ignore[index]
+    foreign = await _token(suite, "webservice-operator", secret, scope="destination:elsewhere")
+    assert problem(foreign["answer"], 400, "invalid-scope")["error"] == "invalid_scope"  # type: ignore[arg-type]
+    unscoped = await _token(suite, "webservice-operator", secret)
+    assert unscoped["body"]["scope"] == "zustellkanal-host:127.0.0.1:9"  # type: ignore[index]
+
+
 async def test_admin_registers_rotates_and_deletes_clients(suite: Suite) -> None:
     admin = await suite.auth("admin")
     created = await suite.http.post(

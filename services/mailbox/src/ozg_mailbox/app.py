@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ozg_common.service import ServiceRuntime, create_service_app
+from ozg_mailbox.applications.endpoints import admin_router as admin_applications_router
 from ozg_mailbox.applications.endpoints import router as applications_router
 from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.events import PRODUCES, consumers
@@ -41,7 +42,7 @@ def create_app(settings: MailboxSettings | None = None) -> FastAPI:
         runtime,
         title="ozg-router mailbox",
         description=__doc__ or "",
-        routers=[profile_router, messages_router, applications_router],
+        routers=[profile_router, messages_router, applications_router, admin_applications_router],
         on_startup=[start_background_jobs],
     )
     app.state.blobs = blobs

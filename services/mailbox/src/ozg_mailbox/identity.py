@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ozg_common.auth import Principal, TokenVerifier, bearer_token
+from ozg_common.auth import Principal, TokenVerifier, bearer_token, require_scope
 from ozg_mailbox.errors import NotACitizen
 
 CITIZEN_SCOPE = "citizen"
@@ -53,3 +53,6 @@ async def current_citizen(request: Request) -> Citizen:
 
 
 CitizenDep = Annotated[Citizen, Depends(current_citizen)]
+
+AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
+"""Operators: the suite's admin scope, from the same token issuer."""

@@ -7,6 +7,9 @@ provider itself before it counts, then on to the sender's `redirectUrl`. Pending
 re-checked periodically; a transaction left INITIAL past the timeout becomes FAILED. Final states
 are published as `payment.payed|canceled|failed` events.
 
+Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`,
+and those whose provider contradicted a final state at `GET /v1/admin/reconciliation`.
+
 Error answers are RFC 9457 problems that also carry the XBezahldienste `errorCode`
 (`VALIDATION_ERROR`, `CALCULATION_ERROR`, `PAYMENT_EXISTS`, `NO_VALID_ORIGINATOR_OR_ENDPOINT`,
 `BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`).

@@ -31,6 +31,8 @@ class PaymentTransaction(Model):
     __table_args__ = (
         UniqueConstraint("originator_id", "endpoint_id", "request_id"),
         Index("ix_payment_transaction_next_check", "next_check_at"),
+        Index("ix_payment_transaction_case_id", "case_id"),
+        Index("ix_payment_transaction_created_at", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

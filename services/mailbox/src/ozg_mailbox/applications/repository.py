@@ -14,6 +14,11 @@ async def by_case(session: AsyncSession, case_id: str) -> Application | None:
     return await session.scalar(select(Application).where(Application.case_id == case_id))
 
 
+async def by_case_with_steps(session: AsyncSession, case_id: str) -> Application | None:
+    query = select(Application).where(Application.case_id == case_id).options(selectinload(Application.steps))
+    return await session.scalar(query)
+
+
 async def by_transaction(session: AsyncSession, transaction_id: str) -> Application | None:
     return await session.scalar(
         select(Application).where(Application.payment_transaction_id == transaction_id).limit(1)

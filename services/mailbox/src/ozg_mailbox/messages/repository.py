@@ -3,12 +3,24 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from ozg_mailbox.models import Application, Attachment, Message
+
+
+class MessageHeader(NamedTuple):
+    """What can be told about a message without its content."""
+
+    id: uuid.UUID
+    origin: str
+    sender: str
+    title: str
+    created_at: datetime
+    read_at: datetime | None
 
 
 def _in_mailbox(mailbox_id: uuid.UUID) -> Select[Message, Application]:
@@ -71,6 +83,16 @@ async def attachment_in_mailbox(
 async def count_for_application(session: AsyncSession, application_id: uuid.UUID) -> int:
     query = select(func.count()).select_from(Message).where(Message.application_id == application_id)
     return int(await session.scalar(query) or 0)
+
+
+async def headers_of_application(session: AsyncSession, application_id: uuid.UUID) -> list[MessageHeader]:
+    """The messages of an application oldest first, without their content."""
+    query = (
+        select(Message.id, Message.origin, Message.sender, Message.title, Message.created_at, Message.read_at)
+        .where(Message.application_id == application_id)
+        .order_by(Message.created_at, Message.id)
+    )
+    return [MessageHeader(*row) for row in await session.execute(query)]
 
 
 async def attachment_ids(session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

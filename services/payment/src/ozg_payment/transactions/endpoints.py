@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
 from ozg_common.db import SessionDep
@@ -23,11 +23,13 @@ from ozg_payment.errors import (
 from ozg_payment.models import PaymentTransaction as TransactionRow
 from ozg_payment.transactions import repository
 from ozg_payment.transactions.schemas import (
+    OperatorTransactionPage,
     PaymentTransaction,
     PaymentTransactionRequest,
     ReconciliationCase,
 )
 from ozg_payment.transactions.service import Payments
+from ozg_payment.xbezahldienste import TransactionStatus
 
 router = APIRouter(tags=["paymenttransaction"])
 
@@ -181,3 +183,27 @@ async def reconciliation(admin: AdminDep, session: SessionDep) -> list[Reconcili
         )
         for row in await repository.reconciliation_cases(session)
     ]
+
+
+@router.get(
+    "/v1/admin/transactions",
+    response_model=OperatorTransactionPage,
+    summary="Payment transactions, newest first (operators)",
+    responses=problem_responses(Unauthorized, Forbidden),
+    tags=["admin"],
+)
+async def list_transactions(
+    admin: AdminDep,
+    session: SessionDep,
+    payments: PaymentsDep,
+    case_id: Annotated[str | None, Query(alias="caseId", min_length=1, max_length=100)] = None,
+    status: Annotated[TransactionStatus | None, Query()] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> OperatorTransactionPage:
+    """Each transaction's paymentInformation with its case, originator, endpoint and request id.
+
+    A provider result that arrived after the transaction was final shows as `lateProviderStatus`
+    (see also `/v1/admin/reconciliation`).
+    """
+    return await payments.listing(session, case_id=case_id, status=status, offset=offset, limit=limit)

@@ -74,6 +74,24 @@ async def reconciliation_cases(session: AsyncSession) -> Sequence[PaymentTransac
     return (await session.scalars(statement)).all()
 
 
+async def page(
+    session: AsyncSession, *, case_id: str | None, status: str | None, offset: int, limit: int
+) -> tuple[Sequence[PaymentTransaction], int]:
+    """Transactions newest first, optionally of one case and/or in one state, with their total."""
+    statement = select(PaymentTransaction)
+    if case_id is not None:
+        statement = statement.where(PaymentTransaction.case_id == case_id)
+    if status is not None:
+        statement = statement.where(PaymentTransaction.status == status)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = await session.scalars(
+        statement.order_by(PaymentTransaction.created_at.desc(), PaymentTransaction.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return rows.all(), int(total or 0)
+
+
 async def count_pending(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).where(PaymentTransaction.status == "INITIAL")) or 0)
 

@@ -4,7 +4,13 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ozg_payment.xbezahldienste import CamelModel, PaymentInformation, PaymentRequest
+from ozg_payment.xbezahldienste import (
+    CamelModel,
+    Money,
+    PaymentInformation,
+    PaymentRequest,
+    TransactionStatus,
+)
 
 
 class PaymentTransactionRequest(PaymentRequest):
@@ -33,3 +39,31 @@ class ReconciliationCase(CamelModel):
     provider_status: str
     reported_at: datetime
     case_id: str | None = None
+
+
+class OperatorTransaction(PaymentInformation):
+    """A transaction as operators see it: its paymentInformation and where it came from.
+
+    No request body: the operator view carries no more than the sender's own paymentInformation
+    plus the routing ids, the amount and the provider's late word, if any.
+    """
+
+    case_id: str | None
+    originator_id: str
+    end_point_id: str
+    request_id: str
+    leika_key: str
+    amount: Money
+    created_at: datetime
+    late_provider_status: TransactionStatus | None
+    """A final state the provider reported after ours was final (needs reconciliation)."""
+    late_reported_at: datetime | None
+
+
+class OperatorTransactionPage(CamelModel):
+    """FIT-Connect's pagination fields around a page of transactions."""
+
+    count: int
+    offset: int
+    total_count: int
+    transactions: list[OperatorTransaction]

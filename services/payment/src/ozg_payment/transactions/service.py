@@ -28,7 +28,11 @@ from ozg_payment.models import PaymentTransaction
 from ozg_payment.providers.base import PaymentProvider, ProviderError, ProviderRefused, ProviderTransaction
 from ozg_payment.settings import PaymentSettings
 from ozg_payment.transactions import repository
-from ozg_payment.transactions.schemas import PaymentTransactionRequest
+from ozg_payment.transactions.schemas import (
+    OperatorTransaction,
+    OperatorTransactionPage,
+    PaymentTransactionRequest,
+)
 from ozg_payment.xbezahldienste import (
     FINAL_STATUSES,
     PaymentInformation,
@@ -330,6 +334,44 @@ class Payments:
                 "provider_status": seen.status,
                 "kassenzeichen": transaction.kassenzeichen,
             },
+        )
+
+    # -- what operators see ----------------------------------------------------------------
+
+    async def listing(
+        self,
+        session: AsyncSession,
+        *,
+        case_id: str | None,
+        status: str | None,
+        offset: int,
+        limit: int,
+    ) -> OperatorTransactionPage:
+        """Transactions newest first, of one case and/or in one state."""
+        rows, total = await repository.page(
+            session, case_id=case_id, status=status, offset=offset, limit=limit
+        )
+        return OperatorTransactionPage(
+            count=len(rows),
+            offset=offset,
+            total_count=total,
+            transactions=[self.operator_view(row) for row in rows],
+        )
+
+    def operator_view(self, transaction: PaymentTransaction) -> OperatorTransaction:
+        return OperatorTransaction.model_validate(
+            {
+                **self.payment_information(transaction).model_dump(),
+                "case_id": transaction.case_id,
+                "originator_id": transaction.originator_id,
+                "end_point_id": transaction.endpoint_id,
+                "request_id": transaction.request_id,
+                "leika_key": transaction.leika_key,
+                "amount": transaction.amount,
+                "created_at": transaction.created_at,
+                "late_provider_status": transaction.late_provider_status,
+                "late_reported_at": transaction.late_reported_at,
+            }
         )
 
     # -- answers ---------------------------------------------------------------------------

@@ -72,7 +72,7 @@ async def token(
     if grant_type != "client_credentials":
         raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials.")
     client = await service.authenticate(session, client_id, client_secret)
-    scopes = service.granted_scopes(client, scope)
+    scopes = await service.granted_scopes(session, client, scope)
     response.headers["Cache-Control"] = "no-store"
     return TokenAnswer(
         access_token=service.issue_token(context.tokens, client, scopes),

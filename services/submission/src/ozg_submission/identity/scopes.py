@@ -15,6 +15,9 @@ CITIZEN = "citizen"
 DESTINATION_PREFIX = "destination:"
 SEND_SERVICE_PREFIX = "send:service:"
 SEND_REGION_PREFIX = "send:region:"
+ZUSTELLKANAL_HOST_PREFIX = "zustellkanal-host:"
+"""Registered to the operator of a KOP webservice: it may ask for `destination:<id>` of every
+destination whose Zustellkanal URL points at that host (and port)."""
 
 SCOPE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9:._\-]{0,199}$")
 

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import TokenIssuer
+from ozg_submission.directory.repository import get_destination
 from ozg_submission.errors import (
     ClientExists,
     ClientNotFound,
@@ -20,7 +22,12 @@ from ozg_submission.errors import (
     InvalidScope,
 )
 from ozg_submission.identity import repository
-from ozg_submission.identity.scopes import CITIZEN, SCOPE_PATTERN
+from ozg_submission.identity.scopes import (
+    CITIZEN,
+    DESTINATION_PREFIX,
+    SCOPE_PATTERN,
+    ZUSTELLKANAL_HOST_PREFIX,
+)
 from ozg_submission.identity.secrets import hash_secret, new_secret, verify_secret
 from ozg_submission.models import ApiClient
 
@@ -138,12 +145,31 @@ async def authenticate(session: AsyncSession, client_id: str, secret: str) -> Ap
     return client
 
 
-def granted_scopes(client: ApiClient, requested: str | None) -> list[str]:
-    """All registered scopes, or the requested subset of them (RFC 6749 §3.3)."""
+async def granted_scopes(session: AsyncSession, client: ApiClient, requested: str | None) -> list[str]:
+    """All registered scopes, or the requested subset of them (RFC 6749 §3.3).
+
+    A `zustellkanal-host:` registration extends to `destination:<id>` for the destinations
+    whose Zustellkanal is served by that host, so a Fachverfahren serving many destinations
+    needs one client, not thousands of registrations.
+    """
     if not requested:
         return list(client.scopes)
     wanted = requested.split()
-    refused = [scope for scope in wanted if scope not in client.scopes]
+    hosts = {
+        s.removeprefix(ZUSTELLKANAL_HOST_PREFIX)
+        for s in client.scopes
+        if s.startswith(ZUSTELLKANAL_HOST_PREFIX)
+    }
+    refused = []
+    for scope in wanted:
+        if scope in client.scopes:
+            continue
+        if hosts and scope.startswith(DESTINATION_PREFIX):
+            destination = await get_destination(session, scope.removeprefix(DESTINATION_PREFIX))
+            url = (destination.zustellkanal.get("url") or "") if destination else ""
+            if urlsplit(url).netloc in hosts:
+                continue
+        refused.append(scope)
     if refused:
         raise InvalidScope(f"Scopes not granted to this client: {', '.join(refused)}.")
     return wanted
