@@ -1,16 +1,97 @@
 """Settings of the kop-gateway service (environment variables prefixed `OZG_KOP_GATEWAY_`)."""
 
+import base64
+import binascii
 from typing import ClassVar
 
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from ozg_common.settings import ServiceSettings
+from ozg_common.settings import ServiceSettings, refuse_placeholder
+from ozg_common.webhooks import MASTER_SECRET_FILE, load_or_create_secret
+
+SECRET_KEY_FILE = "secrets/kop-gateway-secret-encryption-key"
 
 
 class KopGatewaySettings(ServiceSettings):
-    """Where kop-gateway listens, its database and its Kafka."""
+    """Where kop-gateway listens, how it retries, whom it may call and how it signs."""
 
     model_config = SettingsConfigDict(env_prefix="OZG_KOP_GATEWAY_", extra="ignore")
 
     service_name: ClassVar[str] = "kop_gateway"
     default_port: ClassVar[int] = 8003
+
+    signing_master_secret: str = ""
+    """Derives the webhook secret of destinations without an explicit one; a file under var/ if unset."""
+    secret_encryption_key: str = ""
+    """base64 of 32 bytes (AES-256-GCM) encrypting explicit webhook secrets; a file under var/ if unset."""
+    secret_rotation_overlap: float = 86400.0
+    """Seconds a replaced webhook secret keeps signing beside the new one."""
+
+    retry_schedule: list[float] = Field(default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0])
+    """Delays (seconds) after the 1st, 2nd, … failed attempt."""
+    retry_interval: float = 10800.0
+    """Delay between attempts once the schedule is used up."""
+    retry_horizon: float = 259200.0
+    """Seconds after which a delivery that never succeeded is dead-lettered (3 days)."""
+    retry_jitter: float = 0.2
+    """Each delay is varied by up to ± this fraction, so retries of a burst spread out."""
+    max_retry_after: float = 86400.0
+    """A receiver's Retry-After is honoured up to this many seconds."""
+
+    request_timeout: float = 15.0
+    claim_lease: float = 0.0
+    """How long a claimed delivery is reserved for its attempt (default: request timeout + 30 s).
+    A worker that dies mid-attempt leaves it to be claimed again after this."""
+    poll_interval: float = 0.5
+    claim_debounce: float = 0.05
+    """Seconds the worker waits after a wake-up so one claim picks up several new deliveries."""
+    claim_batch: int = 200
+    max_in_flight: int = 256
+    destination_concurrency: int = 8
+    destination_rate_limit: float = 50.0
+    """Requests per second per destination (token bucket)."""
+    destination_rate_burst: int = 50
+    breaker_failure_threshold: int = 5
+    """Consecutive failures that open a destination's circuit."""
+    breaker_cooldown: float = 60.0
+    """Seconds an open circuit waits before one probe is let through."""
+
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names or IP addresses that may be called although they resolve to a private address."""
+    allow_loopback: bool = False
+    allow_http: bool = False
+
+    reply_attachment_max_bytes: int = 10 * 1024 * 1024
+    reply_max_bytes: int = 30 * 1024 * 1024
+    """Largest accepted reply request body (base64 attachments included)."""
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _positive_schedule(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets(self) -> "KopGatewaySettings":
+        if not self.claim_lease:
+            self.claim_lease = self.request_timeout + 30.0
+        if not self.signing_master_secret:
+            self.signing_master_secret = load_or_create_secret(self.var_dir / MASTER_SECRET_FILE)
+        refuse_placeholder("signing_master_secret", self.signing_master_secret)
+        if not self.secret_encryption_key:
+            raw = load_or_create_secret(self.var_dir / SECRET_KEY_FILE)
+            self.secret_encryption_key = base64.b64encode(raw.encode()[:32]).decode()
+        refuse_placeholder("secret_encryption_key", self.secret_encryption_key)
+        try:
+            key = base64.b64decode(self.secret_encryption_key, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("secret_encryption_key must be base64") from exc
+        if len(key) != 32:
+            raise ValueError("secret_encryption_key must decode to 32 bytes")
+        return self
+
+    @property
+    def encryption_key_bytes(self) -> bytes:
+        return base64.b64decode(self.secret_encryption_key)

@@ -1,0 +1,102 @@
+"""Deliveries are born here: one per consumed event, in the transaction that records the event."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ozg_common.contracts.mailbox import MailboxMessageRead
+from ozg_common.contracts.submission import CitizenReplyReadyForDelivery, SubmissionReadyForDelivery
+from ozg_common.events import CloudEvent
+from ozg_kop_gateway.cases import repository as cases
+from ozg_kop_gateway.deliveries import envelope
+from ozg_kop_gateway.destinations import repository as destinations
+from ozg_kop_gateway.models import Delivery, DeliveryKind, DeliveryState
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryIntake:
+    """Event handlers that schedule a delivery (due at once) with its retry horizon."""
+
+    def __init__(self, horizon: timedelta) -> None:
+        self.horizon = horizon
+
+    async def on_submission_ready(
+        self, session: AsyncSession, event: SubmissionReadyForDelivery, source: CloudEvent
+    ) -> None:
+        await cases.register(session, event.case_id, event.submission_id, event.destination_id)
+        await self._schedule(
+            session,
+            source,
+            kind=DeliveryKind.SUBMISSION,
+            destination_id=event.destination_id,
+            case_id=event.case_id,
+            submission_id=event.submission_id,
+            payload=envelope.submission_payload(event),
+        )
+
+    async def on_citizen_reply(
+        self, session: AsyncSession, event: CitizenReplyReadyForDelivery, source: CloudEvent
+    ) -> None:
+        await self._schedule(
+            session,
+            source,
+            kind=DeliveryKind.REPLY,
+            destination_id=event.destination_id,
+            case_id=event.case_id,
+            submission_id=event.submission_id,
+            payload=envelope.reply_payload(event),
+        )
+
+    async def on_message_read(
+        self, session: AsyncSession, event: MailboxMessageRead, source: CloudEvent
+    ) -> None:
+        case = await cases.get(session, event.case_id)
+        if case is None or case.destination_id != event.destination_id:
+            # Not a message an authority sent through this gateway: nobody here to tell.
+            logger.info("read receipt for a case this gateway did not deliver", extra={"event_id": source.id})
+            return
+        await self._schedule(
+            session,
+            source,
+            kind=DeliveryKind.READ_RECEIPT,
+            destination_id=event.destination_id,
+            case_id=event.case_id,
+            submission_id=case.submission_id,
+            payload=envelope.read_receipt_payload(event, case.submission_id),
+        )
+
+    async def _schedule(
+        self,
+        session: AsyncSession,
+        source: CloudEvent,
+        *,
+        kind: DeliveryKind,
+        destination_id: str,
+        case_id: str,
+        submission_id: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        destination = await destinations.get(session, destination_id)
+        if kind is not DeliveryKind.SUBMISSION and destination and destination.channel_type == "fitconnect":
+            # Callback-mode authorities fetch everything through submission's subscriber API.
+            return
+        now = datetime.now(UTC)
+        session.add(
+            Delivery(
+                kind=kind,
+                destination_id=destination_id,
+                case_id=case_id,
+                submission_id=submission_id,
+                source_event_id=source.id,
+                payload=payload,
+                state=DeliveryState.PENDING,
+                attempt_count=0,
+                next_attempt_at=now,
+                expires_at=now + self.horizon,
+                event_time=source.time,
+                created_at=now,
+            )
+        )

@@ -1,0 +1,133 @@
+"""Per-destination lanes: bounded concurrency, a token-bucket rate limit and a circuit breaker.
+
+The worker only claims deliveries for destinations whose lane has room, so a slow or broken
+municipality holds at most its own slots while every other destination keeps flowing.
+"""
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ozg_kop_gateway.settings import KopGatewaySettings
+
+
+class CircuitState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True)
+class LaneLimits:
+    concurrency: int
+    rate: float
+    burst: int
+    failure_threshold: int
+    cooldown: float
+
+    @classmethod
+    def from_settings(cls, settings: KopGatewaySettings) -> "LaneLimits":
+        return cls(
+            concurrency=settings.destination_concurrency,
+            rate=settings.destination_rate_limit,
+            burst=max(1, settings.destination_rate_burst),
+            failure_threshold=max(1, settings.breaker_failure_threshold),
+            cooldown=settings.breaker_cooldown,
+        )
+
+
+@dataclass
+class Lane:
+    """One destination's share of the worker."""
+
+    limits: LaneLimits
+    in_flight: int = 0
+    consecutive_failures: int = 0
+    opened_at: float | None = None
+    probing: bool = False
+    tokens: float = field(init=False)
+    refilled_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.limits.burst)
+
+    def state(self, now: float) -> CircuitState:
+        if self.opened_at is None:
+            return CircuitState.CLOSED
+        if now - self.opened_at < self.limits.cooldown:
+            return CircuitState.OPEN
+        return CircuitState.HALF_OPEN
+
+    def room(self, now: float) -> int:
+        """How many deliveries this lane may start now."""
+        self._refill(now)
+        state = self.state(now)
+        if state is CircuitState.OPEN:
+            return 0
+        if state is CircuitState.HALF_OPEN:
+            return 1 if not self.probing and self.in_flight == 0 else 0
+        return max(0, min(self.limits.concurrency - self.in_flight, int(self.tokens)))
+
+    def start(self, now: float) -> None:
+        if self.state(now) is CircuitState.HALF_OPEN:
+            self.probing = True
+        self.tokens -= 1
+        self.in_flight += 1
+
+    def finish(self, *, reached: bool, succeeded: bool, now: float) -> None:
+        """`reached`: an HTTP exchange was tried (refusals before sending do not trip the breaker)."""
+        self.in_flight -= 1
+        was_probe, self.probing = self.probing, False
+        if not reached:
+            return
+        if succeeded:
+            self.consecutive_failures = 0
+            self.opened_at = None
+            return
+        self.consecutive_failures += 1
+        if was_probe or self.consecutive_failures >= self.limits.failure_threshold:
+            self.opened_at = now
+
+    def idle(self, now: float) -> bool:
+        return (
+            self.in_flight == 0 and self.state(now) is CircuitState.CLOSED and self.consecutive_failures == 0
+        )
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(float(self.limits.burst), self.tokens + (now - self.refilled_at) * self.limits.rate)
+        self.refilled_at = now
+
+
+class Lanes:
+    """All lanes of this worker, created on first use and forgotten when idle."""
+
+    def __init__(self, limits: LaneLimits) -> None:
+        self.limits = limits
+        self._lanes: dict[str, Lane] = {}
+
+    def __getitem__(self, destination_id: str) -> Lane:
+        lane = self._lanes.get(destination_id)
+        if lane is None:
+            lane = self._lanes[destination_id] = Lane(self.limits)
+        return lane
+
+    def get(self, destination_id: str) -> Lane | None:
+        return self._lanes.get(destination_id)
+
+    def blocked(self, now: float) -> list[str]:
+        """Destinations that may not start anything now (full, rate-limited or circuit open)."""
+        return [d for d, lane in self._lanes.items() if lane.room(now) == 0]
+
+    def open_circuits(self, now: float) -> dict[str, CircuitState]:
+        return {
+            d: state
+            for d, lane in self._lanes.items()
+            if (state := lane.state(now)) is not CircuitState.CLOSED
+        }
+
+    def forget_idle(self, now: float) -> None:
+        for destination_id in [d for d, lane in self._lanes.items() if lane.idle(now)]:
+            lane = self._lanes[destination_id]
+            lane.room(now)
+            if lane.tokens >= lane.limits.burst:
+                del self._lanes[destination_id]

@@ -1,0 +1,164 @@
+"""Return channel: a destination answers its own cases (and nobody else's)."""
+
+import base64
+import hashlib
+import uuid
+
+import pytest
+from kop_testkit import Suite, ready_event
+
+
+@pytest.fixture
+async def delivered(suite: Suite) -> tuple[str, str]:
+    """A destination and a case delivered to it."""
+    destination_id = await suite.destination()
+    event = ready_event(destination_id)
+    await suite.kafka.publish(event)
+    await suite.settled(destination_id, 1)
+    return destination_id, event.case_id
+
+
+async def test_the_owner_accepts_and_submission_learns_it(suite: Suite, delivered: tuple[str, str]) -> None:
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    answer = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement", json={"decision": "accept"}, headers=owner
+    )
+    assert answer.status_code == 202
+    assert answer.json() == {"caseId": case_id, "decision": "accept"}
+    event = await suite.kafka.published(
+        "delivery.events", lambda e: e.type.endswith("case.accepted") and e.data["case_id"] == case_id
+    )
+    assert event.data["destination_id"] == destination_id
+
+    same = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement", json={"decision": "accept"}, headers=owner
+    )
+    assert same.status_code == 202
+    changed = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement",
+        json={"decision": "reject", "problems": [{"type": "urn:x", "title": "late"}]},
+        headers=owner,
+    )
+    assert changed.status_code == 409
+    assert changed.headers["content-type"] == "application/problem+json"
+
+
+async def test_reject_needs_problems(suite: Suite, delivered: tuple[str, str]) -> None:
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    bare = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement", json={"decision": "reject"}, headers=owner
+    )
+    assert bare.status_code == 422
+    problems = [{"type": "https://example.org/problems/missing-document", "title": "Nachweis fehlt"}]
+    answer = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement",
+        json={"decision": "reject", "problems": problems},
+        headers=owner,
+    )
+    assert answer.status_code == 202
+    event = await suite.kafka.published(
+        "delivery.events", lambda e: e.type.endswith("case.rejected") and e.data["case_id"] == case_id
+    )
+    assert event.data["problems"] == problems
+
+
+async def test_another_destination_cannot_answer(suite: Suite, delivered: tuple[str, str]) -> None:
+    _, case_id = delivered
+    intruder = suite.tokens.headers(f"destination:{uuid.uuid4()}")
+    for path, body in [
+        ("acknowledgement", {"decision": "accept"}),
+        ("status", {"status": "PROCESSING"}),
+        ("replies", {"title": "t", "content": "c"}),
+    ]:
+        answer = await suite.http.post(f"/v1/cases/{case_id}/{path}", json=body, headers=intruder)
+        assert answer.status_code == 404, path
+        assert answer.json()["type"].endswith("/case-not-found")
+    sender = await suite.http.post(
+        f"/v1/cases/{case_id}/status", json={"status": "PROCESSING"}, headers=suite.tokens.headers("send")
+    )
+    assert sender.status_code == 403
+    anonymous = await suite.http.post(f"/v1/cases/{case_id}/status", json={"status": "PROCESSING"})
+    assert anonymous.status_code == 401
+    unknown = await suite.http.post(
+        f"/v1/cases/{uuid.uuid4()}/status", json={"status": "PROCESSING"}, headers=intruder
+    )
+    assert unknown.status_code == 404
+
+
+async def test_status_updates_become_events(suite: Suite, delivered: tuple[str, str]) -> None:
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    answer = await suite.http.post(
+        f"/v1/cases/{case_id}/status",
+        json={"status": "ACTION_REQUIRED", "note": "Bitte Nachweis"},
+        headers=owner,
+    )
+    assert answer.status_code == 202
+    wrong = await suite.http.post(f"/v1/cases/{case_id}/status", json={"status": "DONE"}, headers=owner)
+    assert wrong.status_code == 422
+    event = await suite.kafka.published(
+        "delivery.events", lambda e: e.type.endswith("case.status_changed") and e.data["case_id"] == case_id
+    )
+    assert event.data["status"] == "ACTION_REQUIRED"
+    assert event.data["note"] == "Bitte Nachweis"
+
+
+async def test_replies_carry_hashed_attachments(suite: Suite, delivered: tuple[str, str]) -> None:
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    content = b"%PDF-1.7 Bescheid" * 100
+    body = {
+        "title": "Ihr Bescheid",
+        "content": "Anbei der Bescheid.",
+        "attachments": [
+            {
+                "filename": "bescheid.pdf",
+                "mimeType": "application/pdf",
+                "contentBase64": base64.b64encode(content).decode(),
+            }
+        ],
+        "replyAddress": "amt@example.org",
+    }
+    answer = await suite.http.post(f"/v1/cases/{case_id}/replies", json=body, headers=owner)
+    assert answer.status_code == 201, answer.text
+    [stored] = answer.json()["attachments"]
+    assert stored["size"] == len(content)
+    assert stored["sha512"] == hashlib.sha512(content).hexdigest()
+
+    event = await suite.kafka.published(
+        "delivery.events", lambda e: e.type.endswith("case.reply_created") and e.data["case_id"] == case_id
+    )
+    assert event.data["message_id"] == answer.json()["messageId"]
+    assert event.data["attachments"][0]["sha512"] == stored["sha512"]
+    assert event.data["retrieval_confirmation_address"] == suite.receiver.url(destination_id)
+    assert event.data["reply_address"] == "amt@example.org"
+
+
+async def test_reply_limits(suite: Suite, delivered: tuple[str, str]) -> None:
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+
+    def reply(encoded: str) -> dict[str, object]:
+        return {
+            "title": "t",
+            "content": "c",
+            "attachments": [
+                {"filename": "a.bin", "mimeType": "application/octet-stream", "contentBase64": encoded}
+            ],
+        }
+
+    too_big = base64.b64encode(b"x" * (suite.settings.reply_attachment_max_bytes + 1)).decode()
+    answer = await suite.http.post(f"/v1/cases/{case_id}/replies", json=reply(too_big), headers=owner)
+    assert answer.status_code == 413
+    huge = "A" * (suite.settings.reply_max_bytes + 10)
+    answer = await suite.http.post(f"/v1/cases/{case_id}/replies", json=reply(huge), headers=owner)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    answer = await suite.http.post(f"/v1/cases/{case_id}/replies", json=reply("not base64!"), headers=owner)
+    assert answer.status_code == 422
+    answer = await suite.http.post(
+        f"/v1/cases/{case_id}/replies", content=b"{nope", headers=owner | {"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
