@@ -32,13 +32,15 @@ SERVICE_NAME = "Hund anmelden (Hundesteuer)"
 SCHEMA_URI = "urn:ozg-router:bench:hundeanmeldung:1.0"
 
 
-def gemeinden(sample: int, seed: int = 7) -> list[str]:
-    """AGS of real Gemeinden (not gemeindefreie Gebiete), a fixed random sample."""
+def gemeinden(sample: int, lands: tuple[str, ...] | None = None, seed: int = 7) -> list[str]:
+    """AGS of real Gemeinden (not gemeindefreie Gebiete) in `lands` (all: None), a fixed random sample."""
     with GEMEINDEN.open(encoding="utf-8-sig", newline="") as handle:
         rows = [
             r
             for r in csv.DictReader(handle)
-            if r["satzart"] == "60" and r["textkennzeichen"] not in {"65", "66"}
+            if r["satzart"] == "60"
+            and r["textkennzeichen"] not in {"65", "66"}
+            and (lands is None or r["land"] in lands)
         ]
     keys = [r["land"] + r["rb"] + r["kreis"] + r["gemeinde"] for r in rows]
     return random.Random(seed).sample(keys, sample)
@@ -59,7 +61,7 @@ async def targets(http: httpx.AsyncClient, suite: Suite, areas: int) -> list[Tar
     sender = {"Authorization": f"Bearer {await suite.token(http, 'send')}"}
     found: list[Target] = []
     keys: dict[str, dict[str, Any]] = {}
-    for ags in gemeinden(areas):
+    for ags in gemeinden(areas, suite.lands):
         answer = await http.get(f"{suite.url('zufi')}/v1/routes", params={"leikaKey": LEIKA_KEY, "ags": ags})
         answer.raise_for_status()
         routes = answer.json()["routes"]

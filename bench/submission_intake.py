@@ -6,9 +6,12 @@ RSA-4096) for the destination, stored (blobs + PostgreSQL) with three signed SET
 events, relayed to Kafka. submission runs as its own uvicorn process on PostgreSQL and Kafka; the
 trivial FastAPI endpoint runs the same way, so the difference is the cost of intake itself.
 
-    uv run python bench/submission_intake.py [--seconds 20] [--concurrency 16]
+    uv run python bench/submission_intake.py [--seconds 20] [--concurrency 16] [--workers 1]
 
-Prints submissions/s and p50/p99, writes bench/results/submission_intake.json.
+Prints submissions/s, p50/p99 and the server's CPU per submission (its whole process tree, so
+`--workers N` uvicorn processes are costed too), and how long the outbox needed to reach Kafka
+after the load; writes bench/results/submission_intake.json (or `--output`). The server's pid is
+printed on stderr to attach a profiler (py-spy) to it.
 """
 
 import argparse
@@ -146,9 +149,24 @@ def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, fl
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to cost a request independently of load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live children (Linux /proc; uvicorn workers are
+    children), to cost a request independently of load."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        ticks[process] = int(fields[11]) + int(fields[12])
+    tree, grew = {pid}, True
+    while grew:
+        children = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
 
 
 async def saturate(
@@ -212,7 +230,24 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "OZG_SUBMISSION_DATABASE_POOL_SIZE": "20",
             "OZG_SUBMISSION_LOG_LEVEL": "WARNING",
         }
-        server = await asyncio.create_subprocess_exec(sys.executable, "-m", "ozg_submission", env=environment)
+        if args.workers > 1:
+            # Migrations and bootstrap clients once, by a single process, before the workers race.
+            first = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ozg_submission", env=environment
+            )
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+                await wait_until(lambda: _ok(http, "/readyz"), 60, "submission (migrations)")
+            first.terminate()
+            await asyncio.wait_for(first.wait(), 30)
+            command = [
+                *("-m", "uvicorn", "--factory", "ozg_submission.app:create_app"),
+                *("--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)),
+                *("--no-access-log", "--log-level", "warning"),
+            ]
+        else:
+            command = ["-m", "ozg_submission"]
+        server = await asyncio.create_subprocess_exec(sys.executable, *command, env=environment)
+        print(f"submission server pid {server.pid} (attach a profiler to it)", file=sys.stderr, flush=True)
         trivial = multiprocessing.get_context("spawn").Process(target=serve_trivial, args=(trivial_port,))
         trivial.start()
         base, trivial_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{trivial_port}"
@@ -298,6 +333,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     await saturate(trivial_base, "/ping", bodies, {}, args.concurrency, args.seconds / 2, 200)
                 )
                 cpu_before = cpu_seconds(server.pid)
+                print("intake round starts", file=sys.stderr, flush=True)
                 round_result = await saturate(
                     base, "/v1/applications", bodies, headers, args.concurrency, args.seconds, 201
                 )
@@ -308,6 +344,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 results["intake"].append(round_result)
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                 metrics = (await http.get("/metrics")).text
+                # Accepted is not yet relayed: how long the outbox takes to reach Kafka after the load.
+                load_ended = time.monotonic()
+                drained_after: float | None = None
+                while time.monotonic() - load_ended < 120:
+                    if _backlog(await _metrics(http)) == "0.0":
+                        drained_after = round(time.monotonic() - load_ended, 1)
+                        break
+                    await asyncio.sleep(0.5)
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), 30)
@@ -316,9 +360,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
     best = max(results["intake"], key=lambda r: r["requests_per_second"])
     trivial_best = max(results["trivial"], key=lambda r: r["requests_per_second"])
-    backlog = next(
-        (line.split()[-1] for line in metrics.splitlines() if line.startswith("outbox_backlog")), "?"
-    )
+    backlog = _backlog(metrics)
     return {
         "benchmark": "submission native intake (POST /v1/applications)",
         "machine": {
@@ -327,6 +369,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "concurrency": args.concurrency,
+        "server_processes": args.workers,
         "target_submissions_per_second": 200,
         "submissions_per_second": best["requests_per_second"],
         "p50_ms": best["p50_ms"],
@@ -335,12 +378,21 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "trivial_requests_per_second": trivial_best["requests_per_second"],
         "trivial_p99_ms": trivial_best["p99_ms"],
         "outbox_backlog_at_end": backlog,
+        "outbox_drained_seconds_after_load": drained_after,
         "rounds": results,
     }
 
 
 async def _ok(http: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> bool:
     return (await http.get(path, headers=headers)).status_code == 200
+
+
+def _backlog(metrics: str) -> str:
+    return next((line.split()[-1] for line in metrics.splitlines() if line.startswith("outbox_backlog")), "?")
+
+
+async def _metrics(http: httpx.AsyncClient) -> str:
+    return (await http.get("/metrics")).text
 
 
 async def _ok_url(url: str) -> bool:
@@ -353,9 +405,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
-    report = asyncio.run(main(parser.parse_args()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: one)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(main(args))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"intake: {report['submissions_per_second']} submissions/s, p50 {report['p50_ms']} ms, "
         f"p99 {report['p99_ms']} ms (target ≥ 200/s), server CPU {report['server_cpu_ms_per_submission']} ms "

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from ozg_submission.applications.schemas import (
 )
 from ozg_submission.applications.zufi import Route
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import get_service
+from ozg_submission.directory.repository import get_service, preload
 from ozg_submission.directory.service import find_destination
 from ozg_submission.errors import (
     ApplicationNotFound,
@@ -34,6 +35,7 @@ from ozg_submission.errors import (
     ServiceNotFound,
     XmlSchemaInvalid,
 )
+from ozg_submission.eventlog.tokens import CREATE, FORWARD, SUBMIT
 from ozg_submission.identity.scopes import ADMIN, require_sender_may_send
 from ozg_submission.models import Attachment, Leistung, Submission, SubmissionStatus
 from ozg_submission.submissions import repository
@@ -203,6 +205,7 @@ async def intake(
     """Take an application end to end, as far as it may go now (forwarded, or awaiting payment)."""
     route = await resolve(context, request)
     require_sender_may_send(principal, request.leika_key, route.ars)
+    await preload(session, request.leika_key, route.destination_id)
     leistung = await get_service(session, request.leika_key)
     if leistung is None or not leistung.active:
         raise ServiceNotFound(f"Service {request.leika_key} is not in the catalogue.")
@@ -243,16 +246,25 @@ async def intake(
             session, case_id=case_id, transaction_id=request.payment_transaction_id
         )
     paid = payment is not None and payment.status == submissions.PAYED
-    sealed = await asyncio.to_thread(
-        _seal,
-        antrag,
-        uploads,
-        request,
-        context.destination_key(destination),
-        destination.encryption_kid,
-        payment.payment_information if payment and paid else None,
-        leistung.payment_required and not paid,
-    )
+    wait_for_payment = leistung.payment_required and not paid
+    key = context.destination_key(destination)
+    # Without a fee the submission is created, submitted and forwarded right here: its three SETs
+    # are signed in the same thread hop as the sealing.
+    events = [CREATE, SUBMIT] if leistung.payment_required else [CREATE, SUBMIT, FORWARD]
+
+    def seal_and_sign() -> tuple[Sealed, Mapping[str, str]]:
+        sealed = _seal(
+            antrag,
+            uploads,
+            request,
+            key,
+            destination.encryption_kid,
+            payment.payment_information if payment and paid else None,
+            wait_for_payment,
+        )
+        return sealed, context.events.sign_all(events, submission_id=str(submission_id), case_id=str(case_id))
+
+    sealed, signed = await asyncio.to_thread(seal_and_sign)
 
     submission = await submissions.create(
         session,
@@ -270,6 +282,8 @@ async def intake(
             mailbox_uuid=request.mailbox_uuid,
             payment_transaction_id=request.payment_transaction_id,
         ),
+        signed=signed,
+        flush=bool(uploads),
     )
     now = datetime.now(UTC)
     for anlage, token in sealed.attachments:
@@ -290,8 +304,10 @@ async def intake(
         context, submission, sealed.metadata.encode() if sealed.metadata else None, sealed.data.encode()
     )
     submission.pending_metadata = sealed.pending_metadata
-    await session.flush()
-    await submissions.complete(session, context, submission)
+    if sealed.attachments:
+        # The forward event lists the attachments from the database.
+        await session.flush()
+    await submissions.complete(session, context, submission, signed=signed)
     return submission
 
 

@@ -62,6 +62,7 @@ class ZufiClient:
         self._keys: KeySet | None = None
         self._keys_at = 0.0
         self._keys_lock = asyncio.Lock()
+        self._verified: dict[str, tuple[float, Any]] = {}
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -135,23 +136,36 @@ class ZufiClient:
                 self._keys_at = time.monotonic()
             return self._keys
 
-    async def verify(self, signature: str, *, leika_key: str) -> Route:
-        """Check a destinationSignature with zufi's published keys and read the route it binds."""
+    def _verified_claims(self, signature: str) -> Any:
+        """Claims of a signature verified before: forms send the same route's signature many times."""
+        cached = self._verified.get(signature)
+        if cached is None or cached[0] < time.monotonic():
+            return None
+        return cached[1]
+
+    async def _verify(self, signature: str) -> Any:
+        # RS256 verification is a public-key operation, far cheaper than a thread hop: done inline.
         keys = await self._key_set(force=False)
         try:
             try:
-                decoded = await asyncio.to_thread(
-                    jws.deserialize_compact, signature, keys, algorithms=SIGNATURE_ALGORITHMS
-                )
+                decoded = jws.deserialize_compact(signature, keys, algorithms=SIGNATURE_ALGORITHMS)
             except ValueError:
                 # An unknown kid may mean zufi rotated its key.
                 keys = await self._key_set(force=True)
-                decoded = await asyncio.to_thread(
-                    jws.deserialize_compact, signature, keys, algorithms=SIGNATURE_ALGORITHMS
-                )
+                decoded = jws.deserialize_compact(signature, keys, algorithms=SIGNATURE_ALGORITHMS)
             claims = json.loads(decoded.payload)
         except (JoseError, ValueError) as exc:
             raise InvalidDestinationSignature("The signature does not verify with zufi's keys.") from exc
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[signature] = (time.monotonic() + self.cache_seconds, claims)
+        return claims
+
+    async def verify(self, signature: str, *, leika_key: str) -> Route:
+        """Check a destinationSignature with zufi's published keys and read the route it binds."""
+        claims = self._verified_claims(signature)
+        if claims is None:
+            claims = await self._verify(signature)
         try:
             route = Route(
                 destination_id=str(claims["destinationId"]),

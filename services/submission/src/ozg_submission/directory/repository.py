@@ -1,6 +1,6 @@
 """The read model of zufi's destinations and services."""
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_submission.models import Destination, Leistung
@@ -18,3 +18,13 @@ async def services_named(session: AsyncSession, leika_keys: list[str]) -> list[L
     if not leika_keys:
         return []
     return list((await session.scalars(select(Leistung).where(Leistung.leika_key.in_(leika_keys)))).all())
+
+
+async def preload(session: AsyncSession, leika_key: str, destination_id: str) -> None:
+    """Load a service and a destination in one round trip; `get_*` then find them in the session."""
+    # Two unrelated rows, each by its primary key: a deliberate cross join of at most one row.
+    await session.execute(
+        select(Leistung, Destination)
+        .join(Destination, true())
+        .where(Leistung.leika_key == leika_key, Destination.destination_id == destination_id)
+    )

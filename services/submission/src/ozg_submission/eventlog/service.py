@@ -1,6 +1,7 @@
 """Appending to a case's event log."""
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,13 +32,20 @@ async def record(
     submission: Submission,
     event: str,
     details: dict[str, Any] | None = None,
+    signed: Mapping[str, str] | None = None,
 ) -> None:
-    """Sign an event about `submission` (off the event loop: RSA) and append it to its case's log."""
-    token = await asyncio.to_thread(
-        signer.sign,
-        event=event,
-        submission_id=str(submission.id),
-        case_id=str(submission.case_id),
-        details=details,
-    )
+    """Sign an event about `submission` (off the event loop: RSA) and append it to its case's log.
+
+    `signed`: SETs signed ahead (`EventSigner.sign_all`) for events without details; one of them
+    is used instead of a signature of its own.
+    """
+    token = signed.get(event) if signed and details is None else None
+    if token is None:
+        token = await asyncio.to_thread(
+            signer.sign,
+            event=event,
+            submission_id=str(submission.id),
+            case_id=str(submission.case_id),
+            details=details,
+        )
     append(session, submission, event, token)

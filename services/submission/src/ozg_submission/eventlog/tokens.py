@@ -4,6 +4,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,10 @@ class EventSigner:
         return jws.serialize_compact(
             header, json.dumps(payload, separators=(",", ":")).encode(), self.key, algorithms=[SET_ALGORITHM]
         )
+
+    def sign_all(self, events: Sequence[str], *, submission_id: str, case_id: str) -> Mapping[str, str]:
+        """Several events about one submission, signed ahead (one thread hop for all of them)."""
+        return {e: self.sign(event=e, submission_id=submission_id, case_id=case_id) for e in events}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ Content stays encrypted end to end: only the JWE headers are read, to check the 
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,9 +94,19 @@ def usable_destination(destination: Destination, leika_key: str) -> None:
 
 
 async def create(
-    session: AsyncSession, context: SubmissionContext, principal: Principal, new: NewSubmission
+    session: AsyncSession,
+    context: SubmissionContext,
+    principal: Principal,
+    new: NewSubmission,
+    *,
+    signed: Mapping[str, str] | None = None,
+    flush: bool = True,
 ) -> Submission:
-    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`)."""
+    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`).
+
+    `signed`: SETs signed ahead. `flush=False`: no attachment row will reference it before the
+    commit, so its INSERT can wait for the commit and carry the final state.
+    """
     settings = context.settings
     destination = await find_destination(session, new.destination_id)
     usable_destination(destination, new.leika_key)
@@ -129,9 +139,10 @@ async def create(
         last_event_at=now,
     )
     session.add(submission)
-    await eventlog.record(session, context.events, submission, CREATE)
-    # Attachments reference it; without an ORM relationship the unit of work needs the row first.
-    await session.flush()
+    if flush:
+        # Attachments reference it; without an ORM relationship the unit of work needs the row first.
+        await session.flush()
+    await eventlog.record(session, context.events, submission, CREATE, signed=signed)
     return submission
 
 
@@ -280,29 +291,42 @@ def _ref(stored: StoredBlob) -> tuple[str, str, int]:
     return stored.key, stored.sha512, stored.size
 
 
-async def complete(session: AsyncSession, context: SubmissionContext, submission: Submission) -> None:
-    """Submitted: tell everyone, then forward, or wait for the payment the service requires."""
+async def complete(
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+    *,
+    signed: Mapping[str, str] | None = None,
+) -> None:
+    """Submitted: tell everyone, then forward, or wait for the payment the service requires.
+
+    The session is not flushed in between: the changes and both events go out with the commit,
+    in as few statements as the unit of work can manage.
+    """
     now = datetime.now(UTC)
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
-    await eventlog.record(session, context.events, submission, SUBMIT)
+    await eventlog.record(session, context.events, submission, SUBMIT, signed=signed)
     destination = await find_destination(session, submission.destination_id)
-    await context.outbox.publish(
-        session,
-        SubmissionSubmitted(
-            case_id=str(submission.case_id),
-            submission_id=str(submission.id),
-            destination_id=submission.destination_id,
-            leika_key=submission.leika_key,
-            service_name=submission.service_name,
-            authority_name=destination.name,
-            mailbox_uuid=submission.mailbox_uuid,
-            payment_required=submission.payment_required,
-            payment_transaction_id=submission.payment_transaction_id,
-            submitted_at=now,
-        ),
+    submitted = SubmissionSubmitted(
+        case_id=str(submission.case_id),
+        submission_id=str(submission.id),
+        destination_id=submission.destination_id,
+        leika_key=submission.leika_key,
+        service_name=submission.service_name,
+        authority_name=destination.name,
+        mailbox_uuid=submission.mailbox_uuid,
+        payment_required=submission.payment_required,
+        payment_transaction_id=submission.payment_transaction_id,
+        submitted_at=now,
     )
-    if submission.payment_required:
+    with session.no_autoflush:
+        if not submission.payment_required:
+            ready = await _forwarded(session, context, submission, signed)
+            await context.outbox.publish_many(session, [submitted, ready])
+            context.metrics.submissions.labels(submission.origin, submission.status).inc()
+            return
+        await context.outbox.publish(session, submitted)
         payment = await repository.payment_for(
             session, case_id=submission.case_id, transaction_id=submission.payment_transaction_id
         )
@@ -312,8 +336,6 @@ async def complete(session: AsyncSession, context: SubmissionContext, submission
             context.metrics.submissions.labels(submission.origin, submission.status).inc()
             return
         await settle(session, context, submission, payment)
-        return
-    await forward(session, context, submission)
 
 
 async def settle(
@@ -340,11 +362,20 @@ async def settle(
 
 async def forward(session: AsyncSession, context: SubmissionContext, submission: Submission) -> None:
     """Ready for the destination: the event carries what kop-gateway needs to deliver it."""
+    await context.outbox.publish(session, await _forwarded(session, context, submission))
+    context.metrics.submissions.labels(submission.origin, submission.status).inc()
+
+
+async def _forwarded(
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+    signed: Mapping[str, str] | None = None,
+) -> SubmissionReadyForDelivery:
     submission.status = SubmissionStatus.FORWARDED
     submission.forwarded_at = datetime.now(UTC)
-    await eventlog.record(session, context.events, submission, FORWARD)
-    await context.outbox.publish(session, await ready_event(session, context, submission))
-    context.metrics.submissions.labels(submission.origin, submission.status).inc()
+    await eventlog.record(session, context.events, submission, FORWARD, signed=signed)
+    return await ready_event(session, context, submission)
 
 
 async def ready_event(
@@ -360,7 +391,11 @@ async def ready_event(
         data = (await context.blobs.get(submission.data_key)).decode()
         budget -= len(data)
     refs = []
-    for attachment in await repository.attachments_of(session, submission.id):
+    # Only announced attachments can be stored: nothing announced, nothing to look up.
+    stored = (
+        await repository.attachments_of(session, submission.id) if submission.announced_attachments else []
+    )
+    for attachment in stored:
         content: str | None = None
         if attachment.size <= min(settings.inline_attachment_limit, budget):
             content = (await context.blobs.get(attachment.blob_key)).decode()
