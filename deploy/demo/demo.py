@@ -282,8 +282,13 @@ def pay(
     sender_token: str,
     route: dict[str, Any],
     case_id: str,
-) -> None:
-    """XBezahldienste: open the transaction, pay on the simulated checkout page, confirm by a status GET."""
+    aktion: str = "bezahlen",
+) -> dict[str, Any]:
+    """XBezahldienste: open the transaction, pay on the simulated checkout page, confirm by a status GET.
+
+    `aktion` is the citizen's button on the checkout page: bezahlen, abbrechen or fehlschlag.
+    """
+    outcome = CHECKOUT_OUTCOMES[aktion]
     with demo.step("Payment: the transaction is opened"):
         fees = expect(
             http.get(f"{args.payment_url}/v1/fees/{args.leika_key}", headers=bearer(sender_token)), 200
@@ -310,14 +315,14 @@ def pay(
         demo.show("Kassenzeichen", info.get("transactionReference"))
         demo.show("amount", f"{amount:.2f} EUR")
 
-    with demo.step("Payment: the citizen pays on the checkout page"):
+    with demo.step(f"Payment: the citizen chooses {aktion!r} on the checkout page"):
         page = http.get(info["transactionRedirectUrl"])
         if page.status_code != 200:
             raise StepFailed(f"checkout page answered {page.status_code}")
         form = FormFinder()
         form.feed(page.text)
         action = urljoin(str(page.url), form.action or str(page.url))
-        answer = http.post(action, data={**form.fields, "aktion": "bezahlen", "zahlungsart": "CREDITCARD"})
+        answer = http.post(action, data={**form.fields, "aktion": aktion, "zahlungsart": "CREDITCARD"})
         hops = 0
         while (
             answer.is_redirect
@@ -328,18 +333,23 @@ def pay(
             hops += 1
         demo.show("back at", answer.headers.get("location", str(answer.url)))
 
-    with demo.step("Payment: confirmed server-side (status GET), PAYED"):
+    with demo.step(f"Payment: confirmed server-side (status GET), {outcome}"):
         url = f"{base}/{info['transactionId']}"
 
-        def payed() -> dict[str, Any] | None:
+        def settled() -> dict[str, Any] | None:
             status = expect(http.get(url, headers=bearer(sender_token)), 200)["paymentInformation"]
-            if status["status"] in {"CANCELED", "FAILED"}:
+            if status["status"] in {"PAYED", "CANCELED", "FAILED"} - {outcome}:
                 raise StepFailed(f"the payment ended {status['status']}")
-            return status if status["status"] == "PAYED" else None
+            return status if status["status"] == outcome else None
 
-        status = demo.wait_for("the payment", payed)
+        status = demo.wait_for("the payment", settled)
         demo.show("status", status["status"])
         demo.show("paymentMethod", status.get("paymentMethod"))
+    return status
+
+
+CHECKOUT_OUTCOMES = {"bezahlen": "PAYED", "abbrechen": "CANCELED", "fehlschlag": "FAILED"}
+"""The checkout page's buttons and the transaction status each ends in."""
 
 
 def route_ags(route: dict[str, Any]) -> str:

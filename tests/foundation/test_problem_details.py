@@ -30,14 +30,13 @@ async def test_malformed_json_to_every_write_route_is_a_problem(
         for parameter in [part[1:-1] for part in template.split("/") if part.startswith("{")]:
             path = path.replace("{" + parameter + "}", str(uuid.uuid4()))
         for method in ("post", "put", "patch"):
-            if method not in operations:
+            if "requestBody" not in operations.get(method, {}):
                 continue
             answer = await service_client.request(method, path, content=b'{"unterminated', headers=headers)
             assert 400 <= answer.status_code < 500, f"{method.upper()} {template}: {answer.status_code}"
             assert answer.headers["content-type"] == "application/problem+json", f"{method} {template}"
             checked += 1
-    assert openapi["paths"], "the service publishes its OpenAPI document"
-    assert checked >= 0
+    assert checked > 0, "every service takes some request body"
 
 
 async def test_health_and_metrics(service_client: httpx.AsyncClient) -> None:

@@ -58,6 +58,9 @@ class EventConsumer:
         self.inbox = inbox
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
+        # A run with its own topics also gets its own consumer group: runs sharing a group would
+        # rebalance each other (stalls, failed commits) although they never share a partition.
+        self.kafka_group_id = topic_prefix + group_id
         self.topics = [topic_prefix + t.name for t in topics]
         self.handlers = {model.cloud_type(): handler for model, handler in handlers.items()}
         self.max_records = max_records
@@ -71,7 +74,7 @@ class EventConsumer:
         while True:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap_servers,
-                group_id=self.group_id,
+                group_id=self.kafka_group_id,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",

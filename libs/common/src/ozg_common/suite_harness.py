@@ -72,6 +72,9 @@ def dev_secrets(path: Path) -> dict[str, str]:
     return values
 
 
+DEMO_RECEIVER_SCOPE = "zustellkanal-host:127.0.0.1:8009"
+
+
 def bootstrap_clients(values: Mapping[str, str]) -> list[dict[str, Any]]:
     """The API clients submission creates at start: an operator, a demo form, the demo Fachverfahren."""
     return [
@@ -80,7 +83,8 @@ def bootstrap_clients(values: Mapping[str, str]) -> list[dict[str, Any]]:
         {
             "client_id": "demo-receiver",
             "client_secret": values["demo_receiver_client_secret"],
-            "scopes": ["demo-destinations"],
+            # The Fachverfahren behind the demo Zustellkanal answers for every destination it serves.
+            "scopes": [DEMO_RECEIVER_SCOPE],
         },
     ]
 
@@ -131,13 +135,11 @@ class Suite:
     started_in: float = 0.0
     start_times: dict[str, float] = field(default_factory=dict)
     receiver_destinations: set[str] = field(default_factory=set)
+    lands: tuple[str, ...] | None = None
+    """The Länder zufi knows (None: all)."""
 
     def url(self, name: str) -> str:
         return self.processes[name].base_url
-
-    @property
-    def urls(self) -> dict[str, str]:
-        return {name: process.base_url for name, process in self.processes.items()}
 
     @property
     def clients_file(self) -> Path:
@@ -145,9 +147,6 @@ class Suite:
 
     def client(self, scope: str) -> dict[str, Any]:
         return next(c for c in self.clients if scope in c["scopes"])
-
-    def log_path(self, name: str) -> Path:
-        return self.processes[name].log_path
 
     def logs(self) -> dict[str, str]:
         """Every service's log of this run."""
@@ -211,11 +210,6 @@ class Suite:
             process.stop()
         await process.start(wait_ready=True, within=within)
 
-    def alive(self) -> dict[str, bool]:
-        return {
-            name: p.process is not None and p.process.poll() is None for name, p in self.processes.items()
-        }
-
     def stop(self) -> None:
         """SIGTERM to all at once (each drains on its own), then wait for each."""
         for process in self.processes.values():
@@ -241,7 +235,7 @@ class Suite:
         """Let the demo Fachverfahren answer for these destinations (`destination:<id>` scopes, added)."""
         self.receiver_destinations.update(destination_ids)
         admin = await self.token(http, "admin")
-        scopes = ["demo-destinations", *(f"destination:{d}" for d in sorted(self.receiver_destinations))]
+        scopes = [DEMO_RECEIVER_SCOPE, *(f"destination:{d}" for d in sorted(self.receiver_destinations))]
         answer = await http.patch(
             f"{self.url('submission')}/v1/admin/clients/demo-receiver",
             json={"scopes": scopes},
@@ -329,7 +323,9 @@ async def postgres_suite(
         )
         for name in names
     }
-    return Suite(run_dir, processes, bootstrap_clients(values), topic_prefix)
+    return Suite(
+        run_dir, processes, bootstrap_clients(values), topic_prefix, lands=tuple(lands) if lands else None
+    )
 
 
 def installed(module: str) -> bool:

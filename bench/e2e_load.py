@@ -1,0 +1,227 @@
+"""End-to-end load: N applications at a fixed rate, from accepted to received by the Fachverfahren.
+
+Starts the whole suite as processes on PostgreSQL and Kafka (bench_e2e_* databases, own topics,
+free ports), the demo receiver in store-only mode (it verifies, dedupes and stores every
+delivery but does not decrypt: RSA-4096 there would compete for the same 2 cores). Sends
+`--applications` at `--rate` per second, alternating the native intake and the FIT-Connect API
+(encrypted by the sender), then measures:
+  - throughput: accepted per second (sender) and received per second (receiver), sustained;
+  - latency from the 2xx answer to the receiver's stored timestamp, p50/p95/p99, over time;
+  - CPU seconds per process during the run (where the time goes).
+Results: bench/results/e2e_load.json and bench/results/e2e_load.png.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _workload import Load, percentile, prepare_all, received, targets, wait_for_deliveries
+
+from ozg_common.settings import PROJECT_ROOT
+from ozg_common.suite_harness import Suite, postgres_suite
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+LOAD_SETTINGS = {
+    "zufi": {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"},
+    "demo-receiver": {"PROCESS_DELIVERIES": "false", "AUTO_ANSWER": "false"},
+}
+
+
+def cpu_seconds(suite: Suite) -> dict[str, float]:
+    """User + system CPU of each service process so far (Linux /proc)."""
+    used: dict[str, float] = {}
+    for name, process in suite.processes.items():
+        if process.process is None:
+            continue
+        try:
+            fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
+def per_second(times: list[float], start: float) -> list[int]:
+    if not times:
+        return []
+    bins = [0] * (int(max(times) - start) + 1)
+    for t in times:
+        bins[int(t - start)] += 1
+    return bins
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    return {
+        "count": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+        "mean": statistics.fmean(values) if values else float("nan"),
+    }
+
+
+def plot(
+    path: Path, points: list[tuple[float, float, str]], accepted: list[int], delivered: list[int]
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+    for channel, colour in (("native", "tab:blue"), ("fit-connect", "tab:orange")):
+        xs = [x for x, _, c in points if c == channel]
+        ys = [y for _, y, c in points if c == channel]
+        top.scatter(xs, ys, s=3, alpha=0.5, color=colour, label=channel)
+    top.set_ylabel("accepted → received (s)")
+    top.set_title("End-to-end latency per application")
+    top.legend(loc="upper left")
+    top.grid(alpha=0.3)
+    bottom.plot(range(len(accepted)), accepted, label="accepted/s (sender, 2xx)")
+    bottom.plot(range(len(delivered)), delivered, label="received/s (demo receiver)")
+    bottom.set_xlabel("seconds since the first application")
+    bottom.set_ylabel("applications per second")
+    bottom.set_title("Throughput")
+    bottom.legend(loc="upper left")
+    bottom.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        found = await targets(http, suite, args.areas)
+        prepared_at = time.monotonic()
+        warmup = prepare_all(args.warmup, found, offset=0)
+        items = prepare_all(args.applications, found, offset=args.warmup)
+        preparing = time.monotonic() - prepared_at
+        print(
+            f"{len(found)} Gemeinden, {len({t.destination_id for t in found})} destinations; "
+            f"{len(items)} applications prepared in {preparing:.1f} s",
+            flush=True,
+        )
+        if warmup:
+            warm = Load(suite, rate=min(args.rate, 50), in_flight=args.in_flight)
+            await warm.run(warmup)
+            await wait_for_deliveries(
+                http, suite, {o.submission_id for o in warm.accepted if o.submission_id}, within=120
+            )
+        baseline = set((await received(http, suite)).keys())
+        load = Load(suite, rate=args.rate, in_flight=args.in_flight)
+        cpu_before = cpu_seconds(suite)
+        began_wall = time.time()
+        sending = await load.run(items)
+        accepted = {o.submission_id: o for o in load.accepted if o.submission_id}
+        print(f"sent {len(items)} in {sending:.1f} s, {len(accepted)} answered 2xx", flush=True)
+        seen = await wait_for_deliveries(
+            http, suite, set(accepted), within=args.settle, baseline=len(baseline)
+        )
+        cpu_after = cpu_seconds(suite)
+    seen = {k: v for k, v in seen.items() if k not in baseline}
+    latencies: dict[str, list[float]] = {"native": [], "fit-connect": []}
+    points: list[tuple[float, float, str]] = []
+    for sid, outcome in accepted.items():
+        got = seen.get(sid)
+        if got is None or outcome.accepted_at is None:
+            continue
+        latency = got.received_at - outcome.accepted_at
+        latencies[outcome.channel].append(latency)
+        points.append((outcome.accepted_at - began_wall, latency, outcome.channel))
+    all_latencies = latencies["native"] + latencies["fit-connect"]
+    accepted_times = [o.accepted_at for o in accepted.values() if o.accepted_at is not None]
+    received_times = [seen[sid].received_at for sid in accepted if sid in seen]
+    received_span = (max(received_times) - min(accepted_times)) if received_times else float("nan")
+    accepted_bins = per_second(accepted_times, began_wall)
+    received_bins = per_second(received_times, began_wall)
+    plot(RESULTS / "e2e_load.png", points, accepted_bins, received_bins)
+    errors: dict[str, int] = {}
+    for outcome in load.outcomes:
+        if outcome.submission_id is None:
+            errors[outcome.error or "no answer"] = errors.get(outcome.error or "no answer", 0) + 1
+    cpu = {name: round(cpu_after.get(name, 0) - cpu_before.get(name, 0), 1) for name in cpu_after}
+    elapsed = (max(received_times) if received_times else time.time()) - began_wall
+    return {
+        "benchmark": "e2e_load",
+        "applications": args.applications,
+        "target_rate": args.rate,
+        "areas": len(found),
+        "destinations": len({t.destination_id for t in found}),
+        "answered_2xx": len(accepted),
+        "received": len(received_times),
+        "lost": len(set(accepted) - seen.keys()),
+        "errors": errors,
+        "sending_seconds": round(sending, 2),
+        "accepted_per_second": round(len(accepted) / sending, 1),
+        "received_per_second_sustained": round(len(received_times) / received_span, 1),
+        "latency_seconds": {"all": stats(all_latencies), **{k: stats(v) for k, v in latencies.items()}},
+        "cpu_seconds_during_run": cpu,
+        "cpu_share_of_2_cores": {k: round(v / elapsed / 2, 3) for k, v in cpu.items()},
+        "run_seconds": round(elapsed, 1),
+        "suite_start_seconds": round(suite.started_in, 1),
+        "receiver_mode": "store-only (process_deliveries=false)",
+        "machine": {"cpus": os.cpu_count()},
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    lat = result["latency_seconds"]["all"]
+    target = result["received_per_second_sustained"] >= 150 and lat["p99"] < 2
+    return (
+        f"e2e_load: {result['answered_2xx']}/{result['applications']} answered 2xx at target "
+        f"{result['target_rate']}/s; accepted {result['accepted_per_second']}/s, received "
+        f"{result['received_per_second_sustained']}/s sustained; latency p50 {lat['p50']:.3f} s, "
+        f"p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s; lost {result['lost']}; "
+        f"target (≥150/s, p99 < 2 s) {'met' if target else 'NOT met'}\n"
+        f"CPU seconds during the run: {result['cpu_seconds_during_run']}"
+    )
+
+
+async def main(args: argparse.Namespace) -> int:
+    suite = await postgres_suite(
+        PROJECT_ROOT / "var" / "bench" / "e2e_load",
+        database_prefix="bench_e2e",
+        settings=LOAD_SETTINGS,
+        lands=None if args.all_germany else ("01", "02", "03"),
+    )
+    try:
+        await suite.start(within=300)
+        waited = await suite.settled(within=900)
+        print(f"suite up in {suite.started_in:.1f} s, read models complete {waited:.1f} s later", flush=True)
+        result = await measure(suite, args)
+    finally:
+        suite.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "e2e_load.json").write_text(json.dumps(result, indent=2))
+    print(report(result))
+    print(f"results: {RESULTS / 'e2e_load.json'}, plot: {RESULTS / 'e2e_load.png'}")
+    return 0 if result["lost"] == 0 else 1
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--applications", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=150.0, help="applications per second (open loop)")
+    parser.add_argument("--in-flight", type=int, default=128, help="most requests open at once")
+    parser.add_argument("--areas", type=int, default=60, help="Gemeinden the applications go to")
+    parser.add_argument("--warmup", type=int, default=100, help="applications sent before measuring")
+    parser.add_argument("--settle", type=float, default=300, help="seconds to wait for the last delivery")
+    parser.add_argument("--all-germany", action="store_true", help="seed all ~12k destinations (slow start)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))
