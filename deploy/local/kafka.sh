@@ -222,7 +222,8 @@ cmd_up() {
   fi
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    our_pid >/dev/null || fail_start "broker exited during startup"
+    # kill -0, not our_pid: right after the fork the child's cmdline is not yet java's.
+    kill -0 "$(<"$PIDFILE")" 2>/dev/null || fail_start "broker exited during startup"
     # The port opens before the broker has registered itself with the
     # controller; only the "started" line means clients can produce.
     if port_open "$PORT" && grep -q 'Kafka Server started' "$LOGFILE" 2>/dev/null; then
