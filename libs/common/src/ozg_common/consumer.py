@@ -79,6 +79,8 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
                 max_poll_interval_ms=300000,
+                # Topics created by another service after we subscribed are found within seconds.
+                metadata_max_age_ms=10000,
             )
             try:
                 await consumer.start()

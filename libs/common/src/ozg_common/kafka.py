@@ -53,6 +53,13 @@ async def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
             logger.info("created topics", extra={"topics": [t.name for t in missing]})
+            # A consumer that subscribes before the broker's metadata shows the new topic would
+            # wait for its next metadata refresh (minutes): return only once it is visible.
+            wanted = {t.name for t in missing}
+            for _ in range(100):
+                if wanted <= set(await admin.list_topics()):
+                    break
+                await asyncio.sleep(0.1)
     finally:
         await admin.close()
 
