@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _stats import summary
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from joserfc import jws
@@ -129,23 +129,6 @@ async def wait_until(check: Any, within: float, what: str) -> None:
             pass
         await asyncio.sleep(0.2)
     raise TimeoutError(f"{what} not ready within {within}s")
-
-
-def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, float | int]:
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2) if ordered else 0.0
-
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "seconds": round(elapsed, 2),
-        "requests_per_second": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
-    }
 
 
 def cpu_seconds(pid: int) -> float:

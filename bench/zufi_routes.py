@@ -16,7 +16,6 @@ import csv
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _stats import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "zufi_routes.json"
@@ -82,23 +82,6 @@ def gemeinden(sample: int) -> list[str]:
         ]
     keys = [r["land"] + r["rb"] + r["kreis"] + r["gemeinde"] for r in rows]
     return random.Random(7).sample(keys, sample)
-
-
-def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, float | int]:
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2) if ordered else 0.0
-
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "seconds": round(elapsed, 2),
-        "requests_per_second": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
-    }
 
 
 async def saturate(base: str, paths: list[str], concurrency: int, seconds: float) -> dict[str, float | int]:
