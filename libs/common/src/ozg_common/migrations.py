@@ -6,12 +6,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ozg_common.db import Database
+from ozg_common.db import Database, new_metadata
+from ozg_common.messaging import add_messaging_tables
 
 # Any constant works; it only has to be the same in every replica of one service.
 _MIGRATION_LOCK = 7_014_200
@@ -35,6 +36,30 @@ async def upgrade(database: Database, script_location: Path) -> None:
 
     async with database.engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def downgrade(database: Database, script_location: Path, revision: str) -> None:
+    """Step the database back to `revision` (`base`: nothing), for a rollback of a release."""
+
+    def run(connection: Connection) -> None:
+        command.downgrade(_config(script_location, connection), revision)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+def create_messaging_tables() -> None:
+    """Create `outbox` and `inbox` as `add_messaging_tables` declares them; for a service's first revision."""
+    metadata = new_metadata()
+    add_messaging_tables(metadata)
+    metadata.create_all(op.get_bind())
+
+
+def drop_messaging_tables() -> None:
+    """Undo `create_messaging_tables`."""
+    op.drop_table("inbox")
+    op.drop_index("ix_outbox_unpublished", table_name="outbox")
+    op.drop_table("outbox")
 
 
 def run_env(context: Any, metadata: MetaData) -> None:
