@@ -212,6 +212,31 @@ def check_kubernetes(rendered: Path) -> None:
             # Values from Secrets are unknown here: only their names are checked.
             values = dict(config)
             check_settings_subset(f"k8s {path.stem} {name}", service, values, keys)
+        check_ingresses(path.stem, objects)
+
+
+PRIVATE_PATHS = ("/v1/admin", "/metrics", "/healthz", "/readyz")
+"""Operators' and the cluster's paths: never routed by a public Ingress (see overlays/production)."""
+
+
+def check_ingresses(overlay: str, objects: list[dict[str, Any]]) -> None:
+    """Every Ingress path reaches a Service's named port and none of them opens a private path."""
+    ports = {
+        doc["metadata"]["name"]: {port.get("name") for port in doc["spec"]["ports"]}
+        for doc in objects
+        if doc["kind"] == "Service"
+    }
+    for ingress in (doc for doc in objects if doc["kind"] == "Ingress"):
+        name = ingress["metadata"]["name"]
+        for rule in ingress["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                path, backend = entry["path"], entry["backend"]["service"]
+                prefix = path.rstrip("/") + "/"
+                opened = [private for private in PRIVATE_PATHS if (private + "/").startswith(prefix)]
+                if opened:
+                    fail(f"k8s {overlay}: Ingress {name} routes {path}, which opens {', '.join(opened)}")
+                if backend["port"].get("name") not in ports.get(backend["name"], set()):
+                    fail(f"k8s {overlay}: Ingress {name}: {path} reaches no port of {backend['name']}")
 
 
 def check_settings_subset(where: str, service: Service, values: Mapping[str, str], keys: set[str]) -> None:

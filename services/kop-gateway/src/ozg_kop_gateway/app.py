@@ -61,6 +61,7 @@ def create_app(settings: KopGatewaySettings | None = None) -> FastAPI:
         ],
     )
     metrics = DeliveryMetrics(runtime.metrics.registry)
+    runtime.metrics.refreshers.append(lambda: metrics.refresh_backlog(runtime.database))
     gateway = Gateway(
         settings=settings,
         outbox=runtime.outbox,

@@ -9,6 +9,7 @@ from ozg_mailbox.applications.endpoints import admin_router as admin_application
 from ozg_mailbox.applications.endpoints import router as applications_router
 from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.events import PRODUCES, consumers
+from ozg_mailbox.identity import CitizenLogin
 from ozg_mailbox.limits import ReplyBodyLimit, reply_body_limit
 from ozg_mailbox.messages.endpoints import router as messages_router
 from ozg_mailbox.models import Model
@@ -45,6 +46,7 @@ def create_app(settings: MailboxSettings | None = None) -> FastAPI:
         routers=[profile_router, messages_router, applications_router, admin_applications_router],
         on_startup=[start_background_jobs],
     )
+    app.state.citizen_login = CitizenLogin.from_settings(settings)
     app.state.blobs = blobs
     app.state.notices = notices
     app.add_middleware(ReplyBodyLimit, limit=reply_body_limit(settings))

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ozg_common.auth import Principal, TokenVerifier, bearer_token, require_scope
+from ozg_common.problems import Unauthorized
 from ozg_mailbox.errors import NotACitizen
+from ozg_mailbox.settings import MailboxSettings
 
 CITIZEN_SCOPE = "citizen"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -42,10 +44,41 @@ def citizen_of(principal: Principal) -> Citizen:
     )
 
 
+@dataclass(frozen=True)
+class CitizenLogin:
+    """Where citizens get their tokens: the suite's issuer, or an IdP of their own (BundID, OIDC)."""
+
+    verifier: TokenVerifier | None
+    """The citizen IdP's verifier; None: the suite's (`app.state.token_verifier`), as for operators."""
+    audience: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: MailboxSettings) -> "CitizenLogin":
+        if not settings.separate_citizen_idp:
+            return cls(verifier=None)
+        verifier = TokenVerifier(issuer=settings.citizen_issuer, jwks_url=settings.citizen_jwks_url)
+        return cls(verifier=verifier, audience=settings.citizen_audience)
+
+    async def verify(self, request: Request, token: str) -> Principal:
+        verifier: TokenVerifier = self.verifier or request.app.state.token_verifier
+        principal = await verifier.verify(token)
+        if self.audience and self.audience not in audiences(principal):
+            raise Unauthorized("The bearer token was not issued for the mailbox.")
+        return principal
+
+
+def audiences(principal: Principal) -> set[str]:
+    """The token's `aud`: one string or a list of them (RFC 7519 §4.1.3)."""
+    aud = principal.claims.get("aud")
+    if isinstance(aud, str):
+        return {aud}
+    return {str(item) for item in aud} if isinstance(aud, list) else set()
+
+
 async def verify_citizen_token(request: Request, token: str) -> Citizen:
     """The one token check of the API and the web page."""
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return citizen_of(await verifier.verify(token))
+    login: CitizenLogin = request.app.state.citizen_login
+    return citizen_of(await login.verify(request, token))
 
 
 async def current_citizen(request: Request) -> Citizen:
@@ -55,4 +88,5 @@ async def current_citizen(request: Request) -> Citizen:
 CitizenDep = Annotated[Citizen, Depends(current_citizen)]
 
 AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
-"""Operators: the suite's admin scope, from the same token issuer."""
+"""Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
+tokens fail the suite's issuer and key check, whatever scopes they carry)."""

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings
@@ -41,6 +42,29 @@ class MailboxSettings(ServiceSettings):
 
     blob_dir: Path | None = None
     """Attachment files; default `<var_dir>/mailbox-blobs`."""
+
+    citizen_issuer: str = ""
+    """`iss` of citizens' tokens when they log in at their own IdP (BundID, a state's OIDC provider);
+    empty: citizens' tokens come from the suite's issuer (`token_issuer`, `jwks_url`) like all others."""
+    citizen_jwks_url: str = ""
+    """The citizen IdP's JWKS; set together with `citizen_issuer`."""
+    citizen_audience: str = ""
+    """With `citizen_issuer`: a citizen token's `aud` must name it. An IdP shared by many services
+    issues tokens for each of them; a token meant for another service must not open the mailbox."""
+
+    @model_validator(mode="after")
+    def _citizen_idp_complete(self) -> "MailboxSettings":
+        if bool(self.citizen_issuer) != bool(self.citizen_jwks_url):
+            raise ValueError("set citizen_issuer and citizen_jwks_url together (or neither)")
+        if self.citizen_audience and not self.citizen_issuer:
+            # The suite's issuer writes no `aud`: every citizen would be locked out.
+            raise ValueError("citizen_audience needs citizen_issuer (the suite's tokens carry no aud)")
+        return self
+
+    @property
+    def separate_citizen_idp(self) -> bool:
+        """Citizens log in elsewhere than operators get their tokens."""
+        return bool(self.citizen_issuer)
 
     @property
     def blob_root(self) -> Path:

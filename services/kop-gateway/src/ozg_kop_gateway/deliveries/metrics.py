@@ -1,6 +1,10 @@
 """Delivery metrics, per destination, on the service's Prometheus registry."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import func, select
+
+from ozg_common.db import Database
+from ozg_kop_gateway.models import Delivery, DeliveryState
 
 
 class DeliveryMetrics:
@@ -33,3 +37,37 @@ class DeliveryMetrics:
             registry=registry,
         )
         self.in_flight = Gauge("kop_deliveries_in_flight", "Attempts running now", registry=registry)
+        self.pending = Gauge(
+            "kop_deliveries_pending",
+            "Deliveries waiting for their first attempt or a retry (the retry backlog); counted in the "
+            "shared database, so every replica reports the same value: aggregate with max, not sum",
+            ["destination"],
+            registry=registry,
+        )
+        self.dead_letters = Gauge(
+            "kop_dead_letters",
+            "Dead-lettered deliveries not replayed yet (counted in the shared database, like "
+            "kop_deliveries_pending)",
+            ["destination"],
+            registry=registry,
+        )
+
+    async def refresh_backlog(self, database: Database) -> None:
+        """Count the waiting deliveries per destination at scrape time, from the database.
+
+        The database, not this replica's memory, knows the backlog: any replica may hold a due row.
+        """
+        by_state = (
+            select(Delivery.state, Delivery.destination_id, func.count())
+            .where(Delivery.state.in_([DeliveryState.PENDING, DeliveryState.DEAD_LETTERED]))
+            .group_by(Delivery.state, Delivery.destination_id)
+        )
+        async with database.sessionmaker() as session:
+            rows = (await session.execute(by_state)).all()
+        # Replaced in one go (no await in between): a destination whose backlog drained disappears
+        # instead of keeping its last count.
+        self.pending.clear()
+        self.dead_letters.clear()
+        for state, destination_id, count in rows:
+            gauge = self.pending if state == DeliveryState.PENDING else self.dead_letters
+            gauge.labels(destination_id).set(count)
