@@ -1,9 +1,11 @@
 """Idempotent event consumers: the handler's effect and the inbox row commit together,
-the Kafka offset only after that."""
+the Kafka offset only after that. A poll's events share one transaction (one commit)."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event, Topic
 from ozg_common.logging import correlated
-from ozg_common.messaging import insert_ignoring_duplicates
+from ozg_common.messaging import insert_ignoring_duplicates, insert_new_rows
 from ozg_common.tracing import continued_span
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,34 @@ Handler = Callable[[AsyncSession, Any, CloudEvent], Awaitable[None]]
 """Applies one event inside the given transaction; `Any` is the handler's own Event subclass."""
 
 MAX_HANDLER_ATTEMPTS = 5
+"""Runs of a handler on one event, its failed run inside a batch included, before it is parked."""
+
+
+@dataclass(frozen=True)
+class _Polled:
+    """A polled record, decoded once; `event` is None for a record this group skips."""
+
+    record: ConsumerRecord[bytes, bytes]
+    event: tuple[CloudEvent, Handler] | None
+
+
+class _HandlerFailed(Exception):
+    """A handler raised inside a batch: the batch rolls back and splits around `index`."""
+
+    def __init__(self, index: int, envelope: CloudEvent) -> None:
+        super().__init__(index, envelope.id)
+        self.index = index
+        self.envelope = envelope
+
+
+@contextmanager
+def _traced(envelope: CloudEvent) -> Iterator[None]:
+    """The event's correlation id in the logs and its trace continued, around its handler."""
+    with (
+        correlated(envelope.extensions.get("correlationid") or envelope.subject),
+        continued_span(f"consume {envelope.type}", envelope.extensions, SpanKind.CONSUMER),
+    ):
+        yield
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -100,13 +130,12 @@ class EventConsumer:
     async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
-            for partition, records in batches.items():
-                for record in records:
-                    await self.process(record)
-                    self._processed[partition] = record.offset + 1
+            if not batches:
+                continue
+            await self.apply([record for records in batches.values() for record in records])
+            for partition in batches:
                 self._update_lag(consumer, partition)
-            if batches:
-                await self.commit_processed()
+            await self.commit_processed()
 
     async def commit_processed(self) -> None:
         """Commit the offsets of everything whose transaction has committed."""
@@ -126,8 +155,15 @@ class EventConsumer:
                 0, highwater - self._processed[partition]
             )
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Apply one record at most once; a handler that keeps failing is parked in the inbox."""
+    async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply a poll's records, each at most once, in one transaction; note their offsets.
+
+        One commit for the whole poll instead of one per event. A handler that raises splits the
+        batch around its record, which gets the one-by-one retries and is parked if it keeps failing.
+        """
+        await self._apply_batch([self._decode(record) for record in records])
+
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Polled:
         try:
             envelope = CloudEvent.from_kafka(record.headers, record.value or b"{}")
         except (KeyError, ValueError):
@@ -135,28 +171,85 @@ class EventConsumer:
                 "dropping a record that is no CloudEvent",
                 extra={"topic": record.topic, "offset": record.offset},
             )
-            return
+            return _Polled(record, None)
         handler = self.handlers.get(envelope.type)
-        if handler is None:
-            return
-        with (
-            correlated(envelope.extensions.get("correlationid") or envelope.subject),
-            continued_span(f"consume {envelope.type}", envelope.extensions, SpanKind.CONSUMER),
-        ):
-            for attempt in range(1, MAX_HANDLER_ATTEMPTS + 1):
-                try:
-                    await self._apply(handler, envelope)
-                    break
-                except Exception as exc:
-                    if attempt == MAX_HANDLER_ATTEMPTS:
-                        logger.exception(
-                            "event parked after failing handler",
-                            extra={"event_id": envelope.id, "event_type": envelope.type},
-                        )
-                        await self._park(envelope, exc)
+        return _Polled(record, (envelope, handler) if handler else None)
+
+    async def _apply_batch(self, batch: list[_Polled]) -> None:
+        while any(polled.event for polled in batch):
+            try:
+                await self._apply_together(batch)
+            except _HandlerFailed as failed:
+                logger.warning(
+                    "handler failed inside a batch; applying the batch around its event",
+                    extra={
+                        "event_id": failed.envelope.id,
+                        "event_type": failed.envelope.type,
+                        "error": repr(failed.__cause__),
+                    },
+                )
+                # The records before it succeeded once already: most likely they do again.
+                await self._apply_batch(batch[: failed.index])
+                await self._apply_alone(batch[failed.index], failed_attempts=1)
+                batch = batch[failed.index + 1 :]
+            except Exception:
+                # The inbox insert or the commit failed: no event to blame, so each on its own.
+                logger.warning("batch failed; applying its events one by one", exc_info=True)
+                for polled in batch:
+                    await self._apply_alone(polled)
+                return
+            else:
+                break
+        self._done(batch)
+
+    async def _apply_together(self, batch: list[_Polled]) -> None:
+        """One transaction: the inbox rows of the batch, then the handlers of the new events in order."""
+        events = [(index, polled.event) for index, polled in enumerate(batch) if polled.event]
+        async with self.database.transaction() as session:
+            rows = [self._inbox_row(envelope, "done") for _, (envelope, _) in events]
+            fresh = await insert_new_rows(session, self.inbox, rows, returning="event_id")
+            for index, (envelope, handler) in events:
+                if envelope.id not in fresh:
+                    continue
+                fresh.discard(envelope.id)  # the same event twice in one poll: once is enough
+                with _traced(envelope):
+                    try:
+                        await handler(session, envelope.payload(), envelope)
+                        # Flush now, so a failing write is blamed on its own event, not the next one.
+                        await session.flush()
+                    except Exception as exc:
+                        raise _HandlerFailed(index, envelope) from exc
+
+    async def _apply_alone(self, polled: _Polled, *, failed_attempts: int = 0) -> None:
+        """One event in its own transaction, retried; parked after MAX_HANDLER_ATTEMPTS failures."""
+        if polled.event:
+            envelope, handler = polled.event
+            with _traced(envelope):
+                attempt = failed_attempts
+                while True:
+                    if attempt:
+                        await asyncio.sleep(0.2 * 2**attempt)
+                    attempt += 1
+                    try:
+                        await self._apply(handler, envelope)
                         break
-                    await asyncio.sleep(0.2 * 2**attempt)
-        self.consumed_total += 1
+                    except Exception as exc:
+                        if attempt >= MAX_HANDLER_ATTEMPTS:
+                            logger.exception(
+                                "event parked after failing handler",
+                                extra={"event_id": envelope.id, "event_type": envelope.type},
+                            )
+                            await self._park(envelope, exc)
+                            break
+        self._done([polled])
+
+    def _done(self, batch: Sequence[_Polled]) -> None:
+        """Note what has committed, so its offsets go to Kafka with the next offset commit."""
+        for polled in batch:
+            record = polled.record
+            self._processed[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            if polled.event:
+                self.consumed_total += 1
 
     async def _apply(self, handler: Handler, envelope: CloudEvent) -> None:
         async with self.database.transaction() as session:

@@ -1,5 +1,6 @@
 """The outbox and inbox tables every service keeps in its own database."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -63,3 +64,22 @@ async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values
         statement = insert(table).values(values)
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_new_rows(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], returning: str
+) -> set[Any]:
+    """INSERT many rows in one statement, skipping those whose primary/unique key exists (also
+    repeats within `rows`); the `returning` column's values of the rows written."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
+    else:
+        return {row[returning] for row in rows if await insert_ignoring_duplicates(session, table, row)}
+    result = await session.execute(statement.returning(table.c[returning]))
+    return set(result.scalars())
