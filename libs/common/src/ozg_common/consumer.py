@@ -64,6 +64,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         await self.consumer.commit_processed()
+        self.consumer.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         return None
@@ -98,6 +99,7 @@ class EventConsumer:
         self.lag: dict[str, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._processed: dict[TopicPartition, int] = {}
+        self._positions: dict[TopicPartition, int] = {}
 
     async def run(self) -> None:
         """Consume forever, reconnecting after broker outages."""
@@ -122,6 +124,7 @@ class EventConsumer:
                 await asyncio.sleep(1)
             finally:
                 self._consumer = None
+                self.forget(list(self._positions))
                 try:
                     await asyncio.wait_for(consumer.stop(), 10)
                 except (KafkaError, OSError, TimeoutError):
@@ -130,12 +133,11 @@ class EventConsumer:
     async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
-            if not batches:
-                continue
-            await self.apply([record for records in batches.values() for record in records])
-            for partition in batches:
-                self._update_lag(consumer, partition)
-            await self.commit_processed()
+            if batches:
+                await self.apply([record for records in batches.values() for record in records])
+                self._positions.update(self._processed)
+                await self.commit_processed()
+            self._update_lag(consumer)
 
     async def commit_processed(self) -> None:
         """Commit the offsets of everything whose transaction has committed."""
@@ -148,12 +150,20 @@ class EventConsumer:
     async def before_commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Extension point between the handler's transaction and the offset commit."""
 
-    def _update_lag(self, consumer: AIOKafkaConsumer, partition: TopicPartition) -> None:
-        highwater = consumer.highwater(partition)
-        if highwater is not None and partition in self._processed:
-            self.lag[f"{partition.topic}/{partition.partition}"] = max(
-                0, highwater - self._processed[partition]
-            )
+    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # After every poll, idle ones too: a partition that stopped receiving keeps a true lag
+        # instead of the figure of its last busy poll.
+        for partition in consumer.assignment():
+            highwater = consumer.highwater(partition)
+            position = self._positions.get(partition)
+            if highwater is not None and position is not None:
+                self.lag[f"{partition.topic}/{partition.partition}"] = max(0, highwater - position)
+
+    def forget(self, partitions: Sequence[TopicPartition]) -> None:
+        """Drop what we know of partitions another member now owns: their lag is its to report."""
+        for partition in partitions:
+            self._positions.pop(partition, None)
+            self.lag.pop(f"{partition.topic}/{partition.partition}", None)
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply a poll's records, each at most once, in one transaction; note their offsets.

@@ -146,6 +146,8 @@ class ServiceRuntime:
     async def _refresh_metrics(self) -> None:
         self.metrics.outbox_backlog.set(await self.relay.backlog())
         self.metrics.events_published.set(self.relay.published_total)
+        # Rebuilt on every scrape: partitions moved to another replica must vanish from our output.
+        self.metrics.consumer_lag.clear()
         for consumer in self.event_consumers:
             self.metrics.events_consumed.labels(consumer.group_id).set(consumer.consumed_total)
             for partition, lag in consumer.lag.items():
