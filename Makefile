@@ -60,6 +60,7 @@ check-deploy: install ## validate Dockerfile, compose file and Kubernetes manife
 
 .PHONY: bench
 bench: install ## run the benchmarks in bench/ (results in bench/results/)
+	bash bench/tools.sh vegeta >/dev/null || echo "vegeta unavailable: zufi_routes falls back to its Python load generator"
 	deploy/local/with-infra.sh $(RUN) python bench/run_all.py
 
 .PHONY: demo

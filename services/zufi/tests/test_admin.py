@@ -52,6 +52,7 @@ async def test_seed_published_every_destination_and_service(
     assert destination["zustellkanal"]["channel_type"] == "webservice"
     assert destination["encryption_key"]["alg"] == "RSA-OAEP-256"
     assert AMT_SERVICE in destination["services"]
+    assert AVERLAK.startswith(destination["area_ars"]), "the area its authority serves"
     service = await events.wait_for("service.changed", lambda e: e["leika_key"] == AMT_SERVICE)
     assert service["payment_required"] is True
     assert service["fees"][0]["price"] == "26.00"
@@ -233,6 +234,51 @@ async def test_weak_or_private_keys_are_refused(
         assert answer.status_code == 422
         assert answer.json()["type"].endswith("/invalid-encryption-key")
         assert reason in answer.json()["detail"]
+
+
+async def test_signing_key_is_checked_published_and_served(
+    client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any], events: EventLog
+) -> None:
+    small = RSAKey.generate_key(2048, parameters={"kid": "small-sig"}).as_dict(private=False)
+    for signing, reason in (
+        (small, "4096"),
+        (public_jwk, "kid of its own"),
+        (public_jwk | {"kid": "sig", "alg": "RS256"}, "PS512"),
+    ):
+        answer = await client.post(
+            "/v1/admin/authorities",
+            json=authority_body("Signiert", AVERLAK, public_jwk, signingKey=signing),
+            headers=admin,
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["type"].endswith("/invalid-signing-key")
+        assert reason in answer.json()["detail"]
+
+    kid = f"sig-{uuid.uuid4()}"
+    created = await client.post(
+        "/v1/admin/authorities",
+        json=authority_body("Signiert", AVERLAK, public_jwk, signingKey=public_jwk | {"kid": kid}),
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    destination = created.json()["destination"]
+    assert destination["signingKid"] == kid
+    served = await client.get(f"/v1/destinations/{destination['id']}/keys/{kid}")
+    assert served.status_code == 200, served.text
+    assert served.json() == {
+        "kty": "RSA",
+        "kid": kid,
+        "n": public_jwk["n"],
+        "e": public_jwk["e"],
+        "alg": "PS512",
+        "use": "sig",
+        "key_ops": ["verify"],
+    }
+    encryption = await client.get(f"/v1/destinations/{destination['id']}/keys/{public_jwk['kid']}")
+    assert encryption.json()["key_ops"] == ["wrapKey"]
+    event = await events.wait_for("destination.changed", lambda e: e["destination_id"] == destination["id"])
+    assert event["signing_key"] == served.json()
+    assert event["area_ars"] == AVERLAK
 
 
 async def test_unknown_references_in_responsibilities_are_refused(

@@ -18,6 +18,7 @@ from ozg_zufi.keys_endpoint import router as keys_router
 from ozg_zufi.models import Model
 from ozg_zufi.ratelimit import RateLimitMiddleware, TokenBuckets
 from ozg_zufi.responsibilities.endpoints import admin_router as responsibilities_admin_router
+from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.endpoints import router as routes_router
 from ozg_zufi.routing.signatures import RouteSigner
 from ozg_zufi.settings import ZufiSettings
@@ -41,6 +42,7 @@ def create_app(settings: ZufiSettings | None = None) -> FastAPI:
         outbox=runtime.outbox,
         signing_key=signing_key,
         signer=RouteSigner(signing_key, settings.public_base_url, capacity=settings.signature_cache_size),
+        answers=RouteAnswers(settings.route_cache_size),
     )
     app = create_service_app(
         runtime,

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from ozg_common.db import Database
 from ozg_common.outbox import Outbox
 from ozg_zufi.areas.search import AreaSearch
+from ozg_zufi.catalogue.sync import OfferSync
 from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibility, Service
+from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.index import RoutingIndex
 from ozg_zufi.routing.signatures import RouteSigner
 from ozg_zufi.settings import ZufiSettings
@@ -34,9 +36,11 @@ class Zufi:
     outbox: Outbox
     signing_key: RSAKey
     signer: RouteSigner
+    answers: RouteAnswers
     index: RoutingIndex = field(default_factory=RoutingIndex)
     search: AreaSearch = field(default_factory=lambda: AreaSearch([], {}))
     demo_key: dict[str, Any] | None = None
+    offers: OfferSync = field(default_factory=OfferSync)
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _fingerprint: tuple[Any, ...] = ()
 
@@ -49,6 +53,8 @@ class Zufi:
             # Building the search forms is CPU work: off the loop, so requests keep flowing.
             search = await asyncio.to_thread(AreaSearch, list(index.areas.values()), index.postal_codes)
             self.index, self.search, self._fingerprint = index, search, fingerprint
+        # A reload may follow changes that reach no admin endpoint here: recompute every offer.
+        self.offers.request_all()
         logger.info(
             "routing index loaded",
             extra={"areas": len(index.areas), "authorities": len(index.authorities)},

@@ -84,6 +84,11 @@ class InvalidEncryptionKey(ZufiError, Unprocessable):
     title = "The encryption key is not a public RSA key of at least 4096 bits"
 
 
+class InvalidSigningKey(ZufiError, Unprocessable):
+    slug = "invalid-signing-key"
+    title = "The signing key is not a public RSA key of at least 4096 bits for PS512"
+
+
 class DestinationIdConflict(ZufiError, Conflict):
     slug = "destination-id-conflict"
     title = "The destination id belongs to another authority"

@@ -109,6 +109,8 @@ class Destination(Model):
     signature_scheme: Mapped[str] = mapped_column(String(30))
     encryption_kid: Mapped[str] = mapped_column(String(200))
     encryption_key: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signing_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Public JWK the authority signs its Security Event Tokens (accept/reject) with; optional."""
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -3,7 +3,8 @@ Land, Kreis, Amt and Gemeinde, all reachable through the local demo receiver.
 
 Each generated destination shares ONE demo RSA-4096 key pair (13k key generations would take
 hours); its private JWK stays under `var/demo-keys/` for the demo receiver. Ids are derived from
-the ARS, so a re-seed yields the same destinations.
+the ARS, so a re-seed yields the same destinations. Their `services` start from the level rule;
+`catalogue/offers.py` keeps them current as the catalogue and the responsibilities change.
 """
 
 import asyncio
@@ -221,6 +222,7 @@ async def seed_destinations(session: AsyncSession, zufi: Zufi) -> int:
                 encryption_key=jwk,
                 services=services,
                 reply_channels=REPLY_CHANNELS,
+                area_ars=ars,
             )
         )
     await session.execute(insert(Authority), authorities)

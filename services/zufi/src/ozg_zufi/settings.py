@@ -24,6 +24,7 @@ class ZufiSettings(ServiceSettings):
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     signature_cache_size: int = 200_000
+    route_cache_size: int = 20_000
     index_refresh_interval: float = 60.0
 
     @property

@@ -1,9 +1,11 @@
-"""What zufi does when it starts: import the areas once, seed the demo, load the routing index."""
+"""What zufi does when it starts: import the areas once, seed the demo, load the routing index,
+and keep the destinations' service lists current from then on."""
 
 import logging
 
 from ozg_common.service import Hook, ServiceRuntime
 from ozg_zufi.areas.importer import areas_imported, import_areas
+from ozg_zufi.catalogue.offers import keep_offers_current
 from ozg_zufi.context import Zufi
 from ozg_zufi.seed import seed_catalogue, seed_destinations
 
@@ -25,5 +27,7 @@ def start_zufi(zufi: Zufi) -> Hook:
                 await seed_destinations(session, zufi)
         await zufi.reload()
         runtime.spawn("routing-index-refresh", zufi.refresh_forever)
+        # The reload above queued every service: lists a crash or an older release left stale heal here.
+        runtime.spawn("destination-services", lambda: keep_offers_current(zufi))
 
     return hook

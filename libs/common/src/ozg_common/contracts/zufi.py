@@ -31,6 +31,10 @@ class DestinationChanged(Event):
     encryption_key: dict[str, Any]
     services: list[str] = []
     reply_channels: list[str] = []
+    area_ars: str | None = None
+    """ARS of the area the destination's authority serves; senders restricted by region are checked by it."""
+    signing_key: dict[str, Any] | None = None
+    """Public RSA JWK (`alg` PS512, `key_ops` verify) the destination signs its Security Event Tokens with."""
 
     def partition_key(self) -> str:
         return self.destination_id

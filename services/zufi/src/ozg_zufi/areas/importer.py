@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_zufi.areas.gemeindeverzeichnis import read_area_data
+from ozg_zufi.areas.gemeindeverzeichnis import AreaData, read_area_data
 from ozg_zufi.bulk import upsert
 from ozg_zufi.models import Area, PostalCode
 
@@ -20,7 +20,11 @@ async def areas_imported(session: AsyncSession) -> bool:
 
 async def import_areas(session: AsyncSession, directory: Path) -> dict[str, int]:
     """Upsert every area and replace the postal code mapping; running it twice changes nothing."""
-    data = await asyncio.to_thread(read_area_data, directory)
+    return await store_areas(session, await asyncio.to_thread(read_area_data, directory))
+
+
+async def store_areas(session: AsyncSession, data: AreaData) -> dict[str, int]:
+    """Write what `read_area_data` read (the import's second half, for callers that check it first)."""
     await upsert(session, Area, [record.row() for record in data.areas], key=["ars"])
     await session.execute(delete(PostalCode))
     await session.execute(

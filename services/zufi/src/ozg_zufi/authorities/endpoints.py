@@ -17,6 +17,7 @@ from ozg_zufi.errors import (
     DestinationIdConflict,
     DestinationNotFound,
     InvalidEncryptionKey,
+    InvalidSigningKey,
     KeyNotFound,
     RateLimited,
     UnknownReference,
@@ -25,7 +26,14 @@ from ozg_zufi.errors import (
 router = APIRouter(prefix="/v1/destinations", tags=["destinations"])
 admin_router = APIRouter(prefix="/v1/admin/authorities", tags=["admin"])
 
-WRITE_ERRORS = (Unauthorized, Forbidden, UnknownReference, InvalidEncryptionKey, DestinationIdConflict)
+WRITE_ERRORS = (
+    Unauthorized,
+    Forbidden,
+    UnknownReference,
+    InvalidEncryptionKey,
+    InvalidSigningKey,
+    DestinationIdConflict,
+)
 
 
 @router.get(
@@ -49,14 +57,16 @@ async def get_destination(session: SessionDep, destination_id: uuid.UUID) -> Pub
 
 @router.get(
     "/{destination_id}/keys/{kid}",
-    summary="A destination's public encryption key (JWK)",
+    summary="A destination's public key (JWK): for encryption, or for verifying its signatures",
     responses=problem_responses(DestinationNotFound, KeyNotFound, RateLimited),
 )
 async def get_destination_key(session: SessionDep, destination_id: uuid.UUID, kid: str) -> dict[str, Any]:
     destination, _ = await authorities.get_destination(session, destination_id)
-    if destination.encryption_kid != kid:
-        raise KeyNotFound(f"Destination {destination_id} has no key {kid!r}.")
-    return destination.encryption_key
+    if destination.encryption_kid == kid:
+        return destination.encryption_key
+    if destination.signing_key is not None and destination.signing_key["kid"] == kid:
+        return destination.signing_key
+    raise KeyNotFound(f"Destination {destination_id} has no key {kid!r}.")
 
 
 @admin_router.post(

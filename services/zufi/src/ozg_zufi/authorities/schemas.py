@@ -34,6 +34,11 @@ class DestinationIn(Schema):
     url: HttpUrl | None = Field(default=None, description="The KOP webservice endpoint.")
     signature_scheme: Literal["standard-webhooks", "fit-connect"] = "standard-webhooks"
     encryption_key: dict[str, Any] = Field(description="Public RSA JWK (≥ 4096 bits) with a kid.")
+    signing_key: dict[str, Any] | None = Field(
+        default=None,
+        description="Public RSA JWK (≥ 4096 bits, PS512) with a kid of its own: the authority signs "
+        "its accept/reject Security Event Tokens with the private half.",
+    )
     services: list[str] = Field(default=[], description="LeiKa keys the destination accepts.")
     reply_channels: list[str] = []
 
@@ -70,6 +75,7 @@ class DestinationOut(Schema):
     url: str | None
     signature_scheme: str
     encryption_kid: str
+    signing_kid: str | None
     services: list[str]
     reply_channels: list[str]
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
-from ozg_zufi.authorities.keys import public_encryption_jwk
+from ozg_zufi.authorities.keys import public_encryption_jwk, public_signing_jwk
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, DestinationOut
 from ozg_zufi.context import Zufi, after_commit
 from ozg_zufi.errors import AuthorityNotFound, DestinationIdConflict, DestinationNotFound, UnknownReference
@@ -29,6 +29,8 @@ def destination_changed(authority: Authority, destination: Destination) -> Desti
         encryption_key=destination.encryption_key,
         services=destination.services,
         reply_channels=destination.reply_channels,
+        area_ars=authority.area_ars,
+        signing_key=destination.signing_key,
     )
 
 
@@ -49,6 +51,7 @@ def authority_out(authority: Authority, destination: Destination | None) -> Auth
             url=destination.url,
             signature_scheme=destination.signature_scheme,
             encryption_kid=destination.encryption_kid,
+            signing_kid=destination.signing_key["kid"] if destination.signing_key else None,
             services=destination.services,
             reply_channels=destination.reply_channels,
         ),
@@ -90,6 +93,11 @@ async def put_authority(
     if unknown:
         raise UnknownReference(f"Unknown services: {', '.join(unknown)}.")
     jwk = public_encryption_jwk(data.destination.encryption_key)
+    signing_jwk = (
+        public_signing_jwk(data.destination.signing_key, jwk["kid"])
+        if data.destination.signing_key is not None
+        else None
+    )
     now = utcnow()
     authority = await session.get(Authority, authority_id)
     if authority is None:
@@ -120,6 +128,7 @@ async def put_authority(
     destination.signature_scheme = data.destination.signature_scheme
     destination.encryption_kid = jwk["kid"]
     destination.encryption_key = jwk
+    destination.signing_key = signing_jwk
     destination.services = data.destination.services
     destination.reply_channels = data.destination.reply_channels
     destination.updated_at = now
@@ -151,6 +160,8 @@ async def _published(
     def patch() -> None:
         zufi.index.set_authority(authority_entry)
         zufi.index.set_destination(destination_entry)
+        # A new, moved or deactivated authority changes whom routing sends services to.
+        zufi.offers.request_all()
 
     after_commit(session, patch)
 

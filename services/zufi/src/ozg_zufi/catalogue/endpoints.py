@@ -7,7 +7,7 @@ from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_zufi import identifiers
 from ozg_zufi.auth import AdminDep
 from ozg_zufi.catalogue import service as catalogue
-from ozg_zufi.catalogue.schemas import ServiceIn, ServiceOut, ServicesPage
+from ozg_zufi.catalogue.schemas import DestinationSyncStatus, ServiceIn, ServiceOut, ServicesPage
 from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidLeikaKey, RateLimited, ServiceNotFound
 from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -35,9 +35,25 @@ async def get_service(session: SessionDep, leika_key: str) -> ServiceOut:
     return catalogue.service_out(service)
 
 
+@admin_router.get(
+    "/destination-sync",
+    summary="Whether the destinations' service lists reflect the latest changes (this replica)",
+    description=(
+        "A change of a service or a responsibility is answered at once; the destinations that now offer "
+        "the service, or no longer do, are rewritten (and `DestinationChanged` published) in the "
+        "background. `idle` means every change this replica accepted has reached them."
+    ),
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def destination_sync(zufi: ZufiDep, _admin: AdminDep) -> DestinationSyncStatus:
+    return zufi.offers.status()
+
+
 @admin_router.put(
     "/{leika_key}",
     summary="Create or replace a service",
+    description="Routing follows at once; the destinations' service lists follow in the background "
+    "(see `GET /v1/admin/services/destination-sync`).",
     responses=problem_responses(InvalidLeikaKey, Unauthorized, Forbidden),
 )
 async def put_service(

@@ -58,3 +58,25 @@ class ServicesPage(Schema):
     offset: int
     total_count: int
     services: list[ServiceOut]
+
+
+class SyncRun(Schema):
+    """One run of the job that recomputes which services the destinations offer."""
+
+    services: list[str] | None = Field(description="The LeiKa keys recomputed; null: every one.")
+    started_at: datetime
+    finished_at: datetime | None = None
+    destinations_to_change: int = Field(default=0, description="Destinations whose list was found stale.")
+    destinations_changed: int = Field(default=0, description="Of those, rewritten and announced so far.")
+    error: str | None = None
+
+
+class DestinationSyncStatus(Schema):
+    """Whether every destination's `services` reflects the catalogue and responsibilities yet."""
+
+    state: Literal["idle", "pending", "running"]
+    pending_services: list[str] | None = Field(
+        description="LeiKa keys waiting for the next run; null: every service (after an index reload)."
+    )
+    current: SyncRun | None
+    last: SyncRun | None

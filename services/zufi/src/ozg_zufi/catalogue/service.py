@@ -100,4 +100,10 @@ async def deactivate_service(session: AsyncSession, zufi: Zufi, leika_key: str) 
 async def _published(session: AsyncSession, zufi: Zufi, service: Service) -> None:
     await zufi.outbox.publish(session, service_changed(service))
     entry = ServiceEntry(service.leika_key, service.name, service.level, service.active)
-    after_commit(session, lambda: zufi.index.set_service(entry))
+
+    def patch() -> None:
+        zufi.index.set_service(entry)
+        # Which destinations offer it follows in the background (a Gemeinde service has ~11,000).
+        zufi.offers.request([entry.leika_key])
+
+    after_commit(session, patch)

@@ -28,3 +28,12 @@ class ImportResult(Schema):
     services: int
     authorities: int
     responsibilities: int
+
+
+class AreaImportResult(Schema):
+    """What an area import wrote: every area, the Gemeinden among them, the postal code pairs."""
+
+    areas: int
+    gemeinden: int
+    postal_codes: int
+    skipped_postal_rows: int

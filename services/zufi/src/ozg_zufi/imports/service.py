@@ -1,21 +1,26 @@
-"""Bulk import from JSON (a bundle) or CSV (one kind of record per file), all or nothing."""
+"""Bulk import from JSON (a bundle) or CSV (one kind of record per file), all or nothing;
+the Gemeindeverzeichnis from its two files."""
 
+import asyncio
 import csv
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.problems import InvalidParam, ProblemError
+from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, read_area_data
+from ozg_zufi.areas.importer import store_areas
 from ozg_zufi.authorities.service import put_authority
 from ozg_zufi.catalogue.service import put_service
 from ozg_zufi.context import Zufi
 from ozg_zufi.errors import InvalidImport
 from ozg_zufi.identifiers import leika_key
-from ozg_zufi.imports.schemas import ImportBundle, ImportResult
+from ozg_zufi.imports.schemas import AreaImportResult, ImportBundle, ImportResult
 from ozg_zufi.responsibilities.service import put_responsibility
 
 
@@ -129,3 +134,36 @@ async def _each(where: str, write: Any) -> None:
             f"{where}: {reason} Nothing was imported.",
             invalid_params=[InvalidParam(name=where, reason=reason)],
         ) from exc
+
+
+_area_import = asyncio.Lock()
+"""One area import at a time: each replaces the whole postal code mapping."""
+
+
+async def import_area_files(zufi: Zufi, directory: Path) -> AreaImportResult:
+    """The Gemeindeverzeichnis files in `directory` into the database, then into the routing index.
+
+    The same reader and writer as `python -m ozg_zufi import-areas`: areas are upserted, the postal
+    code mapping is replaced by the files' (so upload the complete directory, not an excerpt).
+    """
+    try:
+        data = await asyncio.to_thread(read_area_data, directory)
+    except KeyError as exc:
+        raise InvalidImport(f"A file lacks the column {exc.args[0]!r}; nothing was imported.") from None
+    except UnicodeDecodeError:
+        raise InvalidImport("The files must be UTF-8 CSV; nothing was imported.") from None
+    except csv.Error as exc:
+        raise InvalidImport(f"A file is not valid CSV ({exc}); nothing was imported.") from None
+    gemeinden = sum(1 for area in data.areas if area.type == GEMEINDE)
+    if not gemeinden:
+        raise InvalidImport("The Gemeindeverzeichnis holds no Gemeinde (Satzart 60); nothing was imported.")
+    async with _area_import:
+        async with zufi.database.transaction() as session:
+            counts = await store_areas(session, data)
+        await zufi.reload()
+    return AreaImportResult(
+        areas=counts["areas"],
+        gemeinden=gemeinden,
+        postal_codes=counts["postal_codes"],
+        skipped_postal_rows=counts["skipped_postal_rows"],
+    )

@@ -91,4 +91,10 @@ async def _published(
     )
     key, ars = responsibility.leika_key, responsibility.area_ars
     authority_id = None if removed else responsibility.authority_id
-    after_commit(session, lambda: zufi.index.set_responsibility(key, ars, authority_id))
+
+    def patch() -> None:
+        zufi.index.set_responsibility(key, ars, authority_id)
+        # The authority now offers the service, the one it replaces perhaps no longer: recompute.
+        zufi.offers.request([key])
+
+    after_commit(session, patch)

@@ -16,10 +16,12 @@ from ozg_zufi.errors import (
     ServiceNotFound,
 )
 from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset
+from ozg_zufi.routing.answers import AnsweredFromCache
 from ozg_zufi.routing.schemas import RoutesPage
 from ozg_zufi.routing.service import find_place, find_routes, find_service
 
-router = APIRouter(prefix="/v1/routes", tags=["routing"])
+# Repeated queries are answered from the kept bytes, before FastAPI parses them (routing/answers.py).
+router = APIRouter(prefix="/v1/routes", tags=["routing"], route_class=AnsweredFromCache)
 
 
 @router.get(

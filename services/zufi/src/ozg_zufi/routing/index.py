@@ -4,6 +4,7 @@ Loaded from the database at start-up, patched after each committed admin change,
 periodically so replicas converge on changes made through another replica.
 """
 
+import itertools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibi
 AMT_KINDS = frozenset(range(51, 58))
 KREISFREIE_STADT_KINDS = frozenset({61, 62})
 GEMEINDEFREIE_GEBIETE = frozenset({65, 66})
+
+_versions = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,8 @@ class RoutingIndex:
     destinations: dict[uuid.UUID, DestinationEntry] = field(default_factory=dict)
     destination_of_authority: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     responsibilities: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
+    version: int = field(default_factory=lambda: next(_versions))
+    """Unique across indexes and renewed by every patch: what an answer computed from it is valid for."""
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "RoutingIndex":
@@ -136,6 +141,7 @@ class RoutingIndex:
     # --- patches applied after a committed change -------------------------------------------
 
     def set_areas(self, nodes: list[AreaNode]) -> None:
+        self.version = next(_versions)
         self.areas = {node.ars: node for node in nodes}
         self.ars_by_ags = {node.ags: node.ars for node in nodes if node.ags}
         self.chains = {}
@@ -154,9 +160,11 @@ class RoutingIndex:
         self.gemeinden_under = dict(under)
 
     def set_service(self, entry: ServiceEntry) -> None:
+        self.version = next(_versions)
         self.services[entry.leika_key] = entry
 
     def set_authority(self, entry: AuthorityEntry) -> None:
+        self.version = next(_versions)
         previous = self.authorities.get(entry.id)
         if previous is not None and previous.area_ars != entry.area_ars:
             self.authorities_by_area[previous.area_ars].remove(entry.id)
@@ -167,10 +175,12 @@ class RoutingIndex:
             members.sort(key=lambda member: (self.authorities[member].created_at, str(member)))
 
     def set_destination(self, entry: DestinationEntry) -> None:
+        self.version = next(_versions)
         self.destinations[entry.id] = entry
         self.destination_of_authority[entry.authority_id] = entry.id
 
     def set_responsibility(self, leika_key: str, ars: str, authority_id: uuid.UUID | None) -> None:
+        self.version = next(_versions)
         if authority_id is None:
             self.responsibilities.pop((leika_key, ars), None)
         else:
