@@ -3,9 +3,13 @@
 import base64
 import hashlib
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from kop_testkit import Suite, ready_event
+from kop_testkit import Suite, eventually, ready_event
+
+from ozg_common.contracts.delivery import CaseAccepted
+from ozg_common.events import CloudEvent
 
 
 @pytest.fixture
@@ -162,3 +166,41 @@ async def test_reply_limits(suite: Suite, delivered: tuple[str, str]) -> None:
         f"/v1/cases/{case_id}/replies", content=b"{nope", headers=owner | {"content-type": "application/json"}
     )
     assert answer.status_code == 400
+
+
+async def test_a_decision_made_at_the_fit_connect_api_is_not_made_again(
+    suite: Suite, delivered: tuple[str, str]
+) -> None:
+    """The authority accepted through submission's subscriber API; the return channel must not
+    announce a second, or a contrary, decision."""
+    destination_id, case_id = delivered
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    await suite.kafka.publish(
+        CaseAccepted(
+            case_id=case_id,
+            submission_id=str(uuid.uuid4()),
+            destination_id=destination_id,
+            accepted_at=datetime.now(UTC),
+        )
+    )
+    problems = [{"type": "urn:x", "title": "late"}]
+
+    async def contrary_refused() -> bool:
+        answer = await suite.http.post(
+            f"/v1/cases/{case_id}/acknowledgement",
+            json={"decision": "reject", "problems": problems},
+            headers=owner,
+        )
+        return answer.status_code == 409
+
+    await eventually(contrary_refused)
+    same = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement", json={"decision": "accept"}, headers=owner
+    )
+    assert same.status_code == 202
+
+    def announced_by_gateway(e: CloudEvent) -> bool:
+        return e.source != "/tests" and e.type.endswith("case.accepted") and e.data["case_id"] == case_id
+
+    with pytest.raises(AssertionError, match="no matching event"):
+        await suite.kafka.published("delivery.events", announced_by_gateway, within=3)

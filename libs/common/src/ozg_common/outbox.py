@@ -20,6 +20,11 @@ from ozg_common.tracing import current_traceparent
 logger = logging.getLogger(__name__)
 
 
+def event_source(service_name: str) -> str:
+    """The CloudEvents `source` of everything a service publishes: how a consumer recognises its own."""
+    return f"/ozg-router/{service_name}"
+
+
 class Outbox:
     """Writes events into the outbox table inside the caller's transaction."""
 
@@ -41,6 +46,11 @@ class Outbox:
         staged = [self._row(event) for event in events]
         await session.execute(self.table.insert(), [row for _, row in staged])
         return [envelope for envelope, _ in staged]
+
+    def rows(self, events: Sequence[Event]) -> list[dict[str, Any]]:
+        """The outbox rows of `events`, for a caller that inserts them with other rows in one
+        statement; like `publish`, inside the transaction of the state change."""
+        return [row for _, row in map(self._row, events)]
 
     def _row(self, event: Event) -> tuple[CloudEvent, dict[str, Any]]:
         extensions = {"correlationid": cid} if (cid := correlation_id.get()) else {}

@@ -21,7 +21,7 @@ from ozg_common.health import install_health
 from ozg_common.kafka import broker_reachable, durable_producer, ensure_topics
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
-from ozg_common.outbox import Outbox, OutboxRelay
+from ozg_common.outbox import Outbox, OutboxRelay, event_source
 from ozg_common.problems import install_problem_handlers
 from ozg_common.settings import ServiceSettings
 from ozg_common.tracing import TracingMiddleware, configure_tracing
@@ -59,9 +59,7 @@ class ServiceRuntime:
         s = self.settings
         self.database = Database(s.database_url, pool_size=s.database_pool_size)
         outbox_table = self.metadata.tables["outbox"]
-        self.outbox = Outbox(
-            outbox_table, source=f"/ozg-router/{s.service_name}", topic_prefix=s.topic_prefix
-        )
+        self.outbox = Outbox(outbox_table, source=event_source(s.service_name), topic_prefix=s.topic_prefix)
         self.relay = OutboxRelay(
             self.database,
             outbox_table,

@@ -6,14 +6,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from ozg_common.contracts.topics import MAILBOX, SUBMISSION, ZUFI
+from ozg_common.contracts.topics import DELIVERY, MAILBOX, SUBMISSION, ZUFI
+from ozg_common.outbox import event_source
 from ozg_common.service import ConsumerSpec, ServiceRuntime, create_service_app
 from ozg_kop_gateway.cases.endpoints import router as cases_router
+from ozg_kop_gateway.cases.service import decision_recorder
 from ozg_kop_gateway.deliveries.endpoints import router as deliveries_router
 from ozg_kop_gateway.deliveries.intake import DeliveryIntake
 from ozg_kop_gateway.deliveries.lanes import LaneLimits, Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
 from ozg_kop_gateway.deliveries.policy import RetryPolicy
+from ozg_kop_gateway.deliveries.reminders import PickupReminders
 from ozg_kop_gateway.deliveries.service import Deliveries
 from ozg_kop_gateway.deliveries.worker import DeliveryWorker
 from ozg_kop_gateway.dependencies import Gateway
@@ -22,9 +25,12 @@ from ozg_kop_gateway.destinations.secrets import SecretBox
 from ozg_kop_gateway.destinations.service import SigningSecrets, apply_destination_changed
 from ozg_kop_gateway.events import (
     PRODUCES,
+    CaseAccepted,
+    CaseRejected,
     CitizenReplyReadyForDelivery,
     DestinationChanged,
     MailboxMessageRead,
+    SubmissionPickupReminder,
     SubmissionReadyForDelivery,
 )
 from ozg_kop_gateway.limits import BodyLimit
@@ -38,6 +44,8 @@ def create_app(settings: KopGatewaySettings | None = None) -> FastAPI:
     settings = settings or KopGatewaySettings()
     horizon = timedelta(seconds=settings.retry_horizon)
     intake = DeliveryIntake(horizon)
+    reminders = PickupReminders(intake)
+    decisions = decision_recorder(event_source(settings.service_name))
     runtime = ServiceRuntime(
         settings=settings,
         metadata=Model.metadata,
@@ -50,12 +58,18 @@ def create_app(settings: KopGatewaySettings | None = None) -> FastAPI:
                 handlers={DestinationChanged: apply_destination_changed},
             ),
             ConsumerSpec(
+                group_id="kop-gateway-decisions",
+                topics=[DELIVERY],
+                handlers={CaseAccepted: decisions, CaseRejected: decisions},
+            ),
+            ConsumerSpec(
                 group_id="kop-gateway-deliveries",
                 topics=[SUBMISSION, MAILBOX],
                 handlers={
                     SubmissionReadyForDelivery: intake.on_submission_ready,
                     CitizenReplyReadyForDelivery: intake.on_citizen_reply,
                     MailboxMessageRead: intake.on_message_read,
+                    SubmissionPickupReminder: reminders.on_pickup_reminder,
                 },
             ),
         ],

@@ -9,12 +9,16 @@ from ozg_common.contracts.delivery import (
     DeliverySucceeded,
 )
 from ozg_common.contracts.mailbox import MailboxMessageRead
-from ozg_common.contracts.submission import CitizenReplyReadyForDelivery, SubmissionReadyForDelivery
+from ozg_common.contracts.submission import (
+    CitizenReplyReadyForDelivery,
+    SubmissionPickupReminder,
+    SubmissionReadyForDelivery,
+)
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, SUBMISSION, ZUFI
 from ozg_common.contracts.zufi import DestinationChanged
 
 PRODUCES = (DELIVERY,)
-CONSUMES = (ZUFI, SUBMISSION, MAILBOX)
+CONSUMES = (ZUFI, SUBMISSION, MAILBOX, DELIVERY)
 
 __all__ = [
     "CONSUMES",
@@ -28,5 +32,6 @@ __all__ = [
     "DeliverySucceeded",
     "DestinationChanged",
     "MailboxMessageRead",
+    "SubmissionPickupReminder",
     "SubmissionReadyForDelivery",
 ]

@@ -76,6 +76,21 @@ class SubmissionDeleted(CaseEvent):
     reason: str
 
 
+class SubmissionPickupReminder(CaseEvent):
+    """A forwarded application was not picked up yet: remind its destination (FIT-Connect: days 3 and 9)."""
+
+    event_type = "submission.pickup_reminder"
+    topic = SUBMISSION
+
+    submission_id: str
+    destination_id: str
+    reminder: int
+    """1 for the first reminder, 2 for the second."""
+    forwarded_at: datetime
+    auto_reject_at: datetime | None = None
+    """When the application is rejected automatically unless it is picked up."""
+
+
 class CitizenReplyReadyForDelivery(CaseEvent):
     """A citizen's answer to the authority, encrypted for the destination: deliver it."""
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
+from ozg_common.consumer import Handler
 from ozg_common.contracts.delivery import (
     CaseAccepted,
     CaseRejected,
@@ -16,6 +17,7 @@ from ozg_common.contracts.delivery import (
     CaseStatusChanged,
     MessageAttachment,
 )
+from ozg_common.events import CloudEvent
 from ozg_common.outbox import Outbox
 from ozg_kop_gateway.cases import repository
 from ozg_kop_gateway.cases.schemas import Acknowledgement, Reply, StatusUpdate
@@ -61,6 +63,20 @@ async def acknowledge(session: AsyncSession, outbox: Outbox, case: Case, ack: Ac
                 problems=[p.model_dump(exclude_none=True) for p in ack.problems],
             ),
         )
+
+
+def decision_recorder(own_source: str) -> Handler:
+    """Note decisions an authority posted at submission's FIT-Connect API, so that the return channel
+    answers a second, different decision with a conflict and never announces a decision twice."""
+
+    async def record(session: AsyncSession, event: CaseAccepted | CaseRejected, envelope: CloudEvent) -> None:
+        if envelope.source == own_source:
+            return
+        case = await repository.get(session, event.case_id, for_update=True)
+        if case is not None and case.decision is None:
+            case.decision = "accept" if isinstance(event, CaseAccepted) else "reject"
+
+    return record
 
 
 async def change_status(session: AsyncSession, outbox: Outbox, case: Case, update: StatusUpdate) -> None:

@@ -27,7 +27,7 @@ class DeliveryIntake:
         self, session: AsyncSession, event: SubmissionReadyForDelivery, source: CloudEvent
     ) -> None:
         await cases.register(session, event.case_id, event.submission_id, event.destination_id)
-        await self._schedule(
+        await self.schedule(
             session,
             source,
             kind=DeliveryKind.SUBMISSION,
@@ -40,7 +40,7 @@ class DeliveryIntake:
     async def on_citizen_reply(
         self, session: AsyncSession, event: CitizenReplyReadyForDelivery, source: CloudEvent
     ) -> None:
-        await self._schedule(
+        await self.schedule(
             session,
             source,
             kind=DeliveryKind.REPLY,
@@ -58,7 +58,7 @@ class DeliveryIntake:
             # Not a message an authority sent through this gateway: nobody here to tell.
             logger.info("read receipt for a case this gateway did not deliver", extra={"event_id": source.id})
             return
-        await self._schedule(
+        await self.schedule(
             session,
             source,
             kind=DeliveryKind.READ_RECEIPT,
@@ -68,7 +68,7 @@ class DeliveryIntake:
             payload=envelope.read_receipt_payload(event, case.submission_id),
         )
 
-    async def _schedule(
+    async def schedule(
         self,
         session: AsyncSession,
         source: CloudEvent,
@@ -79,6 +79,7 @@ class DeliveryIntake:
         submission_id: str | None,
         payload: dict[str, Any],
     ) -> None:
+        """A delivery due at once, unique per source event (a redelivered event adds none)."""
         destination = await destinations.get(session, destination_id)
         if kind is not DeliveryKind.SUBMISSION and destination and destination.channel_type == "fitconnect":
             # Callback-mode authorities fetch everything through submission's subscriber API.
