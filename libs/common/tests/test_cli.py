@@ -1,21 +1,20 @@
-"""The `ozg` command line: every command explains itself, and it talks real HTTP with a real token."""
+"""The `ozg` command line: every command explains itself and refuses bad arguments before any request.
 
-import asyncio
-import json
-from typing import Annotated, Any
+Its commands against the real services: tests/e2e/test_ops_cli.py.
+"""
+
+from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Form, Header, HTTPException
-from fastapi.responses import JSONResponse
 from typer.testing import CliRunner
 
 from ozg_common.cli import app
-from ozg_common.testing import serving
 
 COMMANDS = [
     [],
     ["areas", "import"],
     ["catalogue", "import"],
+    ["clients", "list"],
     ["clients", "create"],
     ["clients", "rotate-secret"],
     ["destinations", "rotate-key"],
@@ -25,6 +24,8 @@ COMMANDS = [
     ["payments", "reconciliation"],
     ["cases", "trail"],
 ]
+NOWHERE = "http://127.0.0.1:9"
+"""The discard port: nothing answers there."""
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "ozg")
@@ -36,80 +37,51 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert len(help_text.strip().splitlines()) >= 2, f"{command} has no description"
 
 
-def admin_api() -> FastAPI:
-    """A token endpoint and kop-gateway's delivery listing, as the CLI sees them over HTTP."""
-    api = FastAPI()
-    dead = {
-        "id": "0b6a3c1e-6f1b-4a57-9c1e-2f3d4e5f6a7b",
-        "destinationId": "dest-1",
-        "caseId": "case-1",
-        "state": "dead_lettered",
-        "attemptCount": 17,
-        "lastError": "HTTP 503",
-    }
-
-    @api.post("/token")
-    async def token(
-        client_id: Annotated[str, Form()],
-        client_secret: Annotated[str, Form()],
-        scope: Annotated[str, Form()],
-    ) -> dict[str, Any]:
-        if (client_id, client_secret, scope) != ("ops", "s3cret-ops", "admin"):
-            raise HTTPException(401)
-        return {"access_token": "admin-token", "token_type": "Bearer", "expires_in": 1800}
-
-    @api.get("/v1/admin/deliveries")
-    async def deliveries(
-        authorization: Annotated[str, Header()], state: str | None = None, offset: int = 0
-    ) -> dict[str, Any]:
-        if authorization != "Bearer admin-token":
-            raise HTTPException(401)
-        rows = [dead] if state == "dead_lettered" and offset == 0 else []
-        return {"count": len(rows), "offset": offset, "totalCount": 1, "deliveries": rows}
-
-    @api.get("/v1/admin/applications/{case_id}")
-    async def application(case_id: str) -> JSONResponse:
-        problem = {"type": "about:blank", "title": "Application not found", "status": 404}
-        return JSONResponse(problem, status_code=404, media_type="application/problem+json")
-
-    return api
+def test_without_credentials_the_cli_says_how_to_give_them() -> None:
+    result = CliRunner().invoke(app, ["deliveries", "list"], env={"OZG_CLI_SUBMISSION_URL": NOWHERE})
+    assert result.exit_code == 1
+    assert "--client-id" in result.output
 
 
-async def test_lists_dead_letters_over_http_with_a_token_from_client_credentials() -> None:
-    async with serving(admin_api()) as base_url:
-        env = {"OZG_CLI_SUBMISSION_URL": base_url, "OZG_CLI_KOP_GATEWAY_URL": base_url}
-        args = [
-            "--client-id",
-            "ops",
-            "--client-secret",
-            "s3cret-ops",
-            "deliveries",
-            "list",
-            "--dead",
-            "--json",
-        ]
-        result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
-        refused = await asyncio.to_thread(
-            CliRunner().invoke, app, ["--token", "wrong", "deliveries", "list"], env=env
-        )
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["attemptCount"] == 17
-    assert refused.exit_code == 1
-    assert "401" in refused.output
+def test_an_unreachable_service_is_named() -> None:
+    env = {"OZG_CLI_KOP_GATEWAY_URL": NOWHERE}
+    result = CliRunner().invoke(app, ["--token", "t", "deliveries", "list", "--dead"], env=env)
+    assert result.exit_code == 1
+    assert f"kop-gateway is not reachable at {NOWHERE}" in result.output
 
 
-async def test_case_trail_tells_unknown_from_unreachable() -> None:
-    async with serving(admin_api()) as base_url:
-        env = {
-            "OZG_CLI_MAILBOX_URL": base_url,
-            **{
-                f"OZG_CLI_{name}_URL": "http://127.0.0.1:9"
-                for name in ("SUBMISSION", "KOP_GATEWAY", "PAYMENT")
-            },
-        }
-        args = ["--token", "admin-token", "cases", "trail", "case-1", "--json"]
-        result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
-    assert result.exit_code == 0, result.output
-    trail = json.loads(result.output)
-    assert "404" in trail["mailbox application"]["notFound"]
-    assert "not reachable" in trail["payment transactions"]["unavailable"]
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["catalogue", "import", "{dir}/services.csv"], "give --kind"),
+        (["catalogue", "import", "{dir}/bundle.json", "--kind", "services"], "--kind is for CSV files"),
+        (["catalogue", "import", "{dir}/bundle.txt"], "give a .json bundle or a .csv file"),
+        (["areas", "import", "{dir}"], "missing"),
+        (["destinations", "rotate-key", "d-1"], "give the new key"),
+        (["destinations", "rotate-key", "d-1", "--generate", "{dir}/bundle.json"], "never overwritten"),
+        (
+            [
+                "destinations",
+                "rotate-key",
+                "d-1",
+                "--public-jwk",
+                "{dir}/bundle.json",
+                "--generate",
+                "{dir}/k",
+            ],
+            "give one of --public-jwk or --generate",
+        ),
+        (["deliveries", "replay"], "give a DELIVERY_ID or --all-dead"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_request(
+    tmp_path: Path, args: list[str], complaint: str
+) -> None:
+    for name in ("services.csv", "bundle.json", "bundle.txt"):
+        (tmp_path / name).write_text("")
+    env = {f"OZG_CLI_{name}_URL": NOWHERE for name in ("ZUFI", "SUBMISSION", "KOP_GATEWAY")}
+    filled = [arg.format(dir=tmp_path) for arg in args]
+    result = CliRunner().invoke(app, ["--token", "t", *filled], env=env)
+    assert result.exit_code == 1, result.output
+    assert complaint in result.output
+    assert "not reachable" not in result.output

@@ -9,6 +9,7 @@ from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_submission.applications.endpoints import router as applications
 from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.endpoints import router as destinations
+from ozg_submission.eventlog.admin import router as case_events_admin
 from ozg_submission.eventlog.endpoints import router as event_logs
 from ozg_submission.events import PRODUCES, consumers
 from ozg_submission.identity.endpoints import admin
@@ -49,7 +50,7 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
         runtime,
         title="ozg-router submission",
         description=__doc__ or "",
-        routers=[identity, admin, destinations, submissions, event_logs, applications],
+        routers=[identity, admin, destinations, submissions, event_logs, case_events_admin, applications],
         on_startup=[start],
         on_shutdown=[stop],
     )

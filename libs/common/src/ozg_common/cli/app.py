@@ -5,25 +5,26 @@ OZG_CLI_<SERVICE>_URL (e.g. OZG_CLI_KOP_GATEWAY_URL), defaulting to the local po
 """
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from joserfc.jwk import RSAKey
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Column, Table
+from rich.table import Table
 
-from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, chunks, fail
+from ozg_common.cli import trail
+from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, fail
+from ozg_common.cli.output import console, folded, json_lines
+from ozg_common.cli.uploads import ProgressFile, file_chunks, upload_progress
 
-console = Console()
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
 areas = typer.Typer(help="Administrative areas (Gemeindeverzeichnis) in zufi.", no_args_is_help=True)
-catalogue = typer.Typer(help="The catalogue of services (Leistungen) in zufi.", no_args_is_help=True)
+catalogue = typer.Typer(
+    help="The catalogue in zufi: services (Leistungen), authorities, responsibilities.", no_args_is_help=True
+)
 clients = typer.Typer(help="API clients of the token issuer (submission).", no_args_is_help=True)
 destinations = typer.Typer(
     help="Destinations (the authorities' Zustellkanäle) in zufi.", no_args_is_help=True
@@ -42,7 +43,18 @@ for group, name in [
 ]:
     app.add_typer(group, name=name)
 
-CATALOGUE_BATCH = 200
+IMPORT_TIMEOUT = 600.0
+"""An import answers once zufi wrote it all; the whole Gemeindeverzeichnis takes a while."""
+AREA_PARTS = {"gemeindeverzeichnis": "gv-auszug.csv", "postalCodes": "plz-ort-landkreis.csv"}
+"""zufi's upload parts and the files of an area directory (as `python -m ozg_zufi import-areas` reads)."""
+
+
+class RecordKind(StrEnum):
+    """What the rows of a CSV catalogue file are."""
+
+    services = "services"
+    authorities = "authorities"
+    responsibilities = "responsibilities"
 
 
 @app.callback()
@@ -70,69 +82,105 @@ def admin(ctx: typer.Context) -> Iterator[AdminClient]:
         raise fail(str(exc)) from exc
 
 
-def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
-def folded(*headers: str) -> list[Column]:
-    """Table columns that wrap long values instead of cutting them: ids must stay whole."""
-    return [Column(header, overflow="fold") for header in headers]
-
-
 @areas.command("import")
 def import_areas(
     ctx: typer.Context,
-    file: Annotated[
-        Path | None,
-        typer.Argument(exists=True, dir_okay=False, help="Gemeindeverzeichnis CSV; default: bundled"),
-    ] = None,
-    local: Annotated[
-        bool,
-        typer.Option(help="Run zufi's importer in this environment (`python -m ozg_zufi import-areas`)."),
-    ] = False,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            file_okay=False,
+            help="Folder with gv-auszug.csv (Destatis GV-ISys) and plz-ort-landkreis.csv.",
+        ),
+    ],
 ) -> None:
-    """Import municipalities and districts, with their ARS/AGS and postal codes, into zufi."""
-    if local:
-        command = [sys.executable, "-m", "ozg_zufi", "import-areas", *([str(file)] if file else [])]
-        raise typer.Exit(subprocess.call(command))
-    if file is None:
-        raise fail("give the CSV file to upload, or use --local to import the bundled one")
-    size = file.stat().st_size
+    """Upload the Gemeindeverzeichnis to zufi: municipalities, districts, ARS/AGS, postal codes.
 
-    def upload() -> Iterator[bytes]:
-        with file.open("rb") as stream, progress() as bar:
-            task = bar.add_task(f"uploading {file.name}", total=size)
-            while chunk := stream.read(64 * 1024):
-                bar.advance(task, len(chunk))
-                yield chunk
-
-    with admin(ctx) as client:
-        result = client.post(
-            "zufi", "/v1/admin/areas/import", content=upload(), headers={"Content-Type": "text/csv"}
-        )
-    console.print(f"imported: {json.dumps(result, ensure_ascii=False)}")
+    The same files and import as `python -m ozg_zufi import-areas --from DIRECTORY`, run by zufi
+    itself: areas are updated in place, the postal code mapping is replaced by the files' one, so
+    upload the complete directory. Running it twice changes nothing.
+    """
+    paths = {part: directory / file for part, file in AREA_PARTS.items()}
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise fail(f"missing {' and '.join(missing)}")
+    total = sum(path.stat().st_size for path in paths.values())
+    with (
+        admin(ctx) as client,
+        upload_progress(f"uploading {directory.name}", total, "zufi") as advance,
+        ExitStack() as opened,
+    ):
+        files = {
+            part: (path.name, opened.enter_context(ProgressFile(path, advance)), "text/csv")
+            for part, path in paths.items()
+        }
+        result = client.post("zufi", "/v1/admin/import/areas", files=files, timeout=IMPORT_TIMEOUT)
+    console.print(
+        f"{result['areas']} areas ({result['gemeinden']} Gemeinden) and {result['postalCodes']} postal codes "
+        f"imported; {result['skippedPostalRows']} postal code rows named no Gemeinde of the directory"
+    )
 
 
 @catalogue.command("import")
 def import_catalogue(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON: a list of services.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help='JSON bundle {"services": [...], "authorities": [...], "responsibilities": [...]}, '
+            "or a CSV file of one kind (with --kind).",
+        ),
+    ],
+    kind: Annotated[RecordKind | None, typer.Option(help="What the rows of a CSV file are.")] = None,
 ) -> None:
-    """Create or update services (leikaKey, name, level, fees, form schema) in zufi, in batches."""
-    document = json.loads(file.read_text())
-    services: list[dict[str, Any]] = document["services"] if isinstance(document, dict) else document
-    with admin(ctx) as client, progress() as bar:
-        task = bar.add_task("importing services", total=len(services))
-        for batch in chunks(services, CATALOGUE_BATCH):
-            client.post("zufi", "/v1/admin/catalogue/import", json={"services": batch})
-            bar.advance(task, len(batch))
-    console.print(f"{len(services)} services imported")
+    """Create or replace services, authorities (with their Zustellkanal) and responsibilities in zufi.
+
+    One file is one transaction: if any record is invalid, zufi names it and imports nothing.
+    The format is that of zufi's POST /v1/admin/import (see its OpenAPI document).
+    """
+    if file.suffix.lower() == ".csv":
+        if kind is None:
+            raise fail("a CSV file holds one kind of record: give --kind")
+        media_type, params = "text/csv", {"kind": kind.value}
+    elif file.suffix.lower() == ".json":
+        if kind is not None:
+            raise fail("--kind is for CSV files; a JSON bundle names its kinds")
+        media_type, params = "application/json", {}
+    else:
+        raise fail("give a .json bundle or a .csv file")
+    size = file.stat().st_size
+    with admin(ctx) as client, upload_progress(f"uploading {file.name}", size, "zufi") as advance:
+        result = client.post(
+            "zufi",
+            "/v1/admin/import",
+            params=params,
+            content=file_chunks(file, advance),
+            headers={"Content-Type": media_type, "Content-Length": str(size)},
+            timeout=IMPORT_TIMEOUT,
+        )
+    console.print(
+        f"imported {result['services']} services, {result['authorities']} authorities, "
+        f"{result['responsibilities']} responsibilities"
+    )
+
+
+@clients.command("list")
+def list_clients(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+) -> None:
+    """List the API clients with their scopes (never their secrets)."""
+    with admin(ctx) as client:
+        rows: list[dict[str, Any]] = client.get("submission", "/v1/admin/clients")
+    if as_json:
+        json_lines(rows)
+        return
+    table = Table(*folded("client", "scopes", "active", "updated"), title=f"{len(rows)} API clients")
+    for row in rows:
+        table.add_row(row["clientId"], " ".join(row["scopes"]), str(row["active"]), row["updatedAt"])
+    console.print(table)
 
 
 @clients.command("create")
@@ -143,24 +191,33 @@ def create_client(
         list[str],
         typer.Option("--scope", "-s", help="A scope, repeatable: send, admin, destination:<id>, ..."),
     ],
+    description: Annotated[str | None, typer.Option(help="Who uses it, for the next operator.")] = None,
 ) -> None:
     """Register an API client; its secret is shown once and stored only as a hash."""
+    body = {"clientId": client_id, "scopes": scope, "description": description}
     with admin(ctx) as client:
-        created = client.post(
-            "submission", "/v1/admin/clients", json={"clientId": client_id, "scopes": scope}
-        )
+        created = client.post("submission", "/v1/admin/clients", json=body)
     console.print(f"client_id:     {created['clientId']}\nclient_secret: {created['clientSecret']}")
     console.print("Store the secret now: it cannot be shown again.", style="yellow")
 
 
 @clients.command("rotate-secret")
 def rotate_client_secret(
-    ctx: typer.Context, client_id: Annotated[str, typer.Argument(help="The client whose secret to replace.")]
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(help="The client whose secret to replace.")],
+    grace: Annotated[
+        int,
+        typer.Option(min=0, max=7 * 24 * 3600, help="Seconds the old secret keeps working (default: none)."),
+    ] = 0,
 ) -> None:
-    """Replace a client's secret; the old one stops working at once."""
+    """Replace a client's secret; the old one stops working at once, or after --grace seconds."""
     with admin(ctx) as client:
-        rotated = client.post("submission", f"/v1/admin/clients/{client_id}/secret")
+        rotated = client.post(
+            "submission", f"/v1/admin/clients/{client_id}/secret", json={"graceSeconds": grace}
+        )
     console.print(f"client_id:     {client_id}\nclient_secret: {rotated['clientSecret']}")
+    if rotated.get("previousSecretValidUntil"):
+        console.print(f"The old secret works until {rotated['previousSecretValidUntil']}.")
 
 
 @destinations.command("rotate-key")
@@ -168,32 +225,106 @@ def rotate_destination_key(
     ctx: typer.Context,
     destination_id: Annotated[str, typer.Argument(help="The destination (an authority's Zustellkanal).")],
     public_jwk: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="The authority's new public JWK (JSON).")
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="The authority's new public encryption JWK (JSON)."),
     ] = None,
     generate: Annotated[
         Path | None,
-        typer.Option(dir_okay=False, help="Generate an RSA-4096 key pair; write the private JWK here."),
+        typer.Option(
+            dir_okay=False, help="Generate an RSA-4096 encryption key pair; write the private JWK here."
+        ),
+    ] = None,
+    signing_jwk: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The authority's new public signature key (JWK, PS512); it verifies its decisions.",
+        ),
+    ] = None,
+    authority: Annotated[
+        str | None,
+        typer.Option(help="The destination's authority id (default: asked of kop-gateway's directory)."),
     ] = None,
 ) -> None:
-    """Give a destination a new encryption key; new applications are encrypted for it."""
-    if (public_jwk is None) == (generate is None):
-        raise fail("give exactly one of --public-jwk or --generate")
-    if generate is not None:
-        key = RSAKey.generate_key(4096, parameters={"use": "enc", "alg": "RSA-OAEP-256"}, auto_kid=True)
-        generate.touch(mode=0o600, exist_ok=False)
-        generate.write_text(json.dumps(key.as_dict(private=True)))
-        public = key.as_dict(private=False)
-        console.print(f"private key written to {generate} (hand it to the authority; keep it secret)")
-    else:
-        assert public_jwk is not None
-        public = json.loads(public_jwk.read_text())
+    """Give a destination a new encryption key (applications from now on are encrypted for it),
+    a new signature verification key, or both.
+
+    Rewrites the authority in zufi (PUT /v1/admin/authorities/{id}) with everything else unchanged,
+    keys not named included; zufi publishes the change, so every service uses the new key within seconds.
+    """
+    if public_jwk is not None and generate is not None:
+        raise fail("give one of --public-jwk or --generate")
+    if public_jwk is None and generate is None and signing_jwk is None:
+        raise fail("give the new key: --public-jwk or --generate (encryption), --signing-jwk (signatures)")
+    if generate is not None and generate.exists():
+        raise fail(f"{generate} exists: a private key is never overwritten")
+    encryption = json.loads(public_jwk.read_text()) if public_jwk is not None else None
+    signing = json.loads(signing_jwk.read_text()) if signing_jwk is not None else None
     with admin(ctx) as client:
-        answer = client.post(
-            "zufi", f"/v1/admin/destinations/{destination_id}/keys", json={"publicKey": public}
-        )
-    console.print(
-        f"destination {destination_id}: encryption key {answer.get('kid', public.get('kid'))} active"
-    )
+        authority_id = authority or authority_of(client, destination_id)
+        current = client.get("zufi", f"/v1/admin/authorities/{authority_id}")
+        if (current.get("destination") or {}).get("id") != destination_id:
+            raise fail(f"authority {authority_id} does not own destination {destination_id}")
+        if generate is not None:
+            key = RSAKey.generate_key(4096, parameters={"use": "enc", "alg": "RSA-OAEP-256"}, auto_kid=True)
+            # Stored before zufi activates its public half: an active key is never without its private one.
+            generate.touch(mode=0o600, exist_ok=False)
+            generate.write_text(json.dumps(key.as_dict(private=True)))
+            encryption = key.as_dict(private=False)
+        try:
+            body = with_keys(client, current, encryption=encryption, signing=signing)
+            answer = client.put("zufi", f"/v1/admin/authorities/{authority_id}", json=body)
+        except AdminApiError:
+            if generate is not None:
+                generate.unlink()  # never active, so nothing to hand over
+            raise
+    if generate is not None:
+        console.print(f"private key written to {generate} (hand it to the authority; keep it secret)")
+    active = answer["destination"]
+    if signing is not None and active.get("signingKid") != signing.get("kid"):
+        raise fail(f"zufi did not take the signature key: it answered signing key {active.get('signingKid')}")
+    console.print(f"destination {destination_id}: encryption key {active['encryptionKid']} active")
+    if active.get("signingKid"):
+        console.print(f"destination {destination_id}: signature key {active['signingKid']} active")
+
+
+def authority_of(client: AdminClient, destination_id: str) -> str:
+    """The authority owning a destination, from kop-gateway's directory (zufi has no such lookup)."""
+    try:
+        known = client.get("kop-gateway", f"/v1/admin/destinations/{destination_id}")
+    except AdminApiError as exc:
+        if exc.status != 404:
+            raise
+        raise fail(f"kop-gateway does not know destination {destination_id} (yet): give --authority") from exc
+    return str(known["authorityId"])
+
+
+def with_keys(
+    client: AdminClient,
+    authority: dict[str, Any],
+    *,
+    encryption: dict[str, Any] | None,
+    signing: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The authority as zufi answered it, to write back: new keys where given, the current ones kept.
+
+    zufi answers key ids only; the current public keys come from its public key endpoint.
+    """
+    current = authority["destination"]
+
+    def published(kid: str) -> dict[str, Any]:
+        key: dict[str, Any] = client.get("zufi", f"/v1/destinations/{current['id']}/keys/{kid}")
+        return key
+
+    destination = {
+        name: value for name, value in current.items() if name not in {"encryptionKid", "signingKid"}
+    }
+    destination["encryptionKey"] = encryption or published(current["encryptionKid"])
+    if signing is not None or current.get("signingKid"):
+        destination["signingKey"] = signing or published(current["signingKid"])
+    body = {name: value for name, value in authority.items() if name not in {"id", "updatedAt"}}
+    return {**body, "destination": destination}
 
 
 @deliveries.command("list")
@@ -217,15 +348,16 @@ def list_deliveries(
             )
         )
     if as_json:
-        for row in rows:
-            console.print_json(json.dumps(row))
+        json_lines(rows)
         return
     table = Table(
-        "id", "destination", "case", "state", "attempts", "last error", title=f"{len(rows)} deliveries"
+        *folded("id", "kind", "destination", "case", "state", "attempts", "last error"),
+        title=f"{len(rows)} deliveries",
     )
     for row in rows:
         table.add_row(
             row["id"],
+            row["kind"],
             row["destinationId"],
             row["caseId"],
             row["state"],
@@ -280,8 +412,7 @@ def list_payments(
             )
         )
     if as_json:
-        for row in rows:
-            console.print_json(json.dumps(row))
+        json_lines(rows)
         return
     table = Table(
         *folded(
@@ -314,8 +445,7 @@ def payments_to_reconcile(
     with admin(ctx) as client:
         rows: list[dict[str, Any]] = client.get("payment", "/v1/admin/reconciliation")
     if as_json:
-        for row in rows:
-            console.print_json(json.dumps(row))
+        json_lines(rows)
         return
     table = Table(
         *folded("transaction", "case", "status here", "provider says", "reported", "Kassenzeichen"),
@@ -333,14 +463,6 @@ def payments_to_reconcile(
     console.print(table)
 
 
-TRAIL_SOURCES = [
-    ("submission", "events", "/v1/admin/cases/{case}/events", {}),
-    ("kop-gateway", "deliveries", "/v1/admin/deliveries", {"caseId": "{case}"}),
-    ("payment", "transactions", "/v1/admin/transactions", {"caseId": "{case}"}),
-    ("mailbox", "application", "/v1/admin/applications/{case}", {}),
-]
-
-
 @cases.command("trail")
 def case_trail(
     ctx: typer.Context,
@@ -349,22 +471,17 @@ def case_trail(
         bool, typer.Option("--json", help="Print the raw answers as one JSON document.")
     ] = False,
 ) -> None:
-    """Everything the suite knows about one case: events, deliveries, payments, status monitor."""
-    trail: dict[str, Any] = {}
+    """Everything the suite knows about one case: its submissions and signed event log (submission),
+    deliveries (kop-gateway), payments (payment), status monitor and messages (mailbox).
+
+    A service that does not know the case or cannot be reached is named, the others still shown.
+    """
     with admin(ctx) as client:
-        for service, label, path, params in TRAIL_SOURCES:
-            query = {name: value.format(case=case_id) for name, value in params.items()}
-            try:
-                trail[f"{service} {label}"] = client.get(service, path.format(case=case_id), **query)
-            except AdminApiError as exc:
-                outcome = "notFound" if exc.status == 404 else "unavailable"
-                trail[f"{service} {label}"] = {outcome: str(exc)}
+        found = trail.gather(client, case_id)
     if as_json:
-        console.print_json(json.dumps(trail))
+        json_lines([found])
         return
-    for source, answer in trail.items():
-        console.rule(source)
-        console.print_json(json.dumps(answer))
+    trail.show(found)
 
 
 def main() -> None:

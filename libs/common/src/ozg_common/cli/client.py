@@ -1,7 +1,7 @@
 """HTTP access to the services' admin APIs with an admin token, and problem+json as readable errors."""
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +9,7 @@ import httpx
 import typer
 
 SERVICES = {"zufi": 8001, "submission": 8002, "kop-gateway": 8003, "payment": 8004, "mailbox": 8005}
+SHOWN_INVALID_PARAMS = 10
 
 
 def service_url(service: str) -> str:
@@ -63,6 +64,12 @@ def _json(response: httpx.Response) -> Any:
     if response.headers.get("content-type", "").startswith(("application/problem+json", "application/json")):
         body = response.json()
         detail = body.get("detail") or body.get("title") or detail
+        params = body.get("invalid_params") or body.get("invalidParams") or []
+        shown = [f"{p.get('name')}: {p.get('reason')}" for p in params[:SHOWN_INVALID_PARAMS]]
+        if len(params) > SHOWN_INVALID_PARAMS:
+            shown.append(f"... and {len(params) - SHOWN_INVALID_PARAMS} more")
+        if shown:
+            detail = "\n  ".join([detail, *shown])
     raise AdminApiError(
         f"{response.request.method} {response.request.url} → {response.status_code}: {detail}",
         response.status_code,
@@ -99,6 +106,9 @@ class AdminClient:
     def post(self, service: str, path: str, **kwargs: Any) -> Any:
         return self.request("POST", service, path, **kwargs)
 
+    def put(self, service: str, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", service, path, **kwargs)
+
     def pages(self, service: str, path: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of an offset/limit paged listing."""
         offset = 0
@@ -114,8 +124,3 @@ def fail(message: str) -> typer.Exit:
     """Print an error for a person and end with exit code 1."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(1)
-
-
-def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
