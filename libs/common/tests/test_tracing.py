@@ -5,7 +5,9 @@ import contextlib
 import uuid
 from typing import Any
 
+import httpx
 import messaging_worker as worker
+from fastapi import FastAPI
 from opentelemetry.trace import SpanKind
 
 from ozg_common.consumer import EventConsumer
@@ -14,7 +16,7 @@ from ozg_common.events import CloudEvent
 from ozg_common.kafka import durable_producer, ensure_topics
 from ozg_common.outbox import Outbox, OutboxRelay
 from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
-from ozg_common.tracing import continued_span, current_trace_id
+from ozg_common.tracing import TracingMiddleware, continued_span, current_trace_id, current_traceparent
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
@@ -61,3 +63,18 @@ async def test_trace_context_travels_in_kafka_headers() -> None:
     assert header is not None
     assert TRACE_ID in header
     assert trace_id_in_handler == TRACE_ID
+
+
+async def test_with_tracing_off_a_callers_trace_context_is_still_passed_on() -> None:
+    app = FastAPI()
+
+    @app.get("/context")
+    async def context_here() -> dict[str, str | None]:
+        return {"traceparent": current_traceparent()}
+
+    app.add_middleware(TracingMiddleware, recording=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        traced = await client.get("/context", headers={"traceparent": TRACEPARENT})
+        untraced = await client.get("/context")
+    assert TRACE_ID in traced.json()["traceparent"]
+    assert untraced.json()["traceparent"] is None

@@ -189,7 +189,7 @@ def create_service_app(
     app.state.token_verifier = runtime.verifier
     install_problem_handlers(app)
     install_metrics(app, runtime.metrics)
-    app.add_middleware(TracingMiddleware)
+    app.add_middleware(TracingMiddleware, recording=bool(settings.otlp_endpoint))
     checks = {"database": runtime.database_ready}
     if settings.kafka_enabled:
         checks["kafka"] = runtime.kafka_ready

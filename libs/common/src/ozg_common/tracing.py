@@ -65,14 +65,22 @@ def continued_span(name: str, carrier: Mapping[str, str], kind: SpanKind) -> Ite
 
 
 class TracingMiddleware:
-    """A server span per HTTP request, continuing the caller's `traceparent`."""
+    """A server span per HTTP request, continuing the caller's `traceparent`.
 
-    def __init__(self, app: ASGIApp) -> None:
+    With tracing off (`recording=False`) no span is made, the caller's trace context is only passed on:
+    a no-op span per request still cost ~6 % of a fast endpoint's CPU.
+    """
+
+    def __init__(self, app: ASGIApp, *, recording: bool = True) -> None:
         self.app = app
+        self.recording = recording
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not self.recording:
+            await self._pass_on(scope, receive, send)
             return
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         with continued_span(f"{scope['method']} {scope['path']}", headers, SpanKind.SERVER) as span:
@@ -88,3 +96,21 @@ class TracingMiddleware:
             route = scope.get("route")
             if route is not None:
                 span.update_name(f"{scope['method']} {getattr(route, 'path', scope['path'])}")
+
+    async def _pass_on(self, scope: Scope, receive: Receive, send: Send) -> None:
+        carrier = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope["headers"]
+            if key in _TRACE_HEADERS
+        }
+        if not carrier:
+            await self.app(scope, receive, send)
+            return
+        token = context.attach(propagate.extract(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
+
+
+_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
