@@ -18,6 +18,8 @@ from ozg_common.problems import Forbidden, Unauthorized
 
 TOKEN_ALGORITHM = "RS256"
 ACCEPTED_ALGORITHMS = ["RS256", "PS256", "PS512", "ES256"]
+VERIFIED_TOKENS_KEPT = 10_000
+"""Bound of the verified-token cache; when full it starts afresh (tokens are re-verified)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class TokenVerifier:
         self._keys: KeySet | None = key_set(jwks) if jwks else None
         self._fetched_at = time.monotonic() if jwks else 0.0
         self._lock = asyncio.Lock()
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def _key_set(self, *, force: bool = False) -> KeySet:
         stale = time.monotonic() - self._fetched_at > self.refresh_after
@@ -110,6 +113,22 @@ class TokenVerifier:
         return self._keys
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal; a token verified before is answered from memory until it
+        expires (at most `refresh_after`, so a key withdrawn from the JWKS stops counting)."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        principal = await self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        expires = principal.claims.get("exp")
+        if isinstance(expires, int | float):
+            self._verified[token] = (min(float(expires), time.time() + self.refresh_after), principal)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         keys = await self._key_set()
         try:
             try:

@@ -21,7 +21,9 @@ def durable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=2,
+        # The outbox relay hands over hundreds of rows at once: large batches, a short wait to fill them.
+        max_batch_size=256 * 1024,
+        linger_ms=5,
         request_timeout_ms=15000,
         retry_backoff_ms=200,
     )

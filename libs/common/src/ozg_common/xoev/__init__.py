@@ -8,8 +8,10 @@ from ozg_common.xoev.antrag import (
     Antragsentwurf,
     Antragsteller,
     Behoerde,
+    build_antrag,
     read_antragsentwurf,
     render_antrag,
+    serialize,
 )
 from ozg_common.xoev.parsing import MAX_DOCUMENT_BYTES, XmlRejected, parse_safely
 from ozg_common.xoev.validation import SchemaViolation, XmlInvalid, schema_for, validate, validate_tree
@@ -26,10 +28,12 @@ __all__ = [
     "SchemaViolation",
     "XmlInvalid",
     "XmlRejected",
+    "build_antrag",
     "parse_safely",
     "read_antragsentwurf",
     "render_antrag",
     "schema_for",
+    "serialize",
     "validate",
     "validate_tree",
 ]

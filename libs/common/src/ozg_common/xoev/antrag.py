@@ -163,8 +163,9 @@ def _antragsteller(parent: etree._Element, person: Antragsteller) -> None:
             _optional(address, name, text)
 
 
-def render_antrag(antrag: Antrag) -> bytes:
-    """The message as UTF-8 XML. Raises ValueError for text XML cannot carry (control characters)."""
+def build_antrag(antrag: Antrag) -> etree._ElementTree:
+    """The message as a tree, to validate before `serialize`. Raises ValueError for text XML cannot
+    carry (control characters)."""
     root = etree.Element(_NS + MESSAGE_TYPE, nsmap={"antrag": ANTRAG_NAMESPACE})
     root.set("produkt", PRODUCT)
     root.set("produktversion", PRODUCT_VERSION)
@@ -205,7 +206,17 @@ def render_antrag(antrag: Antrag) -> bytes:
             _sub(element, "mimeType", anlage.mime_type)
             _sub(element, "groesse", str(anlage.groesse))
             _sub(element, "sha512", anlage.sha512)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return etree.ElementTree(root)
+
+
+def serialize(tree: etree._ElementTree) -> bytes:
+    """A document as UTF-8 XML with its declaration."""
+    return bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
+
+
+def render_antrag(antrag: Antrag) -> bytes:
+    """The message as UTF-8 XML. Raises ValueError for text XML cannot carry (control characters)."""
+    return serialize(build_antrag(antrag))
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -239,13 +250,23 @@ def _read_object(element: etree._Element) -> dict[str, Any]:
     return {feld.get("name", ""): _read_value(feld[0]) for feld in element}
 
 
+def _read_date(text: str | None) -> date | None:
+    """A schema-valid xs:date (whitespace collapsed, timezone optional) as a date."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise XmlRejected(f"The date {value!r} lies outside the years 1 to 9999.") from exc
+
+
 def _read_antragsteller(element: etree._Element) -> Antragsteller:
     anschrift = _child(element, "anschrift")
-    geburtsdatum = _text(_child(element, "geburtsdatum"))
     return Antragsteller(
         vorname=_text(_child(element, "vorname")) or "",
         familienname=_text(_child(element, "familienname")) or "",
-        geburtsdatum=date.fromisoformat(geburtsdatum) if geburtsdatum else None,
+        geburtsdatum=_read_date(_text(_child(element, "geburtsdatum"))),
         email=_text(_child(element, "email")),
         telefon=_text(_child(element, "telefon")),
         anschrift=Anschrift(

@@ -1,0 +1,71 @@
+"""Verified bearer tokens are remembered, but never beyond their expiry or a JWKS refresh."""
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from joserfc.jwk import RSAKey
+
+from ozg_common.auth import TokenIssuer, TokenVerifier
+from ozg_common.keys import public_jwks
+from ozg_common.problems import Unauthorized
+from ozg_common.testing import serving
+
+ISSUER = "http://issuer.test"
+
+
+def _issuer() -> TokenIssuer:
+    key = RSAKey.generate_key(2048, parameters={"kid": str(uuid.uuid4())}, private=True)
+    return TokenIssuer(ISSUER, key)
+
+
+async def test_a_token_is_answered_again_with_the_same_principal_and_a_forged_one_never() -> None:
+    issuer = _issuer()
+    verifier = TokenVerifier(issuer=ISSUER, jwks=issuer.jwks())
+    token = issuer.issue("client-a", ["send"], client_id="client-a")
+    first, again = await verifier.verify(token), await verifier.verify(token)
+    assert first == again
+    assert again.client_id == "client-a"
+    assert again.has("send")
+
+    header, claims, signature = token.split(".")
+    forged = ".".join([header, claims, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(forged)
+
+
+async def test_an_expired_token_is_refused_although_it_was_verified_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = _issuer()
+    verifier = TokenVerifier(issuer=ISSUER, jwks=issuer.jwks())
+    now = time.time()
+    token = issuer.issue("client-a", ["send"], lifetime=60)
+    assert (await verifier.verify(token)).subject == "client-a"
+    # 100 s later: past its expiry and the 30 s leeway, well within the JWKS refresh interval.
+    monkeypatch.setattr(time, "time", lambda: now + 100)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+
+
+async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_refresh() -> None:
+    old, new = _issuer(), _issuer()
+    published: dict[str, Any] = {"jwks": public_jwks(old.key, alg="RS256")}
+    app = FastAPI()
+
+    @app.get("/jwks")
+    async def jwks() -> dict[str, Any]:
+        return dict(published["jwks"])
+
+    async with serving(app) as base:
+        verifier = TokenVerifier(issuer=ISSUER, jwks_url=f"{base}/jwks", refresh_after=0.5)
+        token = old.issue("client-a", ["send"])
+        assert (await verifier.verify(token)).subject == "client-a"
+        published["jwks"] = public_jwks(new.key, alg="RS256")
+        await asyncio.sleep(0.7)
+        with pytest.raises(Unauthorized):
+            await verifier.verify(token)
