@@ -10,8 +10,10 @@ trivial FastAPI endpoint runs the same way, so the difference is the cost of int
 
 Prints submissions/s, p50/p99 and the server's CPU per submission (its whole process tree, so
 `--workers N` uvicorn processes are costed too), and how long the outbox needed to reach Kafka
-after the load; writes bench/results/submission_intake.json (or `--output`). The server's pid is
-printed on stderr to attach a profiler (py-spy) to it.
+after the load; writes bench/results/submission_intake.json (or `--output`). PostgreSQL's CPU
+(the bench database's backends) and the load generator's own CPU per submission are recorded
+too: all of them share the machine's cores. The server's pid is printed on stderr to attach a
+profiler (py-spy) to it.
 """
 
 import argparse
@@ -46,6 +48,7 @@ from ozg_common.testing import (
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "submission_intake.json"
+DATABASE = "bench_submission"
 LEIKA_KEY = "99108008000000"
 ARS = "010020000000"
 FORM_SCHEMA = {
@@ -131,6 +134,20 @@ async def wait_until(check: Any, within: float, what: str) -> None:
     raise TimeoutError(f"{what} not ready within {within}s")
 
 
+def postgres_cpu_seconds(database: str) -> float:
+    """User + system CPU time of the PostgreSQL backends serving `database` (Linux /proc)."""
+    ticks = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().decode(errors="replace")
+            if command.startswith("postgres: ") and f" {database} " in command:
+                fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its live children (Linux /proc; uvicorn workers are
     children), to cost a request independently of load."""
@@ -189,7 +206,7 @@ async def saturate(
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     prefix = unique_topic_prefix()
-    database_url = await fresh_postgres_database("bench_submission")
+    database_url = await fresh_postgres_database(DATABASE)
     destination_key = RSAKey.generate_key(4096, parameters={"kid": "bench-dest"}, private=True)
     zufi_key = RSAKey.generate_key(2048, parameters={"kid": "bench-zufi"}, private=True)
     destination_id = "bench-destination"
@@ -316,14 +333,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     await saturate(trivial_base, "/ping", bodies, {}, args.concurrency, args.seconds / 2, 200)
                 )
                 cpu_before = cpu_seconds(server.pid)
+                postgres_before, own_before = postgres_cpu_seconds(DATABASE), time.process_time()
                 print("intake round starts", file=sys.stderr, flush=True)
                 round_result = await saturate(
                     base, "/v1/applications", bodies, headers, args.concurrency, args.seconds, 201
                 )
-                cpu = cpu_seconds(server.pid) - cpu_before
-                round_result["server_cpu_ms_per_submission"] = round(
-                    cpu * 1000 / max(1, round_result["requests"]), 2
-                )
+                done = max(1, round_result["requests"])
+                for name, seconds in (
+                    ("server", cpu_seconds(server.pid) - cpu_before),
+                    ("postgres", postgres_cpu_seconds(DATABASE) - postgres_before),
+                    ("load_generator", time.process_time() - own_before),
+                ):
+                    round_result[f"{name}_cpu_ms_per_submission"] = round(seconds * 1000 / done, 2)
                 results["intake"].append(round_result)
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                 metrics = (await http.get("/metrics")).text
@@ -358,6 +379,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": best["p50_ms"],
         "p99_ms": best["p99_ms"],
         "server_cpu_ms_per_submission": best["server_cpu_ms_per_submission"],
+        "postgres_cpu_ms_per_submission": best["postgres_cpu_ms_per_submission"],
+        "load_generator_cpu_ms_per_submission": best["load_generator_cpu_ms_per_submission"],
         "trivial_requests_per_second": trivial_best["requests_per_second"],
         "trivial_p99_ms": trivial_best["p99_ms"],
         "outbox_backlog_at_end": backlog,
@@ -396,7 +419,9 @@ if __name__ == "__main__":
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"intake: {report['submissions_per_second']} submissions/s, p50 {report['p50_ms']} ms, "
-        f"p99 {report['p99_ms']} ms (target ≥ 200/s), server CPU {report['server_cpu_ms_per_submission']} ms "
-        f"per submission | trivial endpoint: "
+        f"p99 {report['p99_ms']} ms (target ≥ 200/s), CPU per submission: server "
+        f"{report['server_cpu_ms_per_submission']} ms, "
+        f"PostgreSQL {report['postgres_cpu_ms_per_submission']} ms, "
+        f"load generator {report['load_generator_cpu_ms_per_submission']} ms | trivial endpoint: "
         f"{report['trivial_requests_per_second']} req/s, p99 {report['trivial_p99_ms']} ms"
     )

@@ -73,21 +73,37 @@ class Keys:
 
 
 def destination_events(keys: Keys, prefix: str) -> list[Event]:
-    """The catalogue zufi would announce: three destinations and three services."""
+    """The catalogue zufi would announce: four destinations and three services.
+
+    a: Kiel, webservice, signs its SETs with `keys.subscriber`; b: Amt Nord, webservice, no signing
+    key; c: callback mode (FIT-Connect), no area, no signing key; closed: inactive.
+    """
 
     def destination(
-        name: str, key: RSAKey, services: list[str], status: str = "active"
+        name: str,
+        key: RSAKey,
+        services: list[str],
+        status: str = "active",
+        *,
+        area: str | None = None,
+        signing: RSAKey | None = None,
+        callback: bool = False,
     ) -> DestinationChanged:
+        url = f"http://127.0.0.1:9/kop/{name}"
         return DestinationChanged(
             destination_id=f"{prefix}{name}",
             status=status,  # type: ignore[arg-type]
             name=f"Amt {name}",
             authority_id=f"auth-{name}",
-            zustellkanal=Zustellkanal(channel_type="webservice", url=f"http://127.0.0.1:9/kop/{name}"),
+            zustellkanal=Zustellkanal(channel_type="fitconnect", url=url, signature_scheme="fit-connect")
+            if callback
+            else Zustellkanal(channel_type="webservice", url=url),
             encryption_kid=str(key.kid),
             encryption_key=key.as_dict(private=False),
             services=services,
             reply_channels=["idBundDeMailbox"],
+            area_ars=area,
+            signing_key=signing.as_dict(private=False) if signing else None,
         )
 
     return [
@@ -102,9 +118,12 @@ def destination_events(keys: Keys, prefix: str) -> list[Event]:
             leika_key=LEIKA_PAY, name="Meldebescheinigung", level="GEMEINDE", payment_required=True, fees=FEES
         ),
         ServiceChanged(leika_key=LEIKA_OTHER, name="Sonstiges", level="LAND", payment_required=False),
-        destination("a", keys.dest_a, [LEIKA_DOG, LEIKA_PAY, LEIKA_OTHER]),
-        destination("b", keys.dest_b, [LEIKA_DOG]),
-        destination("closed", keys.dest_b, [LEIKA_DOG], status="inactive"),
+        destination(
+            "a", keys.dest_a, [LEIKA_DOG, LEIKA_PAY, LEIKA_OTHER], area=ARS_KIEL, signing=keys.subscriber
+        ),
+        destination("b", keys.dest_b, [LEIKA_DOG], area=ARS_AMBIGUOUS),
+        destination("c", keys.dest_b, [LEIKA_DOG], callback=True),
+        destination("closed", keys.dest_b, [LEIKA_DOG], status="inactive", area=ARS_KIEL),
     ]
 
 
@@ -180,7 +199,8 @@ class FakeZufi:
 
 
 class Bus:
-    """Kafka as the other services see it: we publish their events and read submission's."""
+    """Kafka as the other services see it: we publish their events and read submission's (and the
+    case decisions on `delivery.events`)."""
 
     def __init__(self, bootstrap: str, prefix: str) -> None:
         self.bootstrap = bootstrap
@@ -194,6 +214,7 @@ class Bus:
         await self.producer.start()
         self._consumer = AIOKafkaConsumer(
             self.prefix + "submission.events",
+            self.prefix + "delivery.events",
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -251,6 +272,7 @@ def clients_file(path: Path, prefix: str) -> dict[str, str]:
     scopes = CLIENTS | {
         "subscriber-a": [f"destination:{prefix}a"],
         "subscriber-b": [f"destination:{prefix}b"],
+        "subscriber-c": [f"destination:{prefix}c"],
         "webservice-operator": ["zustellkanal-host:127.0.0.1:9"],
     }
     secrets = {client_id: f"secret-{client_id}-{uuid.uuid4().hex}" for client_id in scopes}
@@ -279,6 +301,10 @@ class Suite:
     @property
     def dest_b(self) -> str:
         return f"{self.prefix}b"
+
+    @property
+    def dest_c(self) -> str:
+        return f"{self.prefix}c"
 
     @property
     def dest_closed(self) -> str:

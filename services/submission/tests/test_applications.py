@@ -4,6 +4,8 @@ import hashlib
 import json
 from typing import Any
 
+from joserfc import jws
+from joserfc.jwk import KeySet
 from submission_testkit import (
     AGS_KIEL,
     ARS_AMBIGUOUS,
@@ -80,6 +82,21 @@ async def test_json_application_is_routed_rendered_validated_and_encrypted(suite
         "/v1/applications", json=application(ars=None, ags=AGS_KIEL), headers=await suite.auth("sender")
     )
     assert by_ags.status_code == 201, by_ags.text
+
+    # The case's event log: created, submitted, forwarded, each a SET signed with our published key.
+    log = await suite.http.get(f"/v1/cases/{created['caseId']}/events", headers=await suite.auth("sender"))
+    assert log.status_code == 200, log.text
+    keys = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
+    claims = [
+        json.loads(jws.deserialize_compact(token, keys, algorithms=["PS512"]).payload)
+        for token in log.json()["eventLog"]
+    ]
+    assert [next(iter(c["events"])).rsplit("/", 1)[1] for c in claims] == [
+        "create-submission",
+        "submit-submission",
+        "forward-submission",
+    ]
+    assert {c["sub"] for c in claims} == {f"submission:{created['submissionId']}"}
 
 
 async def test_multipart_application_with_attachments(suite: Suite) -> None:

@@ -1,5 +1,6 @@
 """FIT-Connect Submission API v1 over HTTP: the sender and subscriber flows, every error path, scopes."""
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -8,7 +9,7 @@ import uuid
 from typing import Any
 
 from joserfc import jws, jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, RSAKey
 from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, Suite, problem
 
 SERVICE_TYPE = {"name": "Hundesteuer Anmeldung", "identifier": f"urn:de:fim:leika:leistung:{LEIKA_DOG}"}
@@ -60,8 +61,18 @@ def metadata_for(data: bytes, attachments: dict[str, bytes]) -> bytes:
     ).encode()
 
 
-def decision(suite: Suite, event: str, submission_id: str, case_id: str, **details: Any) -> str:
-    """A SET as the destination signs it."""
+def decision(
+    suite: Suite,
+    event: str,
+    submission_id: str,
+    case_id: str,
+    *,
+    key: RSAKey | None = None,
+    header: dict[str, Any] | None = None,
+    claims: dict[str, Any] | None = None,
+    **details: Any,
+) -> str:
+    """A SET as destination a signs it (`key`, `header`, `claims`: what a forger would change)."""
     payload = {
         "iss": suite.dest_a,
         "iat": int(time.time()),
@@ -69,11 +80,29 @@ def decision(suite: Suite, event: str, submission_id: str, case_id: str, **detai
         "sub": f"submission:{submission_id}",
         "txn": f"case:{case_id}",
         "events": {EVENTS + event: details},
-    }
-    header = {"alg": "PS512", "typ": "secevent+jwt", "kid": suite.keys.subscriber.kid}
-    return jws.serialize_compact(
-        header, json.dumps(payload).encode(), suite.keys.subscriber, algorithms=["PS512"]
+    } | (claims or {})
+    signer = key or suite.keys.subscriber
+    protected = {"alg": "PS512", "typ": "secevent+jwt", "kid": signer.kid} | (header or {})
+    return jws.serialize_compact(protected, json.dumps(payload).encode(), signer, algorithms=["PS512"])
+
+
+def unsigned(token: str, alg: str = "none") -> str:
+    """The token's claims under an `alg: none` header, without a signature."""
+    header = {"alg": alg, "typ": "secevent+jwt"}
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    return f"{encoded}.{token.split('.')[1]}."
+
+
+async def submitted(suite: Suite, destination: str | None = None) -> tuple[str, str]:
+    """A FIT-Connect submission, forwarded to its destination: (submissionId, caseId)."""
+    created = await announce(suite, [], destination)
+    answer = await suite.http.put(
+        f"/v1/submissions/{created['submissionId']}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
     )
+    assert answer.status_code == 200, answer.text
+    return created["submissionId"], created["caseId"]
 
 
 async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
@@ -366,3 +395,155 @@ async def test_subscriber_decision_errors(suite: Suite) -> None:
     ).status_code == 204
     log = (await suite.http.get(f"/v1/cases/{cid}/events", headers=subscriber)).json()["eventLog"]
     assert log[-1] == early
+
+
+async def test_destination_publishes_its_signature_verification_key(suite: Suite) -> None:
+    kid = suite.keys.subscriber.kid
+    key = await suite.http.get(f"/v1/destinations/{suite.dest_a}/keys/{kid}")
+    assert key.status_code == 200, key.text
+    body = key.json()
+    assert body["kid"] == kid
+    assert body["alg"] == "PS512"
+    assert body["key_ops"] == ["verify"]
+    assert body["use"] == "sig"
+    assert not {"d", "p", "q"} & body.keys()
+    assert body["n"] == suite.keys.public(suite.keys.subscriber)["n"]
+    problem(await suite.http.get(f"/v1/destinations/{suite.dest_b}/keys/{kid}"), 404, "key-not-found")
+
+
+async def test_decisions_must_be_signed_by_the_destination(suite: Suite) -> None:
+    sid, cid = await submitted(suite)
+    other_sid, other_cid = await submitted(suite)
+    subscriber = await suite.auth("subscriber-a")
+    jose_headers = {"Content-Type": "application/jose", **subscriber}
+    accept = decision(suite, "accept-submission", sid, cid)
+    header, _, signature = accept.split(".")
+    other_claims = decision(suite, "accept-submission", sid, cid).split(".")[1]  # another jti
+    forger = suite.keys.zufi
+    hour = 3600
+    refused = {
+        "invalid-security-event-token-signature": [
+            decision(suite, "accept-submission", sid, cid, key=forger),
+            decision(suite, "accept-submission", sid, cid, key=forger, header={"kid": "subscriber-sig"}),
+            f"{header}.{other_claims}.{signature}",
+        ],
+        "invalid-security-event-token": [
+            unsigned(accept),
+            unsigned(accept, "HS512") + "c2lnbmF0dXJl",
+            decision(suite, "accept-submission", sid, cid, claims={"iss": suite.dest_b}),
+            decision(suite, "accept-submission", sid, cid, claims={"iat": float("nan")}),
+            decision(suite, "accept-submission", sid, other_cid),
+        ],
+        "security-event-token-expired": [
+            decision(suite, "accept-submission", sid, cid, claims={"iat": int(time.time()) - 2 * hour}),
+            decision(suite, "accept-submission", sid, cid, claims={"iat": int(time.time()) + hour}),
+            decision(suite, "accept-submission", sid, cid, claims={"exp": int(time.time()) - hour}),
+        ],
+    }
+    for slug, tokens in refused.items():
+        for token in tokens:
+            answer = await suite.http.post(f"/v1/cases/{cid}/events", content=token, headers=jose_headers)
+            problem(answer, 422, slug)
+    for_other_submission = decision(suite, "accept-submission", other_sid, cid)
+    problem(
+        await suite.http.post(f"/v1/cases/{cid}/events", content=for_other_submission, headers=jose_headers),
+        404,
+        "case-not-found",
+    )
+    unknown = decision(suite, "accept-submission", str(uuid.uuid4()), cid)
+    problem(
+        await suite.http.post(f"/v1/cases/{cid}/events", content=unknown, headers=jose_headers),
+        404,
+        "case-not-found",
+    )
+
+    sender = await suite.auth("sender")
+    for submission_id in (sid, other_sid):
+        log = (await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=sender)).json()
+        assert len(log["eventLog"]) == 3, "nothing recorded: create, submit, forward"
+        status = (await suite.http.get(f"/v1/applications/{submission_id}", headers=sender)).json()
+        assert status["status"] == "forwarded"
+
+    posted = await suite.http.post(f"/v1/cases/{cid}/events", content=accept, headers=jose_headers)
+    assert posted.status_code == 204, posted.text
+    log = (await suite.http.get(f"/v1/cases/{cid}/events", headers=sender)).json()["eventLog"]
+    assert log[-1] == accept
+    assert len(log) == 4
+
+
+async def test_a_destination_without_a_signing_key_cannot_decide(suite: Suite) -> None:
+    sid, cid = await submitted(suite, suite.dest_c)
+    token = decision(suite, "reject-submission", sid, cid, claims={"iss": suite.dest_c}, problems=[])
+    answer = await suite.http.post(
+        f"/v1/cases/{cid}/events",
+        content=token,
+        headers={"Content-Type": "application/jose", **await suite.auth("subscriber-c")},
+    )
+    assert (
+        "no signature verification key"
+        in problem(answer, 422, "invalid-security-event-token-signature")["detail"]
+    )
+
+
+async def test_decisions_through_the_subscriber_api_reach_the_mailbox_once(suite: Suite) -> None:
+    subscriber = {"Content-Type": "application/jose", **await suite.auth("subscriber-a")}
+    sender = await suite.auth("sender")
+    accepted_sid, accepted_cid = await submitted(suite)
+    rejected_sid, rejected_cid = await submitted(suite)
+    accept = decision(suite, "accept-submission", accepted_sid, accepted_cid)
+    problems = [{"type": "https://example.org/problems/missing-document", "title": "Unterlagen fehlen"}]
+    reject = decision(suite, "reject-submission", rejected_sid, rejected_cid, problems=problems)
+    for case_id, token in ((accepted_cid, accept), (rejected_cid, reject)):
+        answer = await suite.http.post(f"/v1/cases/{case_id}/events", content=token, headers=subscriber)
+        assert answer.status_code == 204, answer.text
+
+    accepted = await suite.bus.expect("case.accepted", lambda e: e["case_id"] == accepted_cid)
+    assert accepted["submission_id"] == accepted_sid
+    assert accepted["destination_id"] == suite.dest_a
+    assert accepted["security_event_token"] == accept
+    rejected = await suite.bus.expect("case.rejected", lambda e: e["case_id"] == rejected_cid)
+    assert rejected["problems"] == problems
+    assert rejected["security_event_token"] == reject
+
+    # submission consumes delivery.events too: its own announcement must not record the decision twice.
+    await asyncio.sleep(2)
+    for submission_id, case_id, wanted in (
+        (accepted_sid, accepted_cid, "accepted"),
+        (rejected_sid, rejected_cid, "rejected"),
+    ):
+        log = (await suite.http.get(f"/v1/cases/{case_id}/events", headers=sender)).json()["eventLog"]
+        assert len(log) == 4, "create, submit, forward and the destination's decision"
+        status = (await suite.http.get(f"/v1/applications/{submission_id}", headers=sender)).json()
+        assert status["status"] == wanted
+        announced = [
+            e
+            for e in suite.bus.seen
+            if e.type.startswith("de.ozg-router.case.") and e.data["case_id"] == case_id
+        ]
+        assert len(announced) == 1, announced
+
+
+async def test_region_and_service_restricted_senders_over_fit_connect(suite: Suite) -> None:
+    def body(destination: str, identifier: str = SERVICE_TYPE["identifier"]) -> dict[str, Any]:
+        return {
+            "destinationId": destination,
+            "announcedAttachments": [],
+            "serviceType": {"name": "Hundesteuer", "identifier": identifier},
+        }
+
+    region = await suite.auth("sender-region")  # send:region:01002 (Kiel)
+    inside = await suite.http.post("/v1/submissions", json=body(suite.dest_a), headers=region)
+    assert inside.status_code == 201, inside.text
+    outside = await suite.http.post("/v1/submissions", json=body(suite.dest_b), headers=region)
+    assert "010580000000" in problem(outside, 403, "forbidden")["detail"]
+    unknown_area = await suite.http.post("/v1/submissions", json=body(suite.dest_c), headers=region)
+    problem(unknown_area, 403, "forbidden")
+
+    dogs = await suite.auth("sender-dogs-only")  # send:service:<Hundesteuer>
+    allowed = await suite.http.post("/v1/submissions", json=body(suite.dest_b, LEIKA_DOG), headers=dogs)
+    assert allowed.status_code == 201, allowed.text
+    problem(
+        await suite.http.post("/v1/submissions", json=body(suite.dest_a, "99050012104000"), headers=dogs),
+        403,
+        "forbidden",
+    )

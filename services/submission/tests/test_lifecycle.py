@@ -185,3 +185,52 @@ async def test_citizen_reply_is_encrypted_for_the_destination(suite: Suite) -> N
     header, plaintext = suite.decrypt(reply["encrypted_reply"])
     assert header.cty == "application/json"
     assert json.loads(plaintext)["content"] == "Anbei der Nachweis."
+
+
+async def test_a_callback_is_no_pickup(suite: Suite) -> None:
+    """Callback-mode destinations are told there is something to fetch; they have it once they fetch it."""
+    sender = await suite.auth("sender")
+    created = await suite.http.post(
+        "/v1/submissions",
+        json={
+            "destinationId": suite.dest_c,
+            "announcedAttachments": [],
+            "serviceType": {"name": "Hundesteuer", "identifier": LEIKA_DOG},
+        },
+        headers=sender,
+    )
+    sid, cid = created.json()["submissionId"], created.json()["caseId"]
+    empty = suite.encrypt_for_a(b"{}")
+    answer = await suite.http.put(
+        f"/v1/submissions/{sid}", json={"encryptedMetadata": empty, "encryptedData": empty}, headers=sender
+    )
+    assert answer.status_code == 200, answer.text
+    notified = DeliverySucceeded(
+        case_id=cid,
+        submission_id=sid,
+        delivery_id="callback-1",
+        destination_id=suite.dest_c,
+        attempts=1,
+        delivered_at=datetime.now(UTC),
+    )
+    # A later event of the same case (same partition): once it is applied, the callback was too.
+    dead = DeliveryDeadLettered(**(notified.model_dump() | {"last_error": "probe"}))
+    await suite.bus.publish(notified, dead)
+    status = await _delivery_error(suite, sid, "probe")
+    assert status["status"] == "forwarded"
+    fetched = await suite.http.get(f"/v1/submissions/{sid}", headers=await suite.auth("subscriber-c"))
+    assert fetched.status_code == 200
+    await status_becomes(suite, sid, "delivered")
+
+
+async def _delivery_error(suite: Suite, submission_id: str, wanted: str) -> dict[str, Any]:
+    headers = await suite.auth("sender")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = (
+            await suite.http.get(f"/v1/applications/{submission_id}", headers=headers)
+        ).json()
+        if body.get("deliveryError") == wanted:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{submission_id} never showed delivery error {wanted}")

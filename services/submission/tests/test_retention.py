@@ -135,8 +135,23 @@ async def test_unpicked_submissions_are_reminded_rejected_deleted_and_forgotten(
     async def status() -> str:
         return str((await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()["status"])
 
+    await job.run_once(start + timedelta(days=2, hours=23))
     await job.run_once(start + timedelta(days=3, hours=1))
+    first = await suite.bus.expect("submission.pickup_reminder", lambda e: e["submission_id"] == sid)
+    assert first["case_id"] == created["caseId"]
+    assert first["destination_id"] == suite.dest_a
+    assert first["reminder"] == 1
+    forwarded_at = datetime.fromisoformat(first["forwarded_at"])
+    assert datetime.fromisoformat(first["auto_reject_at"]) == forwarded_at + timedelta(days=14)
     await job.run_once(start + timedelta(days=9, hours=1))
+    second = await suite.bus.expect(
+        "submission.pickup_reminder", lambda e: e["submission_id"] == sid and e["reminder"] == 2
+    )
+    assert second["case_id"] == created["caseId"]
+    reminders = [
+        e for e in suite.bus.seen if e.type.endswith("pickup_reminder") and e.data["submission_id"] == sid
+    ]
+    assert len(reminders) == 2, "one event per reminder, none before day 3"
     metrics = (await suite.http.get("/metrics")).text
     assert 'retention_actions_total{action="reminder"} 2.0' in metrics
     assert await status() == "forwarded"

@@ -114,7 +114,8 @@ class SubmissionContext:
         }
 
 
-def _context(request: Request) -> SubmissionContext:
+async def _context(request: Request) -> SubmissionContext:
+    # async: FastAPI would run a plain `def` dependency in a worker thread, a hop per request.
     context: SubmissionContext = request.app.state.submission
     return context
 

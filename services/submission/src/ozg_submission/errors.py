@@ -149,6 +149,16 @@ class InvalidSecurityEventToken(FitConnectError, Unprocessable):
     title = "The body is not an acceptable Security Event Token"
 
 
+class SecurityEventTokenSignatureInvalid(InvalidSecurityEventToken):
+    slug = "invalid-security-event-token-signature"
+    title = "The Security Event Token is not signed with the destination's signing key"
+
+
+class SecurityEventTokenExpired(InvalidSecurityEventToken):
+    slug = "security-event-token-expired"
+    title = "The Security Event Token was issued too long ago (or in the future)"
+
+
 class TooLarge(FitConnectError, PayloadTooLarge):
     slug = "payload-too-large"
     title = "The request exceeds a limit"

@@ -15,7 +15,7 @@ from ozg_submission.lifecycle.handlers import (
     reply_handler,
 )
 
-PRODUCES = (SUBMISSION,)
+PRODUCES = (SUBMISSION, DELIVERY)
 CONSUMES = (ZUFI, PAYMENT, DELIVERY, MAILBOX)
 
 

@@ -53,6 +53,10 @@ class Destination(Model):
     services: Mapped[list[str]] = mapped_column(JSON)
     reply_channels: Mapped[list[str]] = mapped_column(JSON)
     zustellkanal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    area_ars: Mapped[str | None] = mapped_column(String(12))
+    """The area its authority serves: what a sender restricted to a region may send to."""
+    signing_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Public JWK the destination's Security Event Tokens (accept/reject) are verified with."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -40,6 +40,12 @@ class SubmissionSettings(ServiceSettings):
     event_inline_budget: int = 640 * 1024
     """What one event may carry inline in total, below Kafka's 1 MB message limit."""
 
+    # Security Event Tokens a destination posts (accept/reject)
+    event_token_max_age: timedelta = timedelta(minutes=30)
+    """How long after its `iat` a posted SET is still taken."""
+    event_token_clock_skew: timedelta = timedelta(seconds=60)
+    """How far the destination's clock may run ahead of ours."""
+
     # Retention (standards.md §1)
     retention_interval: float = 300.0
     retention_incomplete_after: timedelta = timedelta(days=1)

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common import jose, xoev
 from ozg_common.auth import Principal
+from ozg_common.events import Event
 from ozg_common.problems import InvalidParam
 from ozg_submission.applications.forms import SchemaError
+from ozg_submission.applications.repository import insert_rows, single_write, table_of, values_of
 from ozg_submission.applications.schemas import (
     Address,
     Applicant,
@@ -27,21 +29,32 @@ from ozg_submission.applications.schemas import (
 )
 from ozg_submission.applications.zufi import Route
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import get_service, preload
+from ozg_submission.directory.repository import get_service, service_and_destination
 from ozg_submission.directory.service import find_destination
 from ozg_submission.errors import (
     ApplicationNotFound,
     FormDataInvalid,
     ServiceNotFound,
+    TooLarge,
     XmlSchemaInvalid,
 )
+from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.tokens import CREATE, FORWARD, SUBMIT
 from ozg_submission.identity.scopes import ADMIN, require_sender_may_send
-from ozg_submission.models import Attachment, Leistung, Submission, SubmissionStatus
+from ozg_submission.models import (
+    Attachment,
+    Destination,
+    EventLogEntry,
+    Leistung,
+    Submission,
+    SubmissionStatus,
+    outbox_table,
+)
 from ozg_submission.submissions import repository
 from ozg_submission.submissions import service as submissions
 
 METADATA_SCHEMA = "https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json"
+ORIGIN = "native"
 AUTHOR = xoev.Behoerde(kennung="ozg-router", name="ozg-router Antragsannahme")
 
 
@@ -147,16 +160,17 @@ def _seal(
 ) -> Sealed:
     """Render, validate and encrypt (one thread hop: all of it is CPU work)."""
     try:
-        xml = xoev.render_antrag(antrag)
+        tree = xoev.build_antrag(antrag)
     except ValueError as exc:
         raise XmlSchemaInvalid(f"The application cannot be expressed as XML: {exc}.") from exc
     try:
-        xoev.validate_tree(xoev.parse_safely(xml))
+        xoev.validate_tree(tree)
     except xoev.XmlInvalid as exc:
         raise XmlSchemaInvalid(
             "The rendered XÖV message does not conform to its XSD.",
             invalid_params=[InvalidParam(name=v.path, reason=v.reason) for v in exc.violations],
         ) from exc
+    xml = xoev.serialize(tree)
     metadata = _metadata(request, xoev.ANTRAG_NAMESPACE, xml, list(antrag.anlagen))
     sealed_metadata: str | None = None
     if not wait_for_payment:
@@ -202,16 +216,25 @@ async def intake(
     request: ApplicationRequest,
     uploads: list[Upload],
 ) -> Submission:
-    """Take an application end to end, as far as it may go now (forwarded, or awaiting payment)."""
+    """Take an application end to end, as far as it may go now (forwarded, or awaiting payment).
+
+    Nothing is written before everything is known: then the submission, its attachments, its
+    event-log entries and its events are inserted together (one statement without attachments).
+    """
     route = await resolve(context, request)
     require_sender_may_send(principal, request.leika_key, route.ars)
-    await preload(session, request.leika_key, route.destination_id)
-    leistung = await get_service(session, request.leika_key)
+    if not uploads:
+        # Without attachments everything is written by one statement (see the end).
+        await single_write(session)
+    # One query for both rows; held here, later lookups of this session find them without one.
+    leistung, destination = await service_and_destination(session, request.leika_key, route.destination_id)
     if leistung is None or not leistung.active:
         raise ServiceNotFound(f"Service {request.leika_key} is not in the catalogue.")
     destination = await find_destination(session, route.destination_id)
     submissions.usable_destination(destination, request.leika_key)
     _check_form(context, leistung, request.form_data)
+    if len(uploads) > context.settings.max_attachments:
+        raise TooLarge(f"At most {context.settings.max_attachments} attachments per application.")
 
     submission_id, case_id = uuid.uuid4(), uuid.uuid4()
     anlagen = [
@@ -246,11 +269,11 @@ async def intake(
             session, case_id=case_id, transaction_id=request.payment_transaction_id
         )
     paid = payment is not None and payment.status == submissions.PAYED
-    wait_for_payment = leistung.payment_required and not paid
+    forwarded = paid or not leistung.payment_required
     key = context.destination_key(destination)
-    # Without a fee the submission is created, submitted and forwarded right here: its three SETs
-    # are signed in the same thread hop as the sealing.
-    events = [CREATE, SUBMIT] if leistung.payment_required else [CREATE, SUBMIT, FORWARD]
+    # Created, submitted and (unless a fee is still due) forwarded right here: the SETs are signed
+    # in the same thread hop as the sealing.
+    events = [CREATE, SUBMIT, FORWARD] if forwarded else [CREATE, SUBMIT]
 
     def seal_and_sign() -> tuple[Sealed, Mapping[str, str]]:
         sealed = _seal(
@@ -260,55 +283,83 @@ async def intake(
             key,
             destination.encryption_kid,
             payment.payment_information if payment and paid else None,
-            wait_for_payment,
+            wait_for_payment=not forwarded,
         )
         return sealed, context.events.sign_all(events, submission_id=str(submission_id), case_id=str(case_id))
 
     sealed, signed = await asyncio.to_thread(seal_and_sign)
 
-    submission = await submissions.create(
-        session,
-        context,
-        principal,
-        submissions.NewSubmission(
-            destination_id=destination.destination_id,
-            leika_key=leistung.leika_key,
-            service_name=leistung.name,
-            announced_attachments=[uuid.UUID(anlage.anlage_id) for anlage in anlagen],
-            origin="native",
-            case_id=case_id,
-            submission_id=submission_id,
-            area=route.ars,
-            mailbox_uuid=request.mailbox_uuid,
-            payment_transaction_id=request.payment_transaction_id,
-        ),
-        signed=signed,
-        flush=bool(uploads),
-    )
     now = datetime.now(UTC)
-    for anlage, token in sealed.attachments:
-        stored = await context.blobs.put(
-            submissions.new_blob_key(submission_id, f"attachment-{anlage.anlage_id}"), token.encode()
-        )
-        session.add(
-            Attachment(
-                submission_id=submission_id,
-                attachment_id=uuid.UUID(anlage.anlage_id),
-                blob_key=stored.key,
-                size=stored.size,
-                sha512=stored.sha512,
-                uploaded_at=now,
-            )
-        )
+    submission = Submission(
+        id=submission_id,
+        case_id=case_id,
+        destination_id=destination.destination_id,
+        sender_client_id=principal.client_id or principal.subject,
+        leika_key=leistung.leika_key,
+        service_name=leistung.name,
+        origin=ORIGIN,
+        status=SubmissionStatus.FORWARDED if forwarded else SubmissionStatus.AWAITING_PAYMENT,
+        announced_attachments=[anlage.anlage_id for anlage in anlagen],
+        pending_metadata=sealed.pending_metadata,
+        payment_required=leistung.payment_required,
+        payment_transaction_id=payment.transaction_id if payment and paid else request.payment_transaction_id,
+        payment_status=payment.status if payment else None,
+        mailbox_uuid=request.mailbox_uuid,
+        reminders_sent=0,
+        created_at=now,
+        submitted_at=now,
+        forwarded_at=now if forwarded else None,
+        last_event_at=now,
+    )
+    await _record(session, context, submission, destination, sealed, signed)
+    return submission
+
+
+async def _record(
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+    destination: Destination,
+    sealed: Sealed,
+    signed: Mapping[str, str],
+) -> None:
+    """Store the payloads, then insert the submission, its attachments, its event-log entries
+    (the SETs `signed`, in order) and its events."""
+    now = submission.created_at
     await submissions.store_payloads(
         context, submission, sealed.metadata.encode() if sealed.metadata else None, sealed.data.encode()
     )
-    submission.pending_metadata = sealed.pending_metadata
-    if sealed.attachments:
+    attachments = []
+    for anlage, token in sealed.attachments:
+        stored = await context.blobs.put(
+            submissions.new_blob_key(submission.id, f"attachment-{anlage.anlage_id}"), token.encode()
+        )
+        attachments.append(
+            {
+                "submission_id": submission.id,
+                "attachment_id": uuid.UUID(anlage.anlage_id),
+                "blob_key": stored.key,
+                "size": stored.size,
+                "sha512": stored.sha512,
+                "uploaded_at": now,
+            }
+        )
+    log = [eventlog.entry(submission, event, token, now) for event, token in signed.items()]
+    staged = [
+        (table_of(Submission), [values_of(submission)]),
+        (table_of(Attachment), attachments),
+        (table_of(EventLogEntry), log),
+    ]
+    if attachments:
         # The forward event lists the attachments from the database.
-        await session.flush()
-    await submissions.complete(session, context, submission, signed=signed)
-    return submission
+        await insert_rows(session, staged)
+        staged = []
+    published: list[Event] = [submissions.submitted_event(submission, destination)]
+    if submission.status == SubmissionStatus.FORWARDED:
+        just_stored = submissions.Payloads(metadata=sealed.metadata, data=sealed.data)
+        published.append(await submissions.ready_event(session, context, submission, just_stored))
+    await insert_rows(session, [*staged, (outbox_table, context.outbox.rows(published))])
+    context.metrics.submissions.labels(ORIGIN, submission.status).inc()
 
 
 async def application_of(session: AsyncSession, principal: Principal, submission_id: uuid.UUID) -> Submission:

@@ -25,7 +25,7 @@ async def get_destination(destination_id: str, session: SessionDep, _: Principal
 
 @router.get(
     "/{destination_id}/keys/{kid}",
-    summary="The destination's public encryption key (JWK); needs no token",
+    summary="A public key of the destination (JWK): encryption or signature verification; needs no token",
     responses=problem_responses(DestinationNotFound, KeyNotFound),
 )
 async def get_key(destination_id: str, kid: str, session: SessionDep, response: Response) -> dict[str, Any]:

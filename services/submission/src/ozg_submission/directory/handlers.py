@@ -22,6 +22,8 @@ async def on_destination_changed(session: AsyncSession, event: DestinationChange
     destination.services = event.services
     destination.reply_channels = event.reply_channels
     destination.zustellkanal = event.zustellkanal.model_dump(mode="json")
+    destination.area_ars = event.area_ars
+    destination.signing_key = event.signing_key
     destination.updated_at = datetime.now(UTC)
 
 

@@ -9,6 +9,7 @@ from ozg_common.xoev import ANTRAG_NAMESPACE
 from ozg_submission.directory import repository
 from ozg_submission.directory.schemas import DestinationService, DestinationView, SubmissionSchema
 from ozg_submission.errors import DestinationNotFound, KeyNotFound
+from ozg_submission.eventlog.tokens import SET_ALGORITHM
 from ozg_submission.models import Destination, Leistung
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
@@ -65,8 +66,20 @@ def public_encryption_key(destination: Destination) -> dict[str, Any]:
     return jwk | {"kid": destination.encryption_kid, "alg": KEY_ALGORITHM, "key_ops": ["wrapKey"]}
 
 
+def public_signing_key(destination: Destination) -> dict[str, Any] | None:
+    """The key the destination's SETs are verified with, as FIT-Connect publishes it: PS512, verify."""
+    if destination.signing_key is None:
+        return None
+    jwk = {name: value for name, value in destination.signing_key.items() if name in PUBLIC_RSA_MEMBERS}
+    return jwk | {"alg": SET_ALGORITHM, "use": "sig", "key_ops": ["verify"]}
+
+
 async def find_key(session: AsyncSession, destination_id: str, kid: str) -> dict[str, Any]:
+    """Either of the destination's public keys by its kid: encryption (wrapKey) or signature (verify)."""
     destination = await find_destination(session, destination_id)
-    if kid != destination.encryption_kid:
-        raise KeyNotFound(f"Destination {destination_id} has no key {kid}.")
-    return public_encryption_key(destination)
+    if kid == destination.encryption_kid:
+        return public_encryption_key(destination)
+    signing = public_signing_key(destination)
+    if signing is not None and signing.get("kid") == kid:
+        return signing
+    raise KeyNotFound(f"Destination {destination_id} has no key {kid}.")

@@ -12,6 +12,8 @@ from ozg_submission.errors import (
     CaseNotFound,
     InvalidSecurityEventToken,
     NotPermitted,
+    SecurityEventTokenExpired,
+    SecurityEventTokenSignatureInvalid,
     SubmissionNotFound,
     SubmissionStateInvalid,
     TooLarge,
@@ -65,6 +67,8 @@ async def case_events(case_id: uuid.UUID, session: SessionDep, principal: Princi
     responses=problem_responses(
         CaseNotFound,
         InvalidSecurityEventToken,
+        SecurityEventTokenSignatureInvalid,
+        SecurityEventTokenExpired,
         SubmissionStateInvalid,
         NotPermitted,
         WrongMediaType,

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 SET_ALGORITHM = "PS512"
@@ -59,13 +61,24 @@ class EventSigner:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedEvent:
-    """A SET a subscriber posted: which event about which submission of which case."""
+    """A SET a subscriber posted: which event about which submission of which case, by whom, when."""
 
     event: str
     submission_id: str
     case_id: str
     details: dict[str, Any]
     header: dict[str, Any]
+    issuer: str
+    issued_at: float
+    expires_at: float | None = None
+
+
+class SignatureRejected(ValueError):
+    """The SET is not signed with the destination's signing key (or the destination has none)."""
+
+
+class NotFresh(ValueError):
+    """The SET was issued too long ago, in the future, or has expired."""
 
 
 def _segment(part: str) -> Any:
@@ -91,6 +104,11 @@ def read_event(token: str) -> ReceivedEvent:
     for claim in ("iss", "iat", "jti"):
         if claim not in claims:
             raise ValueError(f"the SET lacks the {claim} claim")
+    iss, iat, exp = claims["iss"], claims["iat"], claims.get("exp")
+    if not isinstance(iss, str):
+        raise ValueError("iss must be a string")
+    if not _is_number(iat) or (exp is not None and not _is_number(exp)):
+        raise ValueError("iat and exp must be NumericDate values (seconds since the epoch)")
     if not isinstance(sub, str) or not sub.startswith("submission:"):
         raise ValueError("sub must be submission:<submissionId>")
     if not isinstance(txn, str) or not txn.startswith("case:"):
@@ -106,4 +124,36 @@ def read_event(token: str) -> ReceivedEvent:
         case_id=txn[len("case:") :],
         details=details if isinstance(details, dict) else {},
         header=header,
+        issuer=iss,
+        issued_at=float(iat),
+        expires_at=None if exp is None else float(exp),
     )
+
+
+def _is_number(value: Any) -> bool:
+    # JSON parsers take NaN and Infinity; neither is a time.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def verify_signature(token: str, received: ReceivedEvent, jwk: dict[str, Any] | None) -> None:
+    """The SET verifies (PS512) with the destination's published signing key; CPU-bound (RSA)."""
+    if jwk is None:
+        raise SignatureRejected("the destination has no signature verification key registered")
+    if received.header.get("kid") != jwk.get("kid"):
+        raise SignatureRejected(
+            f"the SET names key {received.header.get('kid')!r}, not the destination's signing key"
+        )
+    try:
+        jws.deserialize_compact(token.strip(), RSAKey.import_key(jwk), algorithms=[SET_ALGORITHM])
+    except (JoseError, ValueError, TypeError) as exc:
+        raise SignatureRejected("the signature does not verify with the destination's signing key") from exc
+
+
+def check_freshness(received: ReceivedEvent, *, now: float, max_age: float, skew: float) -> None:
+    """`iat` within the last `max_age` seconds (and not ahead of us), `exp` (if any) not passed."""
+    if received.issued_at > now + skew:
+        raise NotFresh("the SET's iat lies in the future")
+    if received.issued_at < now - max_age:
+        raise NotFresh(f"the SET was issued more than {int(max_age)} seconds ago")
+    if received.expires_at is not None and received.expires_at < now - skew:
+        raise NotFresh("the SET has expired (exp)")

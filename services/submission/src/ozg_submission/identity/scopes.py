@@ -47,15 +47,19 @@ def require_subscriber(principal: Principal, destination_id: str) -> None:
 
 
 def require_sender_may_send(principal: Principal, leika_key: str, ars: str | None) -> None:
-    """`send:service:<leikaKey>` and `send:region:<ars-prefix>` scopes narrow what a sender may send."""
+    """`send:service:<leikaKey>` and `send:region:<ars-prefix>` scopes narrow what a sender may send.
+
+    `ars`: the applicant's area (native intake) or, where the request names none (FIT-Connect), the
+    area the destination's authority serves; it must lie within one of the sender's regions.
+    """
     services = principal.scoped_values(SEND_SERVICE_PREFIX)
     if services and leika_key not in services:
         raise NotPermitted(f"This client may not send applications for service {leika_key}.")
     regions = principal.scoped_values(SEND_REGION_PREFIX)
     if regions:
-        if ars is None:
+        if not ars:
             raise NotPermitted(
-                "This client is restricted to regions; name the area (native intake) so it can be checked."
+                "This client is restricted to regions, and the destination's area is not known."
             )
         if not any(ars.startswith(prefix) for prefix in regions):
             raise NotPermitted(f"This client may not send applications for area {ars}.")

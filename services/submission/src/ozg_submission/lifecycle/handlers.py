@@ -17,6 +17,7 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentF
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.decisions import decide
@@ -103,6 +104,10 @@ def delivery_handler(context: SubmissionContext) -> Handler:
             logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
             return
         submission.delivery_error = None
+        destination = await get_destination(session, submission.destination_id)
+        if destination is not None and destination.zustellkanal.get("channel_type") == "fitconnect":
+            # A callback only said "there is something to fetch": pickup is the destination's own GET.
+            return
         if submission.picked_up_at is None:
             submission.picked_up_at = event.delivered_at
         if submission.status == SubmissionStatus.FORWARDED:
@@ -112,7 +117,9 @@ def delivery_handler(context: SubmissionContext) -> Handler:
 
 
 def decision_handler(context: SubmissionContext) -> Handler:
-    async def handle(session: AsyncSession, event: CaseAccepted | CaseRejected, _: CloudEvent) -> None:
+    async def handle(session: AsyncSession, event: CaseAccepted | CaseRejected, envelope: CloudEvent) -> None:
+        if envelope.source == context.outbox.source:
+            return  # our own announcement of a decision posted to the FIT-Connect API: recorded then
         submission = await _submission(session, event.submission_id)
         if submission is None or submission.status not in READY_FOR_PICKUP:
             return

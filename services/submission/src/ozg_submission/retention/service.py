@@ -1,8 +1,9 @@
 """Retention per FIT-Connect: what is deleted when, with blobs removed for real.
 
 incomplete → deleted after 1 day; picked up → deleted 7 days later; never picked up → reminders on
-days 3 and 9, auto-rejected on day 14, deleted on day 21; awaiting payment → deleted after 21 days;
-the case's event log → deleted 730 days after its last event. Every period is a setting.
+days 3 and 9 (`submission.pickup_reminder`), auto-rejected on day 14, deleted on day 21; awaiting
+payment → deleted after 21 days; the case's event log → deleted 730 days after its last event.
+Every period is a setting.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.contracts.submission import SubmissionDeleted
+from ozg_common.contracts.submission import SubmissionDeleted, SubmissionPickupReminder
 from ozg_submission.context import SubmissionContext
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.decisions import decide
@@ -129,6 +130,7 @@ class RetentionJob:
                 )
                 for submission in due:
                     submission.reminders_sent = index + 1
+                    await self.context.outbox.publish(session, self._reminder(submission, index + 1))
                     self.context.metrics.retention.labels("reminder").inc()
                     logger.warning(
                         "submission not picked up yet",
@@ -138,6 +140,18 @@ class RetentionJob:
                             "reminder": index + 1,
                         },
                     )
+
+    def _reminder(self, submission: Submission, number: int) -> SubmissionPickupReminder:
+        """kop-gateway turns it into another new-submissions callback for callback-mode destinations."""
+        assert submission.forwarded_at is not None  # only forwarded submissions are reminded
+        return SubmissionPickupReminder(
+            case_id=str(submission.case_id),
+            submission_id=str(submission.id),
+            destination_id=submission.destination_id,
+            reminder=number,
+            forwarded_at=submission.forwarded_at,
+            auto_reject_at=submission.forwarded_at + self.settings.retention_auto_reject_after,
+        )
 
     async def _auto_reject(self, now: datetime) -> None:
         async with self.context.runtime.database.transaction() as session:

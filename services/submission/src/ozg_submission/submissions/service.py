@@ -6,7 +6,7 @@ Content stays encrypted end to end: only the JWE headers are read, to check the 
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,8 +58,17 @@ class NewSubmission:
     """True: `case_id` names an existing case this submission adds to (FIT-Connect); else a new one."""
     submission_id: uuid.UUID | None = None
     area: str | None = None
+    """The applicant's area (native intake); FIT-Connect names none: the destination's counts."""
     mailbox_uuid: str | None = None
     payment_transaction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payloads:
+    """The encrypted metadata and data as just stored (JWE compact strings)."""
+
+    metadata: str | None = None
+    data: str | None = None
 
 
 def blob_prefix(submission_id: uuid.UUID) -> str:
@@ -98,19 +107,12 @@ async def create(
     context: SubmissionContext,
     principal: Principal,
     new: NewSubmission,
-    *,
-    signed: Mapping[str, str] | None = None,
-    flush: bool = True,
 ) -> Submission:
-    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`).
-
-    `signed`: SETs signed ahead. `flush=False`: no attachment row will reference it before the
-    commit, so its INSERT can wait for the commit and carry the final state.
-    """
+    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`)."""
     settings = context.settings
     destination = await find_destination(session, new.destination_id)
     usable_destination(destination, new.leika_key)
-    require_sender_may_send(principal, new.leika_key, new.area)
+    require_sender_may_send(principal, new.leika_key, new.area or destination.area_ars)
     if len(new.announced_attachments) > settings.max_attachments:
         raise TooLarge(f"At most {settings.max_attachments} attachments per submission.")
     if len(set(new.announced_attachments)) != len(new.announced_attachments):
@@ -139,10 +141,9 @@ async def create(
         last_event_at=now,
     )
     session.add(submission)
-    if flush:
-        # Attachments reference it; without an ORM relationship the unit of work needs the row first.
-        await session.flush()
-    await eventlog.record(session, context.events, submission, CREATE, signed=signed)
+    # Attachments reference it; without an ORM relationship the unit of work needs the row first.
+    await session.flush()
+    await eventlog.record(session, context.events, submission, CREATE)
     return submission
 
 
@@ -291,24 +292,10 @@ def _ref(stored: StoredBlob) -> tuple[str, str, int]:
     return stored.key, stored.sha512, stored.size
 
 
-async def complete(
-    session: AsyncSession,
-    context: SubmissionContext,
-    submission: Submission,
-    *,
-    signed: Mapping[str, str] | None = None,
-) -> None:
-    """Submitted: tell everyone, then forward, or wait for the payment the service requires.
-
-    The session is not flushed in between: the changes and both events go out with the commit,
-    in as few statements as the unit of work can manage.
-    """
-    now = datetime.now(UTC)
-    submission.status = SubmissionStatus.SUBMITTED
-    submission.submitted_at = now
-    await eventlog.record(session, context.events, submission, SUBMIT, signed=signed)
-    destination = await find_destination(session, submission.destination_id)
-    submitted = SubmissionSubmitted(
+def submitted_event(submission: Submission, destination: Destination) -> SubmissionSubmitted:
+    """What everyone hears of a submission the moment it is submitted."""
+    assert submission.submitted_at is not None
+    return SubmissionSubmitted(
         case_id=str(submission.case_id),
         submission_id=str(submission.id),
         destination_id=submission.destination_id,
@@ -318,11 +305,29 @@ async def complete(
         mailbox_uuid=submission.mailbox_uuid,
         payment_required=submission.payment_required,
         payment_transaction_id=submission.payment_transaction_id,
-        submitted_at=now,
+        submitted_at=submission.submitted_at,
     )
+
+
+async def complete(
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+) -> None:
+    """Submitted: tell everyone, then forward, or wait for the payment the service requires.
+
+    The session is not flushed in between: the changes and both events go out with the commit,
+    in as few statements as the unit of work can manage.
+    """
+    now = datetime.now(UTC)
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    await eventlog.record(session, context.events, submission, SUBMIT)
+    destination = await find_destination(session, submission.destination_id)
+    submitted = submitted_event(submission, destination)
     with session.no_autoflush:
         if not submission.payment_required:
-            ready = await _forwarded(session, context, submission, signed)
+            ready = await _forwarded(session, context, submission)
             await context.outbox.publish_many(session, [submitted, ready])
             context.metrics.submissions.labels(submission.origin, submission.status).inc()
             return
@@ -370,25 +375,29 @@ async def _forwarded(
     session: AsyncSession,
     context: SubmissionContext,
     submission: Submission,
-    signed: Mapping[str, str] | None = None,
 ) -> SubmissionReadyForDelivery:
     submission.status = SubmissionStatus.FORWARDED
     submission.forwarded_at = datetime.now(UTC)
-    await eventlog.record(session, context.events, submission, FORWARD, signed=signed)
+    await eventlog.record(session, context.events, submission, FORWARD)
     return await ready_event(session, context, submission)
 
 
 async def ready_event(
-    session: AsyncSession, context: SubmissionContext, submission: Submission
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+    just_stored: Payloads | None = None,
 ) -> SubmissionReadyForDelivery:
+    """`just_stored`: the payloads as the caller just stored them, so they need not be read back."""
     settings = context.settings
     base = settings.public_base_url.rstrip("/")
     assert submission.metadata_key is not None
-    metadata = (await context.blobs.get(submission.metadata_key)).decode()
+    known = just_stored or Payloads()
+    metadata = known.metadata or (await context.blobs.get(submission.metadata_key)).decode()
     budget = settings.event_inline_budget - len(metadata)
     data: str | None = None
     if submission.data_key is not None and (submission.data_size or 0) <= budget:
-        data = (await context.blobs.get(submission.data_key)).decode()
+        data = known.data or (await context.blobs.get(submission.data_key)).decode()
         budget -= len(data)
     refs = []
     # Only announced attachments can be stored: nothing announced, nothing to look up.

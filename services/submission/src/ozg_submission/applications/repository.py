@@ -1,0 +1,118 @@
+"""Writing an accepted application: rows of several tables in as few statements as the database allows.
+
+On PostgreSQL all of them go in one INSERT whose other INSERTs are data-modifying CTEs, compiled
+once per shape (tables, columns, row counts) and executed without SQLAlchemy's per-statement
+compilation; such a statement is atomic by itself and needs no transaction around it. Elsewhere
+(SQLite) one INSERT per table, inside the caller's transaction.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+Rows = Sequence[Mapping[str, Any]]
+Shape = tuple[tuple[Table, tuple[str, ...], int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Parameter:
+    """Where a positional parameter's value comes from, and how the driver wants it."""
+
+    batch: int
+    row: int
+    column: str
+    process: Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    parameters: tuple[_Parameter, ...]
+
+
+_compiled: dict[tuple[str, Shape], _Compiled] = {}
+_COMPILED_KEPT = 256
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """The table a model is mapped to."""
+    return model.metadata.tables[model.__tablename__]
+
+
+def values_of(instance: DeclarativeBase) -> dict[str, Any]:
+    """A new model instance as the column values of its INSERT (what the unit of work would write)."""
+    state = inspect(instance)
+    values = {}
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column.default is not None and column.default.is_scalar:
+            values[column.key] = column.default.arg
+        else:
+            values[column.key] = None
+    return values
+
+
+def _placeholders(table: Table, columns: tuple[str, ...], batch: int, row: int) -> dict[str, Any]:
+    return {column: bindparam(f"p{batch}_{row}_{column}", type_=table.c[column].type) for column in columns}
+
+
+def _compile(dialect: Dialect, shape: Shape) -> _Compiled:
+    inserts = [
+        table.insert().values([_placeholders(table, columns, batch, row) for row in range(count)])
+        for batch, (table, columns, count) in enumerate(shape)
+    ]
+    *first, last = inserts
+    compiled = last.add_cte(*(insert.cte(f"w{n}") for n, insert in enumerate(first))).compile(dialect=dialect)
+    parameters = []
+    for name in compiled.positiontup or ():
+        if not name.startswith("p"):
+            raise ValueError(f"{name}: name every column of the rows, defaults included")
+        batch, row, column = name[1:].split("_", 2)
+        table = shape[int(batch)][0]
+        type_ = table.c[column].type.dialect_impl(dialect)
+        parameters.append(_Parameter(int(batch), int(row), column, type_.bind_processor(dialect)))
+    return _Compiled(str(compiled), tuple(parameters))
+
+
+def _in_one_statement(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.positional
+
+
+async def single_write(session: AsyncSession) -> None:
+    """Promise that the session's only write will be one `insert_rows` call: where that is one
+    statement, atomic by itself, the session then runs without a transaction and saves the BEGIN
+    and COMMIT round trips. Call it before the session's first statement."""
+    if _in_one_statement(session.get_bind().dialect):
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+async def insert_rows(session: AsyncSession, batches: Sequence[tuple[Table, Rows]]) -> None:
+    """Insert each batch's rows (every row of a batch naming the same columns), parents first."""
+    batches = [(table, rows) for table, rows in batches if rows]
+    if not batches:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    if not _in_one_statement(dialect):
+        for table, rows in batches:
+            await session.execute(table.insert(), list(rows))
+        return
+    shape: Shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in batches)
+    key = (dialect.name, shape)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        if len(_compiled) >= _COMPILED_KEPT:
+            _compiled.clear()
+        compiled = _compiled[key] = _compile(dialect, shape)
+    values = []
+    for parameter in compiled.parameters:
+        value = batches[parameter.batch][1][parameter.row][parameter.column]
+        values.append(parameter.process(value) if parameter.process else value)
+    await connection.exec_driver_sql(compiled.sql, tuple(values))

@@ -1,0 +1,114 @@
+"""The native intake's write: rows of several tables in one statement, all or nothing."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ozg_common.db import Database
+from ozg_common.testing import fresh_postgres_database
+from ozg_submission.applications.repository import insert_rows, single_write
+from ozg_submission.models import Model, outbox_table
+
+SUBMISSIONS, ATTACHMENTS, EVENT_LOG = (
+    Model.metadata.tables[t] for t in ("submissions", "attachments", "event_log")
+)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "postgresql":
+        url = await fresh_postgres_database("test_submission_3")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}"
+    database = Database(url)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Model.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+def _application(attachment_ids: list[uuid.UUID]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    submission_id, case_id, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    submission = {column.key: None for column in SUBMISSIONS.columns} | {
+        "id": submission_id,
+        "case_id": case_id,
+        "destination_id": "dest",
+        "sender_client_id": "sender",
+        "leika_key": "99108008000000",
+        "service_name": "Hund anmelden",
+        "origin": "native",
+        "status": "forwarded",
+        "announced_attachments": [str(a) for a in attachment_ids],
+        "payment_required": False,
+        "reminders_sent": 0,
+        "created_at": now,
+        "last_event_at": now,
+    }
+    attachments = [
+        {
+            "submission_id": submission_id,
+            "attachment_id": attachment_id,
+            "blob_key": f"blob-{attachment_id}",
+            "size": 3,
+            "sha512": "0" * 128,
+            "uploaded_at": now,
+        }
+        for attachment_id in attachment_ids
+    ]
+    log = [
+        {
+            "case_id": case_id,
+            "submission_id": submission_id,
+            "event_type": event,
+            "token": f"t-{event}",
+            "issued_at": now,
+        }
+        for event in ("create", "submit", "forward")
+    ]
+    outbox = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "topic": "submission.events",
+            "key": str(case_id),
+            "headers": [["ce_type", "x"]],
+            "payload": b"{}",
+            "created_at": now,
+        }
+    ]
+    return [(SUBMISSIONS, [submission]), (ATTACHMENTS, attachments), (EVENT_LOG, log), (outbox_table, outbox)]
+
+
+async def test_every_row_is_written_parents_first_and_in_order(database: Database) -> None:
+    attachments = [uuid.uuid4(), uuid.uuid4()]
+    async with database.transaction() as session:
+        await insert_rows(session, _application(attachments))
+    async with database.sessionmaker() as session:
+        submission = (await session.execute(select(SUBMISSIONS))).one()
+        assert submission.status == "forwarded"
+        assert submission.announced_attachments == [str(a) for a in attachments]
+        assert submission.pending_metadata is None
+        assert set(await session.scalars(select(ATTACHMENTS.c.attachment_id))) == set(attachments)
+        tokens = await session.scalars(select(EVENT_LOG.c.token).order_by(EVENT_LOG.c.id))
+        assert list(tokens) == ["t-create", "t-submit", "t-forward"]
+        assert (await session.execute(select(outbox_table.c.headers))).scalar_one() == [["ce_type", "x"]]
+
+
+async def test_a_failing_write_leaves_nothing_behind_even_without_a_transaction(database: Database) -> None:
+    twice = uuid.uuid4()
+
+    async def write() -> None:
+        async with database.transaction() as session:
+            await single_write(session)
+            await insert_rows(session, _application([twice, twice]))
+
+    with pytest.raises(IntegrityError):
+        await write()
+    async with database.sessionmaker() as session:
+        for table in (SUBMISSIONS, ATTACHMENTS, EVENT_LOG, outbox_table):
+            assert await session.scalar(select(func.count()).select_from(table)) == 0, table.name
