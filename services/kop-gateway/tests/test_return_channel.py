@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from kop_testkit import Suite, eventually, ready_event
+from sqlalchemy import select
 
 from ozg_common.contracts.delivery import CaseAccepted
+from ozg_common.db import Database
 from ozg_common.events import CloudEvent
+from ozg_kop_gateway.models import Case
 
 
 @pytest.fixture
@@ -183,17 +186,23 @@ async def test_a_decision_made_at_the_fit_connect_api_is_not_made_again(
             accepted_at=datetime.now(UTC),
         )
     )
-    problems = [{"type": "urn:x", "title": "late"}]
+    # Wait until the gateway has taken the event in; probing with an answer would itself decide.
+    database = Database(suite.settings.database_url)
+    try:
 
-    async def contrary_refused() -> bool:
-        answer = await suite.http.post(
-            f"/v1/cases/{case_id}/acknowledgement",
-            json={"decision": "reject", "problems": problems},
-            headers=owner,
-        )
-        return answer.status_code == 409
+        async def recorded() -> bool:
+            async with database.sessionmaker() as session:
+                return await session.scalar(select(Case.decision).where(Case.id == case_id)) == "accept"
 
-    await eventually(contrary_refused)
+        await eventually(recorded, within=30)
+    finally:
+        await database.dispose()
+    contrary = await suite.http.post(
+        f"/v1/cases/{case_id}/acknowledgement",
+        json={"decision": "reject", "problems": [{"type": "urn:x", "title": "late"}]},
+        headers=owner,
+    )
+    assert contrary.status_code == 409
     same = await suite.http.post(
         f"/v1/cases/{case_id}/acknowledgement", json={"decision": "accept"}, headers=owner
     )
