@@ -204,4 +204,11 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the app with uvicorn on the configured address (the services' `__main__`)."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=settings.http_keep_alive,
+    )

@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "http://127.0.0.1:8002"
     outbox_poll_interval: float = 0.5
     otlp_endpoint: str | None = None
+    http_keep_alive: int = 75
+    """Seconds an idle HTTP connection stays open. Longer than the idle timeout of the clients and load
+    balancers in front (httpx 5 s, nginx 60 s): whoever closes first must be the client, or a request
+    sent as the server hangs up fails with a connection reset."""
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "ServiceSettings":
