@@ -7,6 +7,7 @@ events, relayed to Kafka. submission runs as its own uvicorn process on PostgreS
 trivial FastAPI endpoint runs the same way, so the difference is the cost of intake itself.
 
     uv run python bench/submission_intake.py [--seconds 20] [--concurrency 16] [--workers 1]
+        [--generator auto|vegeta|python]
 
 Prints submissions/s, p50/p99 and the server's CPU per submission (its whole process tree, so
 `--workers N` uvicorn processes are costed too), and how long the outbox needed to reach Kafka
@@ -14,14 +15,24 @@ after the load; writes bench/results/submission_intake.json (or `--output`). Pos
 (the bench database's backends) and the load generator's own CPU per submission are recorded
 too: all of them share the machine's cores. The server's pid is printed on stderr to attach a
 profiler (py-spy) to it.
+
+The load comes from vegeta (Go; `bench/tools.sh vegeta` builds it once into `.cache/`), in a closed
+loop of `--concurrency` workers over pre-built JSON targets (the same application bodies and bearer
+token as the Python generator): it costs a fraction of what a Python generator takes from the same
+cores. Without Go (or with `--generator python`) the Python/httpx generator below is used; the
+result names which one ran. Every 2xx must be a stored application: each round compares the
+answered 201s with the rows that appeared in the database, and the script exits 1 on any error or
+mismatch.
 """
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -30,10 +41,14 @@ from typing import Any
 
 import httpx
 from _stats import summary
+from _vegeta import Summary, Vegeta, find_vegeta, summarize
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from joserfc import jws
 from joserfc.jwk import RSAKey
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged, Zustellkanal
 from ozg_common.events import CloudEvent, Event
@@ -177,7 +192,7 @@ async def saturate(
     concurrency: int,
     seconds: float,
     expect: int,
-) -> dict[str, float | int]:
+) -> Summary:
     latencies: list[float] = []
     errors = 0
     stop = time.monotonic() + seconds
@@ -204,6 +219,114 @@ async def saturate(
     return summary(latencies, time.monotonic() - began, errors)
 
 
+class PythonLoad:
+    """The fallback generator: httpx in this process (it competes with the servers for the cores)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def saturate(
+        self,
+        base: str,
+        path: str,
+        bodies: list[dict[str, Any]],
+        headers: dict[str, str],
+        concurrency: int,
+        seconds: float,
+        expect: int,
+    ) -> tuple[Summary, float]:
+        """The round's figures and the generator's CPU seconds."""
+        own_before = time.process_time()
+        result = await saturate(base, path, bodies, headers, concurrency, seconds, expect)
+        return result, time.process_time() - own_before
+
+
+class VegetaLoad:
+    """vegeta `attack` in a closed loop (rate 0: `concurrency` workers, each awaiting its answer) over
+    JSON targets carrying the bodies and headers."""
+
+    def __init__(self, vegeta: Vegeta) -> None:
+        self.vegeta = vegeta
+        self.name = vegeta.name
+
+    async def saturate(
+        self,
+        base: str,
+        path: str,
+        bodies: list[dict[str, Any]],
+        headers: dict[str, str],
+        concurrency: int,
+        seconds: float,
+        expect: int,
+    ) -> tuple[Summary, float]:
+        """The round's figures and vegeta's CPU seconds."""
+        header = {name: [value] for name, value in (headers | {"Content-Type": "application/json"}).items()}
+        targets = "".join(
+            json.dumps(
+                {
+                    "method": "POST",
+                    "url": base + path,
+                    "header": header,
+                    "body": base64.b64encode(json_bytes(body)).decode(),
+                }
+            )
+            + "\n"
+            for body in bodies
+        )
+        children_before = children_cpu_seconds()
+        flags = ["-timeout=30s", "-rate=0", f"-workers={concurrency}", f"-max-workers={concurrency}"]
+        hits = await self.vegeta.attack(targets, seconds, flags, json_targets=True)
+        # vegeta has been reaped: its CPU time is now in this process's children's account.
+        generator_cpu = children_cpu_seconds() - children_before
+        report = await self.vegeta.report(hits)
+        answered = int(report["status_codes"].get(str(expect), 0))
+        if answered < int(report["requests"]):
+            await self._print_unexpected(hits, expect)
+        hits.unlink()
+        return summarize(report, answered), generator_cpu
+
+    async def _print_unexpected(self, hits: Path, expect: int) -> None:
+        shown = 0
+        for line in (await self.vegeta.run("encode", "-to=json", str(hits))).splitlines():
+            hit = json.loads(line)
+            if hit["code"] != expect and shown < 3:
+                body = base64.b64decode(hit.get("body") or b"").decode(errors="replace")
+                print("unexpected answer:", hit["code"], hit.get("error", ""), body[:300], file=sys.stderr)
+                shown += 1
+
+
+LoadGenerator = PythonLoad | VegetaLoad
+
+
+async def intake_load_generator(choice: str, workdir: Path) -> LoadGenerator:
+    """vegeta unless told otherwise or it cannot be had (the same rule as zufi_routes)."""
+    binary, why = await find_vegeta(choice)
+    if binary is None:
+        return PythonLoad(f"python httpx ({why})")
+    return VegetaLoad(Vegeta(binary, workdir))
+
+
+def json_bytes(body: dict[str, Any]) -> bytes:
+    """A body as httpx's `json=` sends it."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's reaped children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def stored_applications(database_url: str) -> int:
+    """Submissions in the bench database: what every 201 must have left behind."""
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text("SELECT count(*) FROM submissions"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     prefix = unique_topic_prefix()
     database_url = await fresh_postgres_database(DATABASE)
@@ -211,6 +334,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     zufi_key = RSAKey.generate_key(2048, parameters={"kid": "bench-zufi"}, private=True)
     destination_id = "bench-destination"
     var = Path(tempfile.mkdtemp(prefix="bench-submission-"))
+    generator = await intake_load_generator(args.generator, var)
+    print(f"load generator: {generator.name}", file=sys.stderr, flush=True)
     secret = "bench-sender-secret-0123456789"
     (var / "clients.json").write_text(
         json.dumps([{"client_id": "bench", "client_secret": secret, "scopes": ["send"]}])
@@ -325,26 +450,30 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 }
                 for i in range(500)
             ]
-            await saturate(base, "/v1/applications", bodies, headers, 4, 3, 201)  # warm-up
-            await saturate(trivial_base, "/ping", bodies, {}, 4, 2, 200)
+            await generator.saturate(base, "/v1/applications", bodies, headers, 4, 3, 201)  # warm-up
+            await generator.saturate(trivial_base, "/ping", bodies, {}, 4, 2, 200)
             results: dict[str, Any] = {"intake": [], "trivial": []}
             for _ in range(args.rounds):
-                results["trivial"].append(
-                    await saturate(trivial_base, "/ping", bodies, {}, args.concurrency, args.seconds / 2, 200)
+                trivial_result, _ = await generator.saturate(
+                    trivial_base, "/ping", bodies, {}, args.concurrency, args.seconds / 2, 200
                 )
+                results["trivial"].append(trivial_result)
+                stored_before = await stored_applications(database_url)
                 cpu_before = cpu_seconds(server.pid)
-                postgres_before, own_before = postgres_cpu_seconds(DATABASE), time.process_time()
+                postgres_before = postgres_cpu_seconds(DATABASE)
                 print("intake round starts", file=sys.stderr, flush=True)
-                round_result = await saturate(
+                round_result, generator_cpu = await generator.saturate(
                     base, "/v1/applications", bodies, headers, args.concurrency, args.seconds, 201
                 )
                 done = max(1, round_result["requests"])
                 for name, seconds in (
                     ("server", cpu_seconds(server.pid) - cpu_before),
                     ("postgres", postgres_cpu_seconds(DATABASE) - postgres_before),
-                    ("load_generator", time.process_time() - own_before),
+                    ("load_generator", generator_cpu),
                 ):
                     round_result[f"{name}_cpu_ms_per_submission"] = round(seconds * 1000 / done, 2)
+                round_result["stored_applications"] = await stored_applications(database_url) - stored_before
+                print("intake round", round_result, file=sys.stderr, flush=True)
                 results["intake"].append(round_result)
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                 metrics = (await http.get("/metrics")).text
@@ -372,6 +501,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
+        "load_generator": generator.name,
         "concurrency": args.concurrency,
         "server_processes": args.workers,
         "target_submissions_per_second": 200,
@@ -385,6 +515,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "trivial_p99_ms": trivial_best["p99_ms"],
         "outbox_backlog_at_end": backlog,
         "outbox_drained_seconds_after_load": drained_after,
+        "intake_errors": sum(r["errors"] for r in results["intake"]),
+        # Each 201 is a stored application, and nothing was stored that was not answered 201.
+        "stored_matches_answered_201": all(
+            r["stored_applications"] == r["requests"] - r["errors"] for r in results["intake"]
+        ),
         "rounds": results,
     }
 
@@ -413,6 +548,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: one)")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "vegeta", "python"],
+        default="auto",
+        help="auto: vegeta if bench/tools.sh can provide it, else the Python generator",
+    )
     args = parser.parse_args()
     report = asyncio.run(main(args))
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -425,3 +566,8 @@ if __name__ == "__main__":
         f"load generator {report['load_generator_cpu_ms_per_submission']} ms | trivial endpoint: "
         f"{report['trivial_requests_per_second']} req/s, p99 {report['trivial_p99_ms']} ms"
     )
+    print(
+        f"load generator: {report['load_generator']}; intake errors {report['intake_errors']}; "
+        f"every 201 stored and nothing else: {report['stored_matches_answered_201']}"
+    )
+    sys.exit(0 if report["intake_errors"] == 0 and report["stored_matches_answered_201"] else 1)

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,12 @@ from typing import Any
 
 import httpx
 from _stats import summary
-
-Summary = dict[str, float | int]
+from _vegeta import Summary, Vegeta, find_vegeta, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "zufi_routes.json"
 DATA = ROOT / "services" / "zufi" / "src" / "ozg_zufi" / "data" / "gv-auszug.csv"
 SERVICES = ["99050035001000", "99110007000000", "99036005001000", "99107002001000"]
-TOOLS = ROOT / "bench" / "tools.sh"
 
 
 def trivial_app() -> Any:
@@ -174,15 +171,13 @@ class PythonLoad:
         return await fixed_rate(base, paths, rate, seconds)
 
 
-class Vegeta:
-    """vegeta: `attack` paces requests on schedule (open loop, new workers when all are busy) and
-    `report` computes the latency percentiles from every result."""
+class VegetaLoad:
+    """vegeta over GET targets: `saturate` closed loop, `fixed_rate` paced (open loop, new workers
+    when all are busy)."""
 
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.name = "vegeta " + Path(binary).name.removeprefix("vegeta-")
-        self._runs = 0
+    def __init__(self, vegeta: Vegeta) -> None:
+        self.vegeta = vegeta
+        self.name = vegeta.name
 
     async def saturate(self, base: str, paths: list[str], concurrency: int, seconds: float) -> Summary:
         # Rate 0: as fast as `concurrency` workers go, each waiting for its answer (closed loop).
@@ -194,70 +189,22 @@ class Vegeta:
         return summary | {"target_rate": rate}
 
     async def _attack(self, base: str, paths: list[str], seconds: float, flags: list[str]) -> Summary:
-        self._runs += 1
-        targets = self.workdir / f"targets-{self._runs}.txt"
-        targets.write_text("".join(f"GET {base}{path}\n\n" for path in paths))
-        hits = self.workdir / f"hits-{self._runs}.bin"
-        attack = await asyncio.create_subprocess_exec(
-            self.binary,
-            "attack",
-            f"-targets={targets}",
-            f"-duration={seconds:g}s",
-            "-timeout=10s",
-            f"-output={hits}",
-            *flags,
-        )
-        if await attack.wait() != 0:
-            raise RuntimeError(f"vegeta attack failed ({attack.returncode})")
-        report = await asyncio.create_subprocess_exec(
-            self.binary, "report", "-type=json", str(hits), stdout=asyncio.subprocess.PIPE
-        )
-        out, _ = await report.communicate()
+        targets = "".join(f"GET {base}{path}\n\n" for path in paths)
+        hits = await self.vegeta.attack(targets, seconds, ["-timeout=10s", *flags], json_targets=False)
+        report = await self.vegeta.report(hits)
         hits.unlink()
-        metrics = json.loads(out)
-        latencies = metrics["latencies"]
-        requests = int(metrics["requests"])
-        elapsed = (metrics["duration"] + metrics["wait"]) / 1e9
-
-        def ms(nanoseconds: float) -> float:
-            return round(nanoseconds / 1e6, 2)
-
-        return {
-            "requests": requests,
-            "errors": requests - round(metrics["success"] * requests),
-            "seconds": round(elapsed, 2),
-            "requests_per_second": round(metrics["throughput"], 1),
-            "p50_ms": ms(latencies["50th"]),
-            "p90_ms": ms(latencies["90th"]),
-            "p99_ms": ms(latencies["99th"]),
-            "max_ms": ms(latencies["max"]),
-            "mean_ms": ms(latencies["mean"]),
-        }
+        return summarize(report, round(report["success"] * report["requests"]))
 
 
-LoadGenerator = PythonLoad | Vegeta
+LoadGenerator = PythonLoad | VegetaLoad
 
 
 async def load_generator(choice: str, workdir: Path) -> LoadGenerator:
     """vegeta unless told otherwise or it cannot be had; then the Python generator, saying why."""
-    if choice == "python":
-        return PythonLoad("chosen with --generator python")
-    tools = await asyncio.create_subprocess_exec(
-        str(TOOLS), "vegeta", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        async with asyncio.timeout(600):
-            out, err = await tools.communicate()
-    except TimeoutError:
-        tools.kill()
-        out, err = b"", b"building vegeta took over 10 minutes"
-    binary = out.decode().strip()
-    if tools.returncode == 0 and binary and shutil.which(binary):
-        return Vegeta(binary, workdir)
-    why = err.decode().strip().splitlines()[-1:] or ["bench/tools.sh vegeta failed"]
-    if choice == "vegeta":
-        raise RuntimeError(f"vegeta is not available: {why[0]}")
-    return PythonLoad(f"fallback: {why[0]}")
+    binary, why = await find_vegeta(choice)
+    if binary is None:
+        return PythonLoad(why)
+    return VegetaLoad(Vegeta(binary, workdir))
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-Offset = Annotated[int, Query(ge=0, description="How many results to skip.")]
-Limit = Annotated[int, Query(ge=1, le=500, description="How many results to answer (at most 500).")]
 DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+Offset = Annotated[int, Query(ge=0, description="How many results to skip.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many results to answer (at most 500).")]

@@ -3,12 +3,12 @@
 Resolving a route is a few dictionary lookups; FastAPI parsing and validating its seven query
 parameters and serializing the page costs several times that. A repeated query (the same
 leikaKey and place, as every application from one Gemeinde asks) is answered with the bytes the
-endpoint produced the first time. Only 200 answers are kept, so every error still comes from the
-endpoint; rate limiting and metrics wrap both paths alike.
+endpoint produced the first time. Only 200 answers are kept, so every error is answered afresh;
+rate limiting and metrics wrap every path alike.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
@@ -42,23 +42,36 @@ class RouteAnswers:
             self._bodies.popitem(last=False)
 
 
-class AnsweredFromCache(APIRoute):
-    """A GET route whose 200 answers are kept in `app.state.zufi.answers` per query string."""
+DirectAnswer = Callable[[Request], Awaitable[bytes | None]]
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = super().get_route_handler()
 
-        async def handler(request: Request) -> Response:
-            zufi = request.app.state.zufi
-            index, answers = zufi.index, zufi.answers
-            version, query = index.version, request.scope["query_string"]
-            body = answers.get(version, query)
-            if body is not None:
-                return Response(body, media_type=JSON)
-            response = await endpoint(request)
-            # Kept only if no change landed while it was computed (signing may wait on a thread).
-            if response.status_code == 200 and zufi.index is index and index.version == version:
-                answers.put(version, query, bytes(response.body))
-            return response
+def answered_from_cache(direct: DirectAnswer) -> type[APIRoute]:
+    """A GET route class whose 200 answers are kept in `app.state.zufi.answers` per query string.
 
-        return handler
+    A query not kept is offered to `direct` first; only what it declines (None) reaches FastAPI.
+    """
+
+    class AnsweredFromCache(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            endpoint = super().get_route_handler()
+
+            async def handler(request: Request) -> Response:
+                zufi = request.app.state.zufi
+                index, answers = zufi.index, zufi.answers
+                version, query = index.version, request.scope["query_string"]
+                body = answers.get(version, query)
+                if body is not None:
+                    return Response(body, media_type=JSON)
+                body = await direct(request)
+                if body is not None:
+                    response = Response(body, media_type=JSON)
+                else:
+                    response = await endpoint(request)
+                # Kept only if no change landed while it was computed (signing may wait on a thread).
+                if response.status_code == 200 and zufi.index is index and index.version == version:
+                    answers.put(version, query, bytes(response.body))
+                return response
+
+            return handler
+
+    return AnsweredFromCache

@@ -97,6 +97,8 @@ class RoutingIndex:
     responsibilities: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
     version: int = field(default_factory=lambda: next(_versions))
     """Unique across indexes and renewed by every patch: what an answer computed from it is valid for."""
+    route_json: dict[tuple[uuid.UUID, str, str], bytes] = field(default_factory=dict)
+    """Each route's JSON by destination, LeiKa key and area, as rendered from this version."""
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "RoutingIndex":
@@ -140,8 +142,12 @@ class RoutingIndex:
 
     # --- patches applied after a committed change -------------------------------------------
 
-    def set_areas(self, nodes: list[AreaNode]) -> None:
+    def _changed(self) -> None:
         self.version = next(_versions)
+        self.route_json = {}
+
+    def set_areas(self, nodes: list[AreaNode]) -> None:
+        self._changed()
         self.areas = {node.ars: node for node in nodes}
         self.ars_by_ags = {node.ags: node.ars for node in nodes if node.ags}
         self.chains = {}
@@ -160,11 +166,11 @@ class RoutingIndex:
         self.gemeinden_under = dict(under)
 
     def set_service(self, entry: ServiceEntry) -> None:
-        self.version = next(_versions)
+        self._changed()
         self.services[entry.leika_key] = entry
 
     def set_authority(self, entry: AuthorityEntry) -> None:
-        self.version = next(_versions)
+        self._changed()
         previous = self.authorities.get(entry.id)
         if previous is not None and previous.area_ars != entry.area_ars:
             self.authorities_by_area[previous.area_ars].remove(entry.id)
@@ -175,12 +181,12 @@ class RoutingIndex:
             members.sort(key=lambda member: (self.authorities[member].created_at, str(member)))
 
     def set_destination(self, entry: DestinationEntry) -> None:
-        self.version = next(_versions)
+        self._changed()
         self.destinations[entry.id] = entry
         self.destination_of_authority[entry.authority_id] = entry.id
 
     def set_responsibility(self, leika_key: str, ars: str, authority_id: uuid.UUID | None) -> None:
-        self.version = next(_versions)
+        self._changed()
         if authority_id is None:
             self.responsibilities.pop((leika_key, ars), None)
         else:

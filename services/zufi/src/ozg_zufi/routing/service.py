@@ -1,13 +1,21 @@
 """Route resolution: for a service and a place, every responsible destination, each naming its area."""
 
+import uuid
 from dataclasses import dataclass
+
+from pydantic import TypeAdapter
 
 from ozg_zufi import identifiers
 from ozg_zufi.errors import AreaNotFound, InvalidAreaQuery, ServiceNotFound
 from ozg_zufi.routing.index import AreaNode, Resolution, RoutingIndex, ServiceEntry
-from ozg_zufi.routing.schemas import Route, RoutesPage
+from ozg_zufi.routing.schemas import Route
 from ozg_zufi.routing.signatures import RouteSigner, SignedRoute
 from ozg_zufi.schemas import AreaRef
+
+ROUTE_JSON = TypeAdapter(Route)
+# `RoutesPage` as pydantic writes it, with its routes' JSON joined in (tests hold the two equal).
+PAGE = b'{"count":%d,"offset":%d,"totalCount":%d,"routes":[%b]}'
+RENDERED_ROUTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -64,12 +72,12 @@ def candidate_routes(
     The named area is the one the route was resolved for: the area asked for when the route serves all
     of it, else the single Gemeinde it serves, else the area the authority is responsible for.
     """
-    groups: dict[tuple[str, str], tuple[Resolution, list[str]]] = {}
+    groups: dict[tuple[uuid.UUID, str], tuple[Resolution, list[str]]] = {}
     for gemeinde in place.gemeinden:
         resolution = index.resolve(service, gemeinde)
         if resolution is None:
             continue
-        key = (str(resolution.destination.id), resolution.responsible_ars)
+        key = (resolution.destination.id, resolution.responsible_ars)
         groups.setdefault(key, (resolution, []))[1].append(gemeinde)
     candidates = []
     for resolution, members in groups.values():
@@ -83,7 +91,7 @@ def candidate_routes(
     return candidates
 
 
-async def find_routes(
+async def routes_page(
     index: RoutingIndex,
     signer: RouteSigner,
     service: ServiceEntry,
@@ -91,27 +99,48 @@ async def find_routes(
     *,
     offset: int,
     limit: int,
-) -> RoutesPage:
+) -> bytes:
+    """The `RoutesPage` JSON, joined from each route's JSON rendered once per index version.
+
+    A route is a destination (with its authority) serving a service in an area: until the index
+    changes, its JSON, signature included, stays the same.
+    """
+    version = index.version
     candidates = candidate_routes(index, service, place)
     page = candidates[offset : offset + limit]
-    bindings = [
-        SignedRoute(str(resolution.destination.id), service.leika_key, named, index.areas[named].name)
-        for resolution, named in page
-    ]
-    signatures = await signer.signatures(bindings)
-    routes = []
-    for (resolution, named), signature in zip(page, signatures, strict=True):
-        authority, area = resolution.authority, index.areas[named]
-        routes.append(
-            Route(
-                destination_id=str(resolution.destination.id),
-                destination_signature=signature,
-                destination_name=authority.name,
-                destination_short_name=authority.short_name,
-                authority_id=str(authority.id),
-                area=AreaRef(id=area.ars, name=area.name, type=area.type),
-                contact_persons=authority.contacts,
-                address=authority.address or None,
-            )
-        )
-    return RoutesPage(count=len(routes), offset=offset, total_count=len(candidates), routes=routes)
+    rendered = index.route_json
+    keys = [(resolution.destination.id, service.leika_key, named) for resolution, named in page]
+    bodies = [rendered.get(key) for key in keys]
+    missing = [n for n, body in enumerate(bodies) if body is None]
+    if missing:
+        signatures = await signer.signatures([signed_route(index, service, *page[n]) for n in missing])
+        # A patch may have landed while signing waited on a thread: render, but keep nothing stale.
+        keep = index.version == version
+        for n, signature in zip(missing, signatures, strict=True):
+            body = bodies[n] = render_route(index, *page[n], signature)
+            if keep:
+                if len(rendered) >= RENDERED_ROUTES:
+                    del rendered[next(iter(rendered))]
+                rendered[keys[n]] = body
+    return PAGE % (len(page), offset, len(candidates), b",".join(filter(None, bodies)))
+
+
+def signed_route(
+    index: RoutingIndex, service: ServiceEntry, resolution: Resolution, named: str
+) -> SignedRoute:
+    return SignedRoute(str(resolution.destination.id), service.leika_key, named, index.areas[named].name)
+
+
+def render_route(index: RoutingIndex, resolution: Resolution, named: str, signature: str) -> bytes:
+    authority, area = resolution.authority, index.areas[named]
+    route = Route(
+        destination_id=str(resolution.destination.id),
+        destination_signature=signature,
+        destination_name=authority.name,
+        destination_short_name=authority.short_name,
+        authority_id=str(authority.id),
+        area=AreaRef(id=area.ars, name=area.name, type=area.type),
+        contact_persons=authority.contacts,
+        address=authority.address or None,
+    )
+    return ROUTE_JSON.dump_json(route)
