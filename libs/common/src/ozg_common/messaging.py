@@ -52,17 +52,22 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
+def _skipping_existing(session: AsyncSession, table: Table) -> Any | None:
+    """An INSERT that skips rows whose primary/unique key exists, where the dialect has one."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return None
+
+
 async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
     """INSERT unless the primary/unique key exists; True when a row was written."""
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
-    else:
-        statement = insert(table).values(values)
-    result = await session.execute(statement)
+    statement = _skipping_existing(session, table)
+    if statement is None:
+        statement = insert(table)
+    result = await session.execute(statement.values(values))
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -73,13 +78,8 @@ async def insert_new_rows(
     repeats within `rows`); the `returning` column's values of the rows written."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
-    else:
+    statement = _skipping_existing(session, table)
+    if statement is None:
         return {row[returning] for row in rows if await insert_ignoring_duplicates(session, table, row)}
-    result = await session.execute(statement.returning(table.c[returning]))
+    result = await session.execute(statement.values(list(rows)).returning(table.c[returning]))
     return set(result.scalars())
