@@ -30,7 +30,7 @@ from ozg_submission.applications.schemas import (
 from ozg_submission.applications.zufi import Route
 from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.repository import get_service, service_and_destination
-from ozg_submission.directory.service import find_destination
+from ozg_submission.directory.service import existing_destination
 from ozg_submission.errors import (
     ApplicationNotFound,
     FormDataInvalid,
@@ -230,7 +230,7 @@ async def intake(
     leistung, destination = await service_and_destination(session, request.leika_key, route.destination_id)
     if leistung is None or not leistung.active:
         raise ServiceNotFound(f"Service {request.leika_key} is not in the catalogue.")
-    destination = await find_destination(session, route.destination_id)
+    destination = existing_destination(destination, route.destination_id)
     submissions.usable_destination(destination, request.leika_key)
     _check_form(context, leistung, request.form_data)
     if len(uploads) > context.settings.max_attachments:

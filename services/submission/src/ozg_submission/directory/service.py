@@ -27,7 +27,11 @@ def leika_key_of(identifier: str) -> str:
 
 
 async def find_destination(session: AsyncSession, destination_id: str) -> Destination:
-    destination = await repository.get_destination(session, destination_id)
+    return existing_destination(await repository.get_destination(session, destination_id), destination_id)
+
+
+def existing_destination(destination: Destination | None, destination_id: str) -> Destination:
+    """The destination looked up for `destination_id`, unless there is none or it was deleted."""
     if destination is None or destination.status == "deleted":
         raise DestinationNotFound(f"No destination {destination_id}.")
     return destination
