@@ -48,29 +48,25 @@ def public_encryption_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
 def public_signing_jwk(jwk: dict[str, Any], encryption_kid: str) -> dict[str, Any]:
     """Check a destination's signature verification key; answer it as FIT-Connect publishes it."""
     key = _public_rsa_key(jwk, SIGNING_ALGORITHM, InvalidSigningKey)
-    public = key.as_dict(private=False)
-    if public["kid"] == encryption_kid:
+    published = _published(key, alg=SIGNING_ALGORITHM, use="sig", key_ops=["verify"])
+    if published["kid"] == encryption_kid:
         raise InvalidSigningKey("The signing key needs a kid of its own, not the encryption key's.")
-    return {
-        "kty": "RSA",
-        "kid": public["kid"],
-        "n": public["n"],
-        "e": public["e"],
-        "alg": SIGNING_ALGORITHM,
-        "use": "sig",
-        "key_ops": ["verify"],
-    }
+    return published
 
 
 def encryption_jwk(key: RSAKey) -> dict[str, Any]:
     """The public JWK of `key` as destinations publish it."""
+    return _published(key, alg=KEY_ALGORITHM, use="enc", key_ops=["wrapKey"])
+
+
+def _published(key: RSAKey, *, alg: str, use: str, key_ops: list[str]) -> dict[str, Any]:
     public = key.as_dict(private=False)
     return {
         "kty": "RSA",
         "kid": public["kid"],
         "n": public["n"],
         "e": public["e"],
-        "alg": KEY_ALGORITHM,
-        "use": "enc",
-        "key_ops": ["wrapKey"],
+        "alg": alg,
+        "use": use,
+        "key_ops": key_ops,
     }

@@ -105,7 +105,6 @@ async def routes_page(
     A route is a destination (with its authority) serving a service in an area: until the index
     changes, its JSON, signature included, stays the same.
     """
-    version = index.version
     candidates = candidate_routes(index, service, place)
     page = candidates[offset : offset + limit]
     rendered = index.route_json
@@ -114,14 +113,13 @@ async def routes_page(
     missing = [n for n, body in enumerate(bodies) if body is None]
     if missing:
         signatures = await signer.signatures([signed_route(index, service, *page[n]) for n in missing])
-        # A patch may have landed while signing waited on a thread: render, but keep nothing stale.
-        keep = index.version == version
+        # A patch that lands while signing waits on a thread gives the index a new, empty
+        # `route_json`: what is kept here then goes into the replaced one, never read again.
         for n, signature in zip(missing, signatures, strict=True):
             body = bodies[n] = render_route(index, *page[n], signature)
-            if keep:
-                if len(rendered) >= RENDERED_ROUTES:
-                    del rendered[next(iter(rendered))]
-                rendered[keys[n]] = body
+            if len(rendered) >= RENDERED_ROUTES:
+                del rendered[next(iter(rendered))]
+            rendered[keys[n]] = body
     return PAGE % (len(page), offset, len(candidates), b",".join(filter(None, bodies)))
 
 
