@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ozg_common.cli import trail
 from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, fail
-from ozg_common.cli.output import console, folded, json_lines
+from ozg_common.cli.output import AsJson, console, folded, json_lines, payments_table
 from ozg_common.cli.uploads import ProgressFile, file_chunks, upload_progress
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
@@ -169,7 +169,7 @@ def import_catalogue(
 @clients.command("list")
 def list_clients(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List the API clients with their scopes (never their secrets)."""
     with admin(ctx) as client:
@@ -333,7 +333,7 @@ def list_deliveries(
     dead: Annotated[bool, typer.Option("--dead", help="Only dead-lettered deliveries.")] = False,
     destination: Annotated[str | None, typer.Option(help="Only this destination id.")] = None,
     case: Annotated[str | None, typer.Option(help="Only this case id.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List deliveries, newest first, with their attempts and last error."""
     with admin(ctx) as client:
@@ -398,7 +398,7 @@ def list_payments(
     status: Annotated[
         str | None, typer.Option(help="Only this state: INITIAL, PAYED, CANCELED or FAILED.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List payment transactions, newest first, with their Kassenzeichen and any late provider result."""
     with admin(ctx) as client:
@@ -414,29 +414,13 @@ def list_payments(
     if as_json:
         json_lines(rows)
         return
-    table = Table(
-        *folded(
-            "transaction", "case", "status", "amount", "Kassenzeichen", "created", "late provider result"
-        ),
-        title=f"{len(rows)} payment transactions",
-    )
-    for row in rows:
-        table.add_row(
-            row["transactionId"],
-            row.get("caseId") or "",
-            row["status"],
-            f"{row['amount']:.2f} EUR",
-            row.get("transactionReference") or "",
-            row["createdAt"],
-            row.get("lateProviderStatus") or "",
-        )
-    console.print(table)
+    console.print(payments_table(rows, f"{len(rows)} payment transactions", with_case=True))
 
 
 @payments.command("reconciliation")
 def payments_to_reconcile(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Transactions whose provider contradicted their final state (e.g. money after FAILED).
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from ozg_common.cli.client import AdminApiError, AdminClient
-from ozg_common.cli.output import console, folded
+from ozg_common.cli.output import console, folded, payments_table
 
 TRAIL_PAGE = 500
 """A case has a handful of deliveries and payments; one page holds them all."""
@@ -101,20 +101,8 @@ def _deliveries(answer: dict[str, Any]) -> None:
 
 
 def _payments(answer: dict[str, Any]) -> None:
-    table = Table(
-        *folded("transaction", "status", "amount", "Kassenzeichen", "created", "late provider result"),
-        title=f"{answer['totalCount']} payment transactions",
-    )
-    for row in answer["transactions"]:
-        table.add_row(
-            row["transactionId"],
-            row["status"],
-            f"{row['amount']:.2f} EUR",
-            row.get("transactionReference") or "",
-            row["createdAt"],
-            row.get("lateProviderStatus") or "",
-        )
-    console.print(table)
+    title = f"{answer['totalCount']} payment transactions"
+    console.print(payments_table(answer["transactions"], title, with_case=False))
 
 
 def _mailbox(answer: dict[str, Any]) -> None:
