@@ -3,6 +3,7 @@ cheaper per request than an httpx loop sharing the machine's two cores with the 
 `attack` sends the requests (closed loop with rate 0, else paced open loop), `report` computes the
 latency percentiles from every result."""
 
+import argparse
 import asyncio
 import json
 import shutil
@@ -12,6 +13,16 @@ from typing import Any
 TOOLS = Path(__file__).resolve().parent / "tools.sh"
 
 Summary = dict[str, float | int]
+
+
+def add_generator_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--generator` choice every benchmark with HTTP load offers."""
+    parser.add_argument(
+        "--generator",
+        choices=["auto", "vegeta", "python"],
+        default="auto",
+        help="auto: vegeta if bench/tools.sh can provide it, else the Python generator",
+    )
 
 
 async def find_vegeta(choice: str) -> tuple[str | None, str]:

@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 from _stats import summary
-from _vegeta import Summary, Vegeta, find_vegeta, summarize
+from _vegeta import Summary, Vegeta, add_generator_argument, find_vegeta, summarize
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from joserfc import jws
@@ -548,12 +548,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default: one)")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--generator",
-        choices=["auto", "vegeta", "python"],
-        default="auto",
-        help="auto: vegeta if bench/tools.sh can provide it, else the Python generator",
-    )
+    add_generator_argument(parser)
     args = parser.parse_args()
     report = asyncio.run(main(args))
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 from _stats import summary
-from _vegeta import Summary, Vegeta, find_vegeta, summarize
+from _vegeta import Summary, Vegeta, add_generator_argument, find_vegeta, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "zufi_routes.json"
@@ -316,12 +316,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gemeinden", type=int, default=250, help="distinct Gemeinden in the query mix")
-    parser.add_argument(
-        "--generator",
-        choices=["auto", "vegeta", "python"],
-        default="auto",
-        help="auto: vegeta if bench/tools.sh can provide it, else the Python generator",
-    )
+    add_generator_argument(parser)
     args = parser.parse_args()
     if args.serve_trivial:
         serve_trivial(args.serve_trivial)
