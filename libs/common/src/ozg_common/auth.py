@@ -85,8 +85,11 @@ class TokenVerifier:
         jwks_url: str | None = None,
         jwks: dict[str, Any] | None = None,
         refresh_after: float = 300.0,
+        audience: str = "",
     ) -> None:
         self.issuer = issuer
+        # When set, a token must name it in `aud`: an IdP serving many clients issues tokens for each.
+        self.audience = audience
         self.jwks_url = jwks_url
         self.refresh_after = refresh_after
         self._keys: KeySet | None = key_set(jwks) if jwks else None
@@ -142,12 +145,22 @@ class TokenVerifier:
         except (JoseError, ValueError) as exc:
             raise Unauthorized("The bearer token is invalid or expired.") from exc
         claims = decoded.claims
+        if self.audience and self.audience not in _audiences(claims):
+            raise Unauthorized("The bearer token was not issued for this service.")
         return Principal(
             subject=str(claims.get("sub", "")),
             client_id=claims.get("client_id"),
             scopes=frozenset(str(claims.get("scope", "")).split()),
             claims=claims,
         )
+
+
+def _audiences(claims: dict[str, Any]) -> set[str]:
+    """A token's `aud`: one string or a list of them (RFC 7519 §4.1.3)."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return {aud}
+    return {str(item) for item in aud} if isinstance(aud, list) else set()
 
 
 def bearer_token(request: Request) -> str:
