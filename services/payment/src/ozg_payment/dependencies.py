@@ -8,7 +8,7 @@ from ozg_common.auth import Principal, require_scope
 from ozg_payment.transactions.service import Payments
 
 
-def _payments(request: Request) -> Payments:
+async def _payments(request: Request) -> Payments:
     payments: Payments = request.app.state.payments
     return payments
 

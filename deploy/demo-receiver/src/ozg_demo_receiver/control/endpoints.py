@@ -16,7 +16,7 @@ from ozg_demo_receiver.settings import DemoReceiverSettings
 router = APIRouter(prefix="/_control", tags=["control"])
 
 
-def control_of(request: Request) -> Control:
+async def control_of(request: Request) -> Control:
     control: Control = request.app.state.control
     return control
 

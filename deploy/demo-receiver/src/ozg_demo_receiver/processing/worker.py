@@ -51,7 +51,7 @@ class Clerk:
         self._key: RSAKey | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def wake(self) -> None:
+    async def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:

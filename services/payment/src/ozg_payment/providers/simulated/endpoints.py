@@ -29,7 +29,7 @@ PAYMENT_METHODS: dict[str, str] = {
 }
 
 
-def _provider(request: Request) -> SimulatedProvider:
+async def _provider(request: Request) -> SimulatedProvider:
     provider: SimulatedProvider = request.app.state.simulated_provider
     return provider
 
