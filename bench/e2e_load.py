@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -51,6 +52,19 @@ def cpu_seconds(suite: Suite) -> dict[str, float]:
             continue
         used[name] = (int(fields[11]) + int(fields[12])) / TICKS
     return used
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (Linux /proc/stat: user … steal, not idle/iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def own_cpu_seconds() -> float:
+    """The load generator's CPU (this process)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def per_second(times: list[float], start: float) -> list[int]:
@@ -123,6 +137,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         baseline = set((await received(http, suite)).keys())
         load = Load(suite, rate=args.rate, in_flight=args.in_flight)
         cpu_before = cpu_seconds(suite)
+        busy_before, generator_before = machine_busy_seconds(), own_cpu_seconds()
         began_wall = time.time()
         sending = await load.run(items)
         accepted = {o.submission_id: o for o in load.accepted if o.submission_id}
@@ -131,6 +146,8 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
             http, suite, set(accepted), within=args.settle, baseline=len(baseline)
         )
         cpu_after = cpu_seconds(suite)
+        busy = machine_busy_seconds() - busy_before
+        generator = own_cpu_seconds() - generator_before
     seen = {k: v for k, v in seen.items() if k not in baseline}
     latencies: dict[str, list[float]] = {"native": [], "fit-connect": []}
     points: list[tuple[float, float, str]] = []
@@ -153,6 +170,10 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         if outcome.submission_id is None:
             errors[outcome.error or "no answer"] = errors.get(outcome.error or "no answer", 0) + 1
     cpu = {name: round(cpu_after.get(name, 0) - cpu_before.get(name, 0), 1) for name in cpu_after}
+    cpu["load generator"] = round(generator, 1)
+    # What no process of ours used: PostgreSQL, Kafka, the kernel.
+    cpu["rest (PostgreSQL, Kafka, OS)"] = round(busy - sum(cpu.values()), 1)
+    delivered = len(received_times)
     elapsed = (max(received_times) if received_times else time.time()) - began_wall
     return {
         "benchmark": "e2e_load",
@@ -170,6 +191,9 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         "latency_seconds": {"all": stats(all_latencies), **{k: stats(v) for k, v in latencies.items()}},
         "cpu_seconds_during_run": cpu,
         "cpu_share_of_2_cores": {k: round(v / elapsed / 2, 3) for k, v in cpu.items()},
+        "cpu_ms_per_application": {k: round(v / delivered * 1000, 1) for k, v in cpu.items()}
+        if delivered
+        else {},
         "run_seconds": round(elapsed, 1),
         "suite_start_seconds": round(suite.started_in, 1),
         "receiver_mode": "store-only (process_deliveries=false)",
@@ -186,7 +210,8 @@ def report(result: dict[str, Any]) -> str:
         f"{result['received_per_second_sustained']}/s sustained; latency p50 {lat['p50']:.3f} s, "
         f"p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s; lost {result['lost']}; "
         f"target (≥150/s, p99 < 2 s) {'met' if target else 'NOT met'}\n"
-        f"CPU seconds during the run: {result['cpu_seconds_during_run']}"
+        f"CPU seconds during the run: {result['cpu_seconds_during_run']}\n"
+        f"CPU ms per application: {result['cpu_ms_per_application']}"
     )
 
 
