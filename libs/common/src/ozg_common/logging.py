@@ -66,3 +66,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         uvicorn_logger.propagate = True
     # aiokafka logs every reconnect attempt at ERROR; the readiness probe reports those instead.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL if level.upper() != "DEBUG" else "DEBUG")
+    # httpx logs every request at INFO; deliveries record their attempts (URL, status, time) anyway,
+    # and a line per delivery is CPU and noise at load.
+    logging.getLogger("httpx").setLevel(logging.WARNING if level.upper() != "DEBUG" else "DEBUG")
