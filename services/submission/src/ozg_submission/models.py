@@ -144,7 +144,11 @@ class Attachment(Model):
 
 
 class EventLogEntry(Model):
-    """One Security Event Token of a case's append-only event log."""
+    """One Security Event Token of a case's append-only event log.
+
+    A destination's SET is kept as it was posted. One of our own is kept as its claims (`jti`,
+    `details`, `issued_at` as `iat`) and signed the first time the log is read: most logs never are.
+    """
 
     __tablename__ = "event_log"
 
@@ -152,7 +156,12 @@ class EventLogEntry(Model):
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     event_type: Mapped[str] = mapped_column(String(200))
-    token: Mapped[str] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(Text)
+    """The signed SET; NULL for one of ours until the log is first read."""
+    jti: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """Our own events: the SET's `jti`, fixed when the event happened."""
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Our own events: what the SET says about the event (e.g. a rejection's problems)."""
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -4,7 +4,6 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -270,24 +269,16 @@ async def intake(
         )
     paid = payment is not None and payment.status == submissions.PAYED
     forwarded = paid or not leistung.payment_required
-    key = context.destination_key(destination)
-    # Created, submitted and (unless a fee is still due) forwarded right here: the SETs are signed
-    # in the same thread hop as the sealing.
-    events = [CREATE, SUBMIT, FORWARD] if forwarded else [CREATE, SUBMIT]
-
-    def seal_and_sign() -> tuple[Sealed, Mapping[str, str]]:
-        sealed = _seal(
-            antrag,
-            uploads,
-            request,
-            key,
-            destination.encryption_kid,
-            payment.payment_information if payment and paid else None,
-            wait_for_payment=not forwarded,
-        )
-        return sealed, context.events.sign_all(events, submission_id=str(submission_id), case_id=str(case_id))
-
-    sealed, signed = await asyncio.to_thread(seal_and_sign)
+    sealed = await asyncio.to_thread(
+        _seal,
+        antrag,
+        uploads,
+        request,
+        context.destination_key(destination),
+        destination.encryption_kid,
+        payment.payment_information if payment and paid else None,
+        wait_for_payment=not forwarded,
+    )
 
     now = datetime.now(UTC)
     submission = Submission(
@@ -311,7 +302,7 @@ async def intake(
         forwarded_at=now if forwarded else None,
         last_event_at=now,
     )
-    await _record(session, context, submission, destination, sealed, signed)
+    await _record(session, context, submission, destination, sealed)
     return submission
 
 
@@ -321,10 +312,9 @@ async def _record(
     submission: Submission,
     destination: Destination,
     sealed: Sealed,
-    signed: Mapping[str, str],
 ) -> None:
     """Store the payloads, then insert the submission, its attachments, its event-log entries
-    (the SETs `signed`, in order) and its events."""
+    and its events."""
     now = submission.created_at
     await submissions.store_payloads(
         context, submission, sealed.metadata.encode() if sealed.metadata else None, sealed.data.encode()
@@ -344,7 +334,10 @@ async def _record(
                 "uploaded_at": now,
             }
         )
-    log = [eventlog.entry(submission, event, token, now) for event, token in signed.items()]
+    # Created, submitted and (unless a fee is still due) forwarded right here.
+    forwarded = submission.status == SubmissionStatus.FORWARDED
+    events = [CREATE, SUBMIT, FORWARD] if forwarded else [CREATE, SUBMIT]
+    log = [eventlog.entry(submission, event, now) for event in events]
     staged = [
         (table_of(Submission), [values_of(submission)]),
         (table_of(Attachment), attachments),
@@ -355,7 +348,7 @@ async def _record(
         await insert_rows(session, staged)
         staged = []
     published: list[Event] = [submissions.submitted_event(submission, destination)]
-    if submission.status == SubmissionStatus.FORWARDED:
+    if forwarded:
         just_stored = submissions.Payloads(metadata=sealed.metadata, data=sealed.data)
         published.append(await submissions.ready_event(session, context, submission, just_stored))
     await insert_rows(session, [*staged, (outbox_table, context.outbox.rows(published))])

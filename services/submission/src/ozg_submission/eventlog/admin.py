@@ -8,15 +8,15 @@ from typing import Any
 from fastapi import APIRouter
 from joserfc import jws
 from joserfc.errors import JoseError
-from sqlalchemy import select
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
+from ozg_submission.context import ContextDep
 from ozg_submission.errors import CaseNotFound
-from ozg_submission.eventlog.tokens import EVENT_BASE
+from ozg_submission.eventlog import service as eventlog
+from ozg_submission.eventlog.service import LoggedEvent
 from ozg_submission.identity.schemas import Schema
 from ozg_submission.identity.scopes import AdminDep
-from ozg_submission.models import EventLogEntry
 from ozg_submission.submissions import repository as submissions
 
 router = APIRouter(prefix="/v1/admin/cases", tags=["administration"])
@@ -61,13 +61,13 @@ class CaseEvents(Schema):
     summary="A case's submissions and event log, each SET decoded (operators)",
     responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
 )
-async def case_events(case_id: uuid.UUID, session: SessionDep, _: AdminDep) -> CaseEvents:
+async def case_events(
+    case_id: uuid.UUID, session: SessionDep, context: ContextDep, _: AdminDep
+) -> CaseEvents:
     members = await submissions.of_case(session, case_id)
     if not members:
         raise CaseNotFound(f"No case {case_id}.")
-    entries = await session.scalars(
-        select(EventLogEntry).where(EventLogEntry.case_id == case_id).order_by(EventLogEntry.id)
-    )
+    logged = await eventlog.of_case(session, context.events, case_id)
     return CaseEvents(
         case_id=case_id,
         submissions=[
@@ -85,23 +85,23 @@ async def case_events(case_id: uuid.UUID, session: SessionDep, _: AdminDep) -> C
             )
             for s in sorted(members, key=lambda s: s.created_at)
         ],
-        events=[_decoded(entry) for entry in entries],
+        events=[_decoded(event) for event in logged],
     )
 
 
-def _decoded(entry: EventLogEntry) -> CaseEvent:
+def _decoded(event: LoggedEvent) -> CaseEvent:
     header: dict[str, Any] | None = None
     claims: dict[str, Any] | None = None
     try:
-        signed = jws.extract_compact(entry.token.encode())
+        signed = jws.extract_compact(event.token.encode())
         header, claims = dict(signed.protected), json.loads(signed.payload)
     except (JoseError, ValueError):
         pass  # every stored SET was well-formed when recorded; show the token even if not
     return CaseEvent(
-        event=entry.event_type.removeprefix(EVENT_BASE),
-        submission_id=entry.submission_id,
-        recorded_at=entry.issued_at,
+        event=event.event,
+        submission_id=event.submission_id,
+        recorded_at=event.recorded_at,
         header=header,
         claims=claims if isinstance(claims, dict) else None,
-        token=entry.token,
+        token=event.token,
     )

@@ -19,7 +19,8 @@ from ozg_submission.errors import (
     TooLarge,
     WrongMediaType,
 )
-from ozg_submission.eventlog import decisions, repository
+from ozg_submission.eventlog import decisions
+from ozg_submission.eventlog import service as eventlog
 from ozg_submission.identity.scopes import is_party_of
 from ozg_submission.submissions import repository as submissions
 from ozg_submission.submissions.schemas import EventLog
@@ -36,10 +37,11 @@ MAX_SET_BYTES = 64 * 1024
     responses=problem_responses(SubmissionNotFound, NotPermitted),
 )
 async def submission_events(
-    submission_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    submission_id: uuid.UUID, session: SessionDep, context: ContextDep, principal: PrincipalDep
 ) -> EventLog:
     submission = await visible_submission(session, principal, submission_id)
-    return EventLog(event_log=list(await repository.for_submission(session, submission.id)))
+    logged = await eventlog.of_submission(session, context.events, submission.id)
+    return EventLog(event_log=[event.token for event in logged])
 
 
 @router.get(
@@ -47,7 +49,9 @@ async def submission_events(
     summary="The case's event log (signed SETs)",
     responses=problem_responses(CaseNotFound, NotPermitted),
 )
-async def case_events(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> EventLog:
+async def case_events(
+    case_id: uuid.UUID, session: SessionDep, context: ContextDep, principal: PrincipalDep
+) -> EventLog:
     members = await submissions.of_case(session, case_id)
     if not members:
         raise CaseNotFound(f"No case {case_id}.")
@@ -56,7 +60,8 @@ async def case_events(case_id: uuid.UUID, session: SessionDep, principal: Princi
         for s in members
     ):
         raise NotPermitted("Only the sender, the destination or an operator may read this.")
-    return EventLog(event_log=list(await repository.for_case(session, case_id)))
+    logged = await eventlog.of_case(session, context.events, case_id)
+    return EventLog(event_log=[event.token for event in logged])
 
 
 @router.post(

@@ -3,10 +3,10 @@
 import base64
 import json
 import math
-import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from joserfc import jws
@@ -31,6 +31,30 @@ def event_uri(name: str) -> str:
     return EVENT_BASE + name
 
 
+def event_name(uri: str) -> str:
+    """The FIT-Connect event name of an event type URI (the inverse of `event_uri`)."""
+    return uri.removeprefix(EVENT_BASE)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnEvent:
+    """An event submission vouches for, as its log entry keeps it until the SET is first read."""
+
+    event: str
+    """The FIT-Connect event name, e.g. `submit-submission`."""
+    submission_id: uuid.UUID
+    case_id: uuid.UUID
+    jti: uuid.UUID
+    issued_at: datetime
+    """When it happened: the SET's `iat`, whenever it is signed."""
+    details: dict[str, Any]
+
+
+def _numeric_date(at: datetime) -> int:
+    """Seconds since the epoch; a naive time is UTC (SQLite keeps no zone)."""
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+
+
 class EventSigner:
     """Signs the events submission itself vouches for, with its key published in the JWKS."""
 
@@ -38,25 +62,24 @@ class EventSigner:
         self.key = key
         self.issuer = issuer
 
-    def sign(
-        self, *, event: str, submission_id: str, case_id: str, details: dict[str, Any] | None = None
-    ) -> str:
+    def sign(self, event: OwnEvent) -> str:
+        """The event's SET; CPU-bound (RSA). Signing the same event again gives the same claims."""
         payload = {
             "iss": self.issuer,
-            "iat": int(time.time()),
-            "jti": str(uuid.uuid4()),
-            "sub": f"submission:{submission_id}",
-            "txn": f"case:{case_id}",
-            "events": {event_uri(event): details or {}},
+            "iat": _numeric_date(event.issued_at),
+            "jti": str(event.jti),
+            "sub": f"submission:{event.submission_id}",
+            "txn": f"case:{event.case_id}",
+            "events": {event_uri(event.event): event.details},
         }
         header = {"alg": SET_ALGORITHM, "typ": SET_TYPE, "kid": self.key.kid}
         return jws.serialize_compact(
             header, json.dumps(payload, separators=(",", ":")).encode(), self.key, algorithms=[SET_ALGORITHM]
         )
 
-    def sign_all(self, events: Sequence[str], *, submission_id: str, case_id: str) -> Mapping[str, str]:
-        """Several events about one submission, signed ahead (one thread hop for all of them)."""
-        return {e: self.sign(event=e, submission_id=submission_id, case_id=case_id) for e in events}
+    def sign_all(self, events: Sequence[OwnEvent]) -> list[str]:
+        """Several events' SETs, in order (one thread hop for all of them)."""
+        return [self.sign(event) for event in events]
 
 
 @dataclass(frozen=True, slots=True)

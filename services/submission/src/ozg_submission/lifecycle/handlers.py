@@ -129,7 +129,7 @@ def decision_handler(context: SubmissionContext) -> Handler:
             eventlog.append(session, submission, name, event.security_event_token)
         else:
             details: dict[str, Any] = {"problems": event.problems} if isinstance(event, CaseRejected) else {}
-            await eventlog.record(session, context.events, submission, name, details)
+            eventlog.record(session, submission, name, details)
         decide(submission, name, at)
 
     return handle

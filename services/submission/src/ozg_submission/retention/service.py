@@ -107,7 +107,7 @@ class RetentionJob:
         submission.deleted_at = datetime.now(UTC)
         submission.metadata_key = submission.data_key = None
         submission.pending_metadata = None
-        await eventlog.record(session, self.context.events, submission, DELETE, {"reason": reason})
+        eventlog.record(session, submission, DELETE, {"reason": reason})
         await self.context.outbox.publish(
             session,
             SubmissionDeleted(
@@ -163,9 +163,7 @@ class RetentionJob:
                 ),
             )
             for submission in due:
-                await eventlog.record(
-                    session, self.context.events, submission, REJECT, {"problems": [NOT_PICKED_UP]}
-                )
+                eventlog.record(session, submission, REJECT, {"problems": [NOT_PICKED_UP]})
                 decide(submission, REJECT, now)
                 submission.picked_up_at = None
                 self.context.metrics.retention.labels("auto-reject").inc()

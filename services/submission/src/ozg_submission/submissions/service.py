@@ -56,9 +56,6 @@ class NewSubmission:
     case_id: uuid.UUID | None = None
     joins_case: bool = False
     """True: `case_id` names an existing case this submission adds to (FIT-Connect); else a new one."""
-    submission_id: uuid.UUID | None = None
-    area: str | None = None
-    """The applicant's area (native intake); FIT-Connect names none: the destination's counts."""
     mailbox_uuid: str | None = None
     payment_transaction_id: str | None = None
 
@@ -112,7 +109,7 @@ async def create(
     settings = context.settings
     destination = await find_destination(session, new.destination_id)
     usable_destination(destination, new.leika_key)
-    require_sender_may_send(principal, new.leika_key, new.area or destination.area_ars)
+    require_sender_may_send(principal, new.leika_key, destination.area_ars)
     if len(new.announced_attachments) > settings.max_attachments:
         raise TooLarge(f"At most {settings.max_attachments} attachments per submission.")
     if len(set(new.announced_attachments)) != len(new.announced_attachments):
@@ -124,7 +121,7 @@ async def create(
             raise InvalidApplication(f"Case {new.case_id} does not exist for this destination.")
     now = datetime.now(UTC)
     submission = Submission(
-        id=new.submission_id or uuid.uuid4(),
+        id=uuid.uuid4(),
         case_id=new.case_id or uuid.uuid4(),
         destination_id=new.destination_id,
         sender_client_id=principal.client_id or principal.subject,
@@ -143,7 +140,7 @@ async def create(
     session.add(submission)
     # Attachments reference it; without an ORM relationship the unit of work needs the row first.
     await session.flush()
-    await eventlog.record(session, context.events, submission, CREATE)
+    eventlog.record(session, submission, CREATE)
     return submission
 
 
@@ -322,7 +319,7 @@ async def complete(
     now = datetime.now(UTC)
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
-    await eventlog.record(session, context.events, submission, SUBMIT)
+    eventlog.record(session, submission, SUBMIT)
     destination = await find_destination(session, submission.destination_id)
     submitted = submitted_event(submission, destination)
     with session.no_autoflush:
@@ -378,7 +375,7 @@ async def _forwarded(
 ) -> SubmissionReadyForDelivery:
     submission.status = SubmissionStatus.FORWARDED
     submission.forwarded_at = datetime.now(UTC)
-    await eventlog.record(session, context.events, submission, FORWARD)
+    eventlog.record(session, submission, FORWARD)
     return await ready_event(session, context, submission)
 
 
