@@ -22,6 +22,9 @@ class DeliverySucceeded(CaseEvent):
     delivered_at: datetime
     kind: Literal["submission", "reply", "read-receipt"] = "submission"
     """What was delivered: the application, a citizen's reply, or a read receipt."""
+    callback: bool = False
+    """True: only the FIT-Connect new-submissions callback was delivered; the destination fetches the
+    application itself."""
 
 
 class DeliveryDeadLettered(CaseEvent):
