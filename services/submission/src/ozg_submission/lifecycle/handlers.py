@@ -17,7 +17,6 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentF
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.decisions import decide
@@ -104,8 +103,7 @@ def delivery_handler(context: SubmissionContext) -> Handler:
             logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
             return
         submission.delivery_error = None
-        destination = await get_destination(session, submission.destination_id)
-        if destination is not None and destination.zustellkanal.get("channel_type") == "fitconnect":
+        if event.callback:
             # A callback only said "there is something to fetch": pickup is the destination's own GET.
             return
         if submission.picked_up_at is None:
