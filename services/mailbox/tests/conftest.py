@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from ozg_common.contracts.delivery import (
     CaseAccepted,
@@ -30,6 +31,7 @@ from ozg_common.contracts.delivery import (
 )
 from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.contracts.topics import MAILBOX
+from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.testing import (
     TestTokens,
@@ -41,6 +43,7 @@ from ozg_common.testing import (
 )
 from ozg_mailbox.app import create_app
 from ozg_mailbox.identity import mailbox_uuid
+from ozg_mailbox.models import inbox_table
 from ozg_mailbox.settings import MailboxSettings
 
 T = TypeVar("T")
@@ -218,7 +221,8 @@ class Kafka:
         await self.producer.stop()
         await self.consumer.stop()
 
-    async def publish(self, event: Event, source: str) -> None:
+    async def publish(self, event: Event, source: str) -> str:
+        """Produce the event; its CloudEvent id."""
         envelope = CloudEvent.wrap(event, source=source)
         await self.producer.send_and_wait(
             self.prefix + event.topic.name,
@@ -226,6 +230,7 @@ class Kafka:
             value=envelope.kafka_value(),
             headers=envelope.kafka_headers(),
         )
+        return envelope.id
 
     async def published(
         self, event_type: type[Event], case_id: str, *, count: int = 1, within: float = 20
@@ -267,8 +272,8 @@ class Events:
         payment_required: bool = False,
         transaction_id: str | None = None,
         service_name: str = "Anwohnerparkausweis",
-    ) -> None:
-        await self.kafka.publish(
+    ) -> str:
+        return await self.kafka.publish(
             SubmissionSubmitted(
                 case_id=case_id,
                 submission_id=str(uuid.uuid4()),
@@ -353,6 +358,26 @@ DESTINATION = "9a0b7c1d-0000-4000-8000-000000000001"
 @pytest.fixture(scope="session")
 def events(kafka: Kafka) -> Events:
     return Events(kafka)
+
+
+Consumed = Callable[[str], Awaitable[None]]
+
+
+@pytest.fixture(scope="session")
+def consumed(mailbox_service: RunningMailbox) -> Consumed:
+    """Wait until the mailbox has applied the event with this CloudEvent id (its inbox row is
+    written in the handler's transaction), for tests that need events applied in a given order."""
+    database: Database = mailbox_service.app.state.database
+
+    async def applied(event_id: str) -> None:
+        async def check() -> bool:
+            async with database.transaction() as session:
+                query = select(inbox_table.c.event_id).where(inbox_table.c.event_id == event_id)
+                return await session.scalar(query) is not None
+
+        await eventually(check)
+
+    return applied
 
 
 IsolatedMailbox = Callable[..., AbstractAsyncContextManager[tuple[RunningMailbox, Events]]]

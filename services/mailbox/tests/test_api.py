@@ -233,6 +233,50 @@ async def test_payment_outcomes_reach_the_status_monitor(
     assert reply.status_code == 409
 
 
+async def test_payment_before_or_after_a_repeated_submission_gives_one_timeline(
+    http: httpx.AsyncClient, citizens: Any, events: Any, kafka: Any, consumed: Any
+) -> None:
+    subject = citizens.new()
+    mailbox = citizens.mailbox(subject)
+    paid_first, submitted_first, fee_free = (str(uuid.uuid4()) for _ in range(3))
+    tx = {case: f"tx-{uuid.uuid4()}" for case in (paid_first, submitted_first, fee_free)}
+
+    async def paid(case_id: str) -> None:
+        await consumed(
+            await kafka.publish(payment_event(PaymentPayed, tx[case_id], case_id), "/ozg-router/payment")
+        )
+
+    async def submitted(case_id: str, *, fee: bool = True) -> None:
+        transaction_id = tx[case_id] if fee else None
+        await consumed(
+            await events.submitted(case_id, mailbox, payment_required=fee, transaction_id=transaction_id)
+        )
+
+    await paid(paid_first)
+    await submitted(paid_first)
+    await submitted(submitted_first)
+    await paid(submitted_first)
+    # A payment the online service started on a case without a fee is shown as well.
+    await paid(fee_free)
+    await submitted(fee_free, fee=False)
+    # Submission publishes a case again after a crash before its offset commit (a new CloudEvent).
+    for case_id in (paid_first, submitted_first):
+        await submitted(case_id)
+    await submitted(fee_free, fee=False)
+
+    found = (await http.get("/v1/mailbox/applications", headers=citizens.headers(subject))).json()
+    by_case = {a["reference"]: a for a in found["applications"]}
+    for case_id in (paid_first, submitted_first):
+        application = by_case[case_id]
+        assert application["status"] == "SUBMITTED", case_id
+        assert application["paymentStatus"] == "PAYED"
+        assert application["statusDetail"] is None
+        steps = [(s["status"], s["note"]) for s in application["steps"]]
+        assert steps == [("INITIATED", None), ("SUBMITTED", "Zahlung eingegangen")], case_id
+    assert by_case[fee_free]["paymentStatus"] == "PAYED"
+    assert [s["status"] for s in by_case[fee_free]["steps"]] == ["INITIATED", "SUBMITTED"]
+
+
 async def test_rejected_case_says_why(
     http: httpx.AsyncClient, citizens: Any, events: Any, kafka: Any, wait_for: Any
 ) -> None:

@@ -136,6 +136,8 @@ class Message(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    application: Mapped[Application] = relationship(lazy="raise")
+    """Declared so that a flush writes an application opened in the same transaction before its messages."""
     attachments: Mapped[list["Attachment"]] = relationship(
         lazy="raise", order_by="Attachment.filename", cascade="all, delete-orphan"
     )

@@ -58,7 +58,7 @@ async def application_of_case(
     session: SessionDep,
 ) -> ApplicationTrail:
     """The status monitor of a case with its times, and its messages' headers (no content)."""
-    application = await repository.by_case_with_steps(session, case_id)
+    application = await repository.by_case(session, case_id)
     if application is None:
         raise ApplicationNotFound(f"The mailbox knows no application of case {case_id}.")
     return ApplicationTrail.of(application, await messages.headers_of_application(session, application.id))

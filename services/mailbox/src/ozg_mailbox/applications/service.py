@@ -16,7 +16,7 @@ from ozg_mailbox.messages import repository as messages
 from ozg_mailbox.messages.service import post_system_message
 from ozg_mailbox.models import Application, Payment, StatusStep
 from ozg_mailbox.notices.service import enqueue_notice
-from ozg_mailbox.profile.service import ensure_mailbox
+from ozg_mailbox.profile.service import create_mailbox_if_missing
 
 STATUS_LABELS = {
     "INITIATED": "Antrag gestellt",
@@ -42,25 +42,27 @@ PAYMENT_FAILURES = {
 
 
 async def application_for_case(session: AsyncSession, case_id: str) -> Application:
-    """The application of a case; an event about a case not seen yet opens it."""
-    application = await repository.by_case(session, case_id)
-    if application is None:
-        now = datetime.now(UTC)
-        application = Application(
-            id=uuid.uuid4(),
-            case_id=case_id,
-            status="INITIATED",
-            payment_required=False,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(application)
-        await session.flush()
+    """The application of a case with its steps; an event about a case not seen yet opens it."""
+    return await repository.by_case(session, case_id) or _open(session, case_id)
+
+
+def _open(session: AsyncSession, case_id: str) -> Application:
+    """A new application, without steps yet; the transaction's next flush writes it."""
+    now = datetime.now(UTC)
+    application = Application(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        status="INITIATED",
+        payment_required=False,
+        created_at=now,
+        updated_at=now,
+        steps=[],
+    )
+    session.add(application)
     return application
 
 
-async def record_step(
-    session: AsyncSession,
+def record_step(
     application: Application,
     status: str,
     occurred_at: datetime,
@@ -68,16 +70,11 @@ async def record_step(
     *,
     once: bool = False,
 ) -> None:
-    """Add a step to the timeline; the latest step is the current status."""
-    steps = await repository.steps_of(session, application.id)
-    if once and any(step.status == status for step in steps):
+    """Add a step to the timeline (its steps loaded); the latest step is the current status."""
+    if once and any(step.status == status for step in application.steps):
         return
-    step = StatusStep(
-        id=uuid.uuid4(), application_id=application.id, status=status, occurred_at=occurred_at, note=note
-    )
-    session.add(step)
-    latest = max([*steps, step], key=StatusStep.sort_key)
-    application.status = latest.status
+    application.steps.append(StatusStep(id=uuid.uuid4(), status=status, occurred_at=occurred_at, note=note))
+    application.status = max(application.steps, key=StatusStep.sort_key).status
     application.updated_at = datetime.now(UTC)
 
 
@@ -96,7 +93,16 @@ async def attach_submission(
     submitted_at: datetime,
 ) -> None:
     """The application was received by submission: it enters the citizen's status monitor."""
-    application = await application_for_case(session, case_id)
+    known = await repository.by_case(session, case_id)
+    # Read before anything changes, so that no query's autoflush writes a half-updated application.
+    payment = await repository.payment_for(session, case_id, payment_transaction_id)
+    if mailbox_id is not None and (known is None or known.mailbox_id is None):
+        await create_mailbox_if_missing(session, mailbox_id)
+        # Messages hang on the application's id: only an application known before can have any.
+        if known is not None and await _has_messages(session, known):
+            await enqueue_notice(session, mailbox_id)
+    application = known or _open(session, case_id)
+    application.mailbox_id = application.mailbox_id or mailbox_id
     application.submission_id = submission_id
     application.destination_id = destination_id
     application.leika_key = leika_key
@@ -105,19 +111,13 @@ async def attach_submission(
     application.payment_required = payment_required
     application.payment_transaction_id = payment_transaction_id
     application.created_at = min(_utc(application.created_at), _utc(submitted_at))
-    await record_step(session, application, "INITIATED", submitted_at, once=True)
-    if mailbox_id is not None and application.mailbox_id is None:
-        await ensure_mailbox(session, mailbox_id)
-        application.mailbox_id = mailbox_id
-        if await _has_messages(session, application):
-            await enqueue_notice(session, mailbox_id)
-    payment = await repository.payment_for(session, case_id, payment_transaction_id)
+    record_step(application, "INITIATED", submitted_at, once=True)
     if payment is not None:
         await apply_payment(session, application, payment)
     elif payment_required:
         application.status_detail = "Der Antrag wird weitergeleitet, sobald die Zahlung eingegangen ist."
     else:
-        await record_step(session, application, "SUBMITTED", submitted_at, once=True)
+        record_step(application, "SUBMITTED", submitted_at, once=True)
 
 
 async def record_payment(
@@ -139,8 +139,7 @@ async def record_payment(
     payment.status = status
     payment.status_detail = str(detail) if detail else None
     payment.occurred_at = occurred_at
-    application = await repository.by_case(session, case_id) if case_id else None
-    application = application or await repository.by_transaction(session, transaction_id)
+    application = await repository.of_payment(session, case_id, transaction_id)
     if application is not None:
         await apply_payment(session, application, payment)
 
@@ -159,10 +158,9 @@ async def apply_payment(session: AsyncSession, application: Application, payment
             application.outcome = None
         application.status_detail = None
         # Paid before it was sent: the application counts as submitted when it arrived.
-        steps = await repository.steps_of(session, application.id)
-        arrived = [_utc(s.occurred_at) for s in steps if s.status == "INITIATED"]
+        arrived = [_utc(s.occurred_at) for s in application.steps if s.status == "INITIATED"]
         at = max([_utc(payment.occurred_at), *arrived])
-        await record_step(session, application, "SUBMITTED", at, "Zahlung eingegangen", once=True)
+        record_step(application, "SUBMITTED", at, "Zahlung eingegangen", once=True)
     elif payment.status in PAYMENT_FAILURES:
         title, text = PAYMENT_FAILURES[payment.status]
         application.outcome = "payment_failed"
@@ -175,7 +173,7 @@ async def record_acceptance(
 ) -> None:
     application = await application_for_case(session, case_id)
     application.destination_id = application.destination_id or destination_id
-    await record_step(session, application, "RECEIVED", accepted_at, once=True)
+    record_step(application, "RECEIVED", accepted_at, once=True)
 
 
 async def record_rejection(
@@ -209,7 +207,7 @@ async def record_status(
 ) -> None:
     application = await application_for_case(session, case_id)
     application.destination_id = application.destination_id or destination_id
-    await record_step(session, application, status, changed_at, note)
+    record_step(application, status, changed_at, note)
     if application.status == status:
         application.status_detail = note
 

@@ -18,12 +18,17 @@ async def ensure_mailbox(session: AsyncSession, mailbox_id: uuid.UUID) -> Mailbo
     """The mailbox with this id; created empty if nobody has seen it yet (safe under concurrency)."""
     mailbox = await session.get(Mailbox, mailbox_id)
     if mailbox is None:
-        await insert_ignoring_duplicates(
-            session, cast(Table, Mailbox.__table__), {"id": mailbox_id, "created_at": datetime.now(UTC)}
-        )
+        await create_mailbox_if_missing(session, mailbox_id)
         mailbox = await session.get(Mailbox, mailbox_id)
     assert mailbox is not None
     return mailbox
+
+
+async def create_mailbox_if_missing(session: AsyncSession, mailbox_id: uuid.UUID) -> None:
+    """The mailbox row exists afterwards; one statement, nothing loaded (safe under concurrency)."""
+    await insert_ignoring_duplicates(
+        session, cast(Table, Mailbox.__table__), {"id": mailbox_id, "created_at": datetime.now(UTC)}
+    )
 
 
 async def open_mailbox(session: AsyncSession, citizen: Citizen) -> Mailbox:
