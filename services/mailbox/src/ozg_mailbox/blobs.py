@@ -59,7 +59,7 @@ class BlobStore:
         partial.replace(path)
 
 
-def blob_store(request: Request) -> BlobStore:
+async def blob_store(request: Request) -> BlobStore:
     store: BlobStore = request.app.state.blobs
     return store
 
