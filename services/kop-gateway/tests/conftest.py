@@ -55,6 +55,6 @@ async def suite(settings: KopGatewaySettings, tokens: TestTokens, receiver: Rece
     await producer.start()
     try:
         async with app_client(app) as http:
-            yield Suite(http, Kafka(producer, settings.topic_prefix), receiver, tokens, settings)
+            yield Suite(http, Kafka(producer, settings.topic_prefix), receiver, tokens, settings, app)
     finally:
         await producer.stop()

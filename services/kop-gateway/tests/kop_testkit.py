@@ -3,6 +3,7 @@
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 import uuid
@@ -13,9 +14,11 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
+from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.testing import (
     TestTokens,
@@ -27,6 +30,7 @@ from ozg_common.webhooks import (
     verify_fit_connect_callback,
     verify_standard_webhook,
 )
+from ozg_kop_gateway.dependencies import Gateway
 from ozg_kop_gateway.settings import KopGatewaySettings
 
 MASTER_SECRET = "kop-gateway-tests-master-secret-0123456789"
@@ -175,6 +179,13 @@ class Kafka:
     async def published(
         self, topic: str, predicate: Callable[[CloudEvent], bool], *, within: float = 15.0
     ) -> CloudEvent:
+        return (await self.published_until(topic, predicate, within=within))[-1]
+
+    async def published_until(
+        self, topic: str, predicate: Callable[[CloudEvent], bool], *, within: float = 15.0
+    ) -> list[CloudEvent]:
+        """Every event on `topic` up to and including the first one matching `predicate`."""
+        seen: list[CloudEvent] = []
         consumer = AIOKafkaConsumer(
             self.prefix + topic,
             bootstrap_servers=kafka_bootstrap(),
@@ -190,8 +201,9 @@ class Kafka:
                 for records in batches.values():
                     for record in records:
                         envelope = CloudEvent.from_kafka(record.headers, record.value or b"{}")
+                        seen.append(envelope)
                         if predicate(envelope):
-                            return envelope
+                            return seen
             raise AssertionError(f"no matching event on {topic}")
         finally:
             await consumer.stop()
@@ -248,6 +260,17 @@ class Suite:
     receiver: Receiver
     tokens: TestTokens
     settings: KopGatewaySettings
+    app: FastAPI
+
+    @property
+    def gateway(self) -> Gateway:
+        gateway: Gateway = self.app.state.gateway
+        return gateway
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
+        """A transaction on the gateway's own database, as its worker opens one."""
+        database: Database = self.app.state.database
+        return database.transaction()
 
     @property
     def admin(self) -> dict[str, str]:

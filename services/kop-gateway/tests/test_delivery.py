@@ -75,6 +75,26 @@ async def test_fit_connect_callback_mode_only_notifies(suite: Suite) -> None:
     assert "encryptedMetadata" not in json.dumps(arrival.body)
 
 
+async def test_delivery_succeeded_tells_a_callback_from_the_application(suite: Suite) -> None:
+    callback_only = await suite.destination(channel="fitconnect", scheme="fit-connect")
+    webservice = await suite.destination()
+    for destination_id in (callback_only, webservice):
+        await suite.kafka.publish(ready_event(destination_id))
+    [notified] = await suite.settled(callback_only, 1)
+    [delivered] = await suite.settled(webservice, 1)
+
+    async def succeeded(delivery_id: str) -> dict[str, object]:
+        event = await suite.kafka.published(
+            "delivery.events",
+            lambda e: e.type.endswith("delivery.succeeded") and e.data["delivery_id"] == delivery_id,
+        )
+        return event.data
+
+    # Submission must not take a callback for "the authority has the application".
+    assert (await succeeded(notified["id"]))["callback"] is True
+    assert (await succeeded(delivered["id"]))["callback"] is False
+
+
 async def test_webservice_signed_with_fit_connect_headers(suite: Suite) -> None:
     destination_id = await suite.destination(scheme="fit-connect")
     await suite.kafka.publish(ready_event(destination_id))

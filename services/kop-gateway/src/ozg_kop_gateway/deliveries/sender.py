@@ -11,6 +11,7 @@ import httpx
 from ozg_common.webhooks import sign_fit_connect_callback, sign_standard_webhook
 from ozg_kop_gateway.deliveries.envelope import request_body
 from ozg_kop_gateway.deliveries.policy import SLOW_DOWN_STATUSES, parse_retry_after
+from ozg_kop_gateway.deliveries.pools import ConnectionPools
 from ozg_kop_gateway.deliveries.targets import TargetGuard, TargetRefused
 from ozg_kop_gateway.models import DeliveryKind
 
@@ -59,6 +60,8 @@ class Outcome:
     """No retry can help (410 Gone, destination deleted): dead-letter now."""
     reached: bool = False
     """An HTTP exchange was tried; only those count for the circuit breaker."""
+    callback: bool = False
+    """The request was a FIT-Connect new-submissions callback, not the application itself."""
 
     @property
     def succeeded(self) -> bool:
@@ -71,10 +74,10 @@ class Outcome:
 
 
 class Sender:
-    """Performs attempts with one shared HTTP client."""
+    """Performs attempts, each through its destination's connection pool."""
 
-    def __init__(self, client: httpx.AsyncClient, guard: TargetGuard) -> None:
-        self.client = client
+    def __init__(self, pools: ConnectionPools, guard: TargetGuard) -> None:
+        self.pools = pools
         self.guard = guard
 
     async def attempt(self, job: Job) -> Outcome:
@@ -111,7 +114,10 @@ class Sender:
         else:
             headers |= sign_standard_webhook(job.secrets, str(job.delivery_id), body)
         try:
-            async with self.client.stream("POST", target.url, content=body, headers=headers) as answer:
+            async with (
+                self.pools.client(job.destination_id) as client,
+                client.stream("POST", target.url, content=body, headers=headers) as answer,
+            ):
                 excerpt = await _first_bytes(answer)
         except httpx.TimeoutException:
             return outcome(error="timeout", reached=True)
@@ -128,6 +134,7 @@ class Sender:
             final=status == 410,
             error="410 Gone: the endpoint asked to be disabled" if status == 410 else None,
             reached=True,
+            callback=callback,
         )
 
 

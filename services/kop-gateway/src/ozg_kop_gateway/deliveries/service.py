@@ -1,10 +1,13 @@
 """Deliveries after their creation: moved on by each attempt's outcome, expired, replayed by operators."""
 
 import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.delivery import DeliveryDeadLettered, DeliverySucceeded
@@ -20,6 +23,19 @@ logger = logging.getLogger(__name__)
 HORIZON_REACHED = "retry horizon reached"
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What one outcome does to its delivery, decided before anything is written."""
+
+    job: Job
+    outcome: Outcome
+    state: DeliveryState
+    """SUCCEEDED, PENDING (try again at `next_attempt_at`) or DEAD_LETTERED."""
+    error: str = ""
+    """The delivery's `last_error` after a failure."""
+    next_attempt_at: datetime | None = None
+
+
 class Deliveries:
     """The delivery lifecycle; every change goes through the caller's transaction with its events."""
 
@@ -31,67 +47,45 @@ class Deliveries:
         self.horizon = horizon
         self.metrics = metrics
 
-    async def record(self, session: AsyncSession, job: Job, outcome: Outcome) -> DeliveryState:
-        """Store the attempt and move the delivery on: delivered, rescheduled or dead-lettered."""
-        session.add(
-            DeliveryAttempt(
-                delivery_id=job.delivery_id,
-                number=job.attempt,
-                started_at=outcome.started_at,
-                duration_ms=round(outcome.duration_ms, 2),
-                url=outcome.url,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                response_excerpt=outcome.excerpt,
-            )
-        )
+    async def record_many(
+        self, session: AsyncSession, results: Sequence[tuple[Job, Outcome]]
+    ) -> list[DeliveryState]:
+        """Store a batch of attempts and move their deliveries on: delivered, rescheduled or dead-lettered.
+
+        The attempts and the successes take the same few statements whatever the batch size; failures
+        (rare) are written one by one. Returns what each outcome decided, in order.
+        """
+        if not results:
+            return []
         now = datetime.now(UTC)
-        if outcome.succeeded:
-            changed = await self._update(
-                session,
-                job,
-                state=DeliveryState.SUCCEEDED,
-                next_attempt_at=None,
-                delivered_at=now,
-                last_status=outcome.status_code,
-                last_error=None,
-            )
-            if changed:
-                await self.outbox.publish(
-                    session,
-                    DeliverySucceeded(
-                        case_id=job.case_id,
-                        delivery_id=str(job.delivery_id),
-                        submission_id=job.submission_id or "",
-                        destination_id=job.destination_id,
-                        attempts=job.attempt,
-                        delivered_at=now,
-                        kind=job.kind.value,
-                    ),
-                )
-            return DeliveryState.SUCCEEDED
-        next_at = now + timedelta(seconds=self.policy.delay(job.attempt, outcome.retry_after))
-        if outcome.final or next_at > job.expires_at:
-            reason = outcome.describe() if outcome.final else f"{HORIZON_REACHED}; last: {outcome.describe()}"
-            changed = await self._update(
-                session,
-                job,
-                state=DeliveryState.DEAD_LETTERED,
-                next_attempt_at=None,
-                last_status=outcome.status_code,
-                last_error=reason,
-            )
-            if changed:
-                await self._announce_dead_letter(session, job.delivery_id, job, reason)
-            return DeliveryState.DEAD_LETTERED
-        await self._update(
-            session,
-            job,
-            next_attempt_at=next_at,
-            last_status=outcome.status_code,
-            last_error=outcome.describe(),
+        verdicts = [self._judge(job, outcome, now) for job, outcome in results]
+        await session.execute(
+            insert(DeliveryAttempt), [_attempt_row(job, outcome) for job, outcome in results]
         )
-        return DeliveryState.PENDING
+        decisive = _decisive(verdicts)
+        await self._deliver(session, [v for v in decisive if v.state is DeliveryState.SUCCEEDED], now)
+        for verdict in decisive:
+            job, outcome = verdict.job, verdict.outcome
+            if verdict.state is DeliveryState.DEAD_LETTERED:
+                changed = await self._update(
+                    session,
+                    job,
+                    state=DeliveryState.DEAD_LETTERED,
+                    next_attempt_at=None,
+                    last_status=outcome.status_code,
+                    last_error=verdict.error,
+                )
+                if changed:
+                    await self._announce_dead_letter(session, job.delivery_id, job, verdict.error)
+            elif verdict.state is DeliveryState.PENDING:
+                await self._update(
+                    session,
+                    job,
+                    next_attempt_at=verdict.next_attempt_at,
+                    last_status=outcome.status_code,
+                    last_error=verdict.error,
+                )
+        return [verdict.state for verdict in verdicts]
 
     async def expire(self, session: AsyncSession, delivery: Delivery) -> None:
         """Dead-letter a delivery that ran past its horizon without being attempted again."""
@@ -109,6 +103,41 @@ class Deliveries:
         delivery.state = DeliveryState.PENDING
         delivery.next_attempt_at = now
         delivery.expires_at = now + self.horizon
+
+    def _judge(self, job: Job, outcome: Outcome, now: datetime) -> Verdict:
+        """Delivered, retried later (the delay drawn here, jitter included) or dead-lettered."""
+        if outcome.succeeded:
+            return Verdict(job, outcome, DeliveryState.SUCCEEDED)
+        next_at = now + timedelta(seconds=self.policy.delay(job.attempt, outcome.retry_after))
+        if outcome.final or next_at > job.expires_at:
+            reason = outcome.describe() if outcome.final else f"{HORIZON_REACHED}; last: {outcome.describe()}"
+            return Verdict(job, outcome, DeliveryState.DEAD_LETTERED, error=reason)
+        return Verdict(job, outcome, DeliveryState.PENDING, error=outcome.describe(), next_attempt_at=next_at)
+
+    async def _deliver(self, session: AsyncSession, successes: list[Verdict], now: datetime) -> None:
+        """Mark the successes delivered, and announce those that were still pending."""
+        by_status: dict[int | None, list[uuid.UUID]] = {}
+        for verdict in successes:
+            by_status.setdefault(verdict.outcome.status_code, []).append(verdict.job.delivery_id)
+        moved: set[uuid.UUID] = set()
+        for status, ids in by_status.items():  # one UPDATE per 2xx status: in practice one
+            # Only a pending delivery moves: a late outcome after a replay or a re-claim changes nothing.
+            moved.update(
+                await session.scalars(
+                    update(Delivery)
+                    .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
+                    .values(
+                        state=DeliveryState.SUCCEEDED,
+                        next_attempt_at=None,
+                        delivered_at=now,
+                        last_status=status,
+                        last_error=None,
+                    )
+                    .returning(Delivery.id)
+                )
+            )
+        announced = [verdict for verdict in successes if verdict.job.delivery_id in moved]
+        await self.outbox.publish_many(session, [_succeeded(verdict, now) for verdict in announced])
 
     async def _update(self, session: AsyncSession, job: Job, **values: Any) -> bool:
         # Only a pending delivery moves: a late outcome after a replay or a re-claim changes nothing.
@@ -144,3 +173,45 @@ class Deliveries:
                 "reason": reason,
             },
         )
+
+
+def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "delivery_id": job.delivery_id,
+        "number": job.attempt,
+        "started_at": outcome.started_at,
+        "duration_ms": round(outcome.duration_ms, 2),
+        "url": outcome.url,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "response_excerpt": outcome.excerpt,
+    }
+
+
+def _succeeded(verdict: Verdict, delivered_at: datetime) -> DeliverySucceeded:
+    job = verdict.job
+    return DeliverySucceeded(
+        case_id=job.case_id,
+        delivery_id=str(job.delivery_id),
+        submission_id=job.submission_id or "",
+        destination_id=job.destination_id,
+        attempts=job.attempt,
+        delivered_at=delivered_at,
+        kind=job.kind.value,
+        callback=verdict.outcome.callback,
+    )
+
+
+def _decisive(verdicts: list[Verdict]) -> list[Verdict]:
+    """One verdict per delivery, with the effect of recording the outcomes one after another.
+
+    A batch may hold two outcomes of one delivery (re-claimed after its lease while the first
+    waited for the database): the first success or dead letter settles it, a retry only counts
+    if nothing after it does.
+    """
+    by_delivery: dict[uuid.UUID, Verdict] = {}
+    for verdict in verdicts:
+        earlier = by_delivery.get(verdict.job.delivery_id)
+        if earlier is None or earlier.state is DeliveryState.PENDING:
+            by_delivery[verdict.job.delivery_id] = verdict
+    return list(by_delivery.values())

@@ -12,12 +12,11 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from ozg_common.db import Database
 from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.lanes import Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
+from ozg_kop_gateway.deliveries.pools import ConnectionPools
 from ozg_kop_gateway.deliveries.sender import Job, Outcome, Sender, Target
 from ozg_kop_gateway.deliveries.service import Deliveries
 from ozg_kop_gateway.deliveries.targets import TargetGuard
@@ -49,7 +48,8 @@ class DeliveryWorker:
         self.lanes = lanes
         self.settings = settings
         self.metrics = metrics
-        self.guard = TargetGuard(settings)
+        self.pools = ConnectionPools(settings)
+        self.sender = Sender(self.pools, TargetGuard(settings))
         self.lease = timedelta(seconds=settings.claim_lease)
         self._wakeup = asyncio.Event()
         self._attempts: set[asyncio.Task[None]] = set()
@@ -62,23 +62,19 @@ class DeliveryWorker:
         self._wakeup.set()
 
     async def run(self) -> None:
-        limits = httpx.Limits(max_connections=self.settings.max_in_flight, max_keepalive_connections=64)
-        async with httpx.AsyncClient(
-            timeout=self.settings.request_timeout, limits=limits, follow_redirects=False, trust_env=False
-        ) as client:
-            sender = Sender(client, self.guard)
-            recorder = asyncio.create_task(self._record_forever(), name="delivery-recorder")
-            try:
-                await self._claim_forever(sender)
-            finally:
-                for task in [*self._attempts, recorder]:
-                    task.cancel()
-                await asyncio.gather(*self._attempts, recorder, return_exceptions=True)
+        recorder = asyncio.create_task(self._record_forever(), name="delivery-recorder")
+        try:
+            await self._claim_forever()
+        finally:
+            for task in [*self._attempts, recorder]:
+                task.cancel()
+            await asyncio.gather(*self._attempts, recorder, return_exceptions=True)
+            await self.pools.aclose()
 
-    async def _claim_forever(self, sender: Sender) -> None:
+    async def _claim_forever(self) -> None:
         while True:
             self._wakeup.clear()
-            wanted, claimed = await self._claim(sender)
+            wanted, claimed = await self._claim()
             if time.monotonic() - self._last_sweep > self._sweep_every:
                 await self._sweep()
             if wanted and claimed == wanted:
@@ -90,7 +86,7 @@ class DeliveryWorker:
                 # Every commit wakes the claimer: gather a few before the next claim query.
                 await asyncio.sleep(self.settings.claim_debounce)
 
-    async def _claim(self, sender: Sender) -> tuple[int, int]:
+    async def _claim(self) -> tuple[int, int]:
         """Claim what the lanes have room for; returns (rows asked for, rows found)."""
         free = self.settings.max_in_flight - len(self._attempts)
         if free <= 0:
@@ -137,14 +133,14 @@ class DeliveryWorker:
                 )
         for job in jobs:
             self.lanes[job.destination_id].start(clock)
-            task = asyncio.create_task(self._attempt(sender, job))
+            task = asyncio.create_task(self._attempt(job))
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
         self.metrics.in_flight.set(len(self._attempts))
         return wanted, len(rows)
 
-    async def _attempt(self, sender: Sender, job: Job) -> None:
-        outcome = await sender.attempt(job)
+    async def _attempt(self, job: Job) -> None:
+        outcome = await self.sender.attempt(job)
         lane = self.lanes[job.destination_id]
         was_open = lane.opened_at is not None
         lane.finish(reached=outcome.reached, succeeded=outcome.succeeded, now=time.monotonic())
@@ -173,7 +169,7 @@ class DeliveryWorker:
         while True:
             try:
                 async with self.database.transaction() as session:
-                    states = [await self.deliveries.record(session, job, outcome) for job, outcome in batch]
+                    states = await self.deliveries.record_many(session, batch)
                 break
             except Exception:
                 # The attempts happened; keep their outcomes until the database takes them.
@@ -186,7 +182,7 @@ class DeliveryWorker:
 
     async def _sweep(self) -> None:
         self._last_sweep = time.monotonic()
-        self.lanes.forget_idle(self._last_sweep)
+        await self.pools.close(self.lanes.forget_idle(self._last_sweep))
         async with self.database.transaction() as session:
             for delivery in await repository.expired(session, datetime.now(UTC), limit=500):
                 await self.deliveries.expire(session, delivery)
