@@ -26,7 +26,7 @@ class Gateway:
     lanes: Lanes
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
