@@ -35,6 +35,8 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> ZufiSettings:
         seed_demo=True,
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
+        # Often, so the tests see what every refresh after a change leads to.
+        index_refresh_interval=0.5,
     )
 
 

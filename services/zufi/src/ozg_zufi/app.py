@@ -15,6 +15,7 @@ from ozg_zufi.context import Zufi
 from ozg_zufi.events import PRODUCES
 from ozg_zufi.imports.endpoints import admin_router as imports_admin_router
 from ozg_zufi.keys_endpoint import router as keys_router
+from ozg_zufi.metrics import ZufiMetrics
 from ozg_zufi.models import Model
 from ozg_zufi.ratelimit import RateLimitMiddleware, TokenBuckets
 from ozg_zufi.responsibilities.endpoints import admin_router as responsibilities_admin_router
@@ -43,6 +44,7 @@ def create_app(settings: ZufiSettings | None = None) -> FastAPI:
         signing_key=signing_key,
         signer=RouteSigner(signing_key, settings.public_base_url, capacity=settings.signature_cache_size),
         answers=RouteAnswers(settings.route_cache_size),
+        metrics=ZufiMetrics(runtime.metrics.registry),
     )
     app = create_service_app(
         runtime,

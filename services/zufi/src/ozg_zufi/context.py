@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from ozg_common.db import Database
 from ozg_common.outbox import Outbox
 from ozg_zufi.areas.search import AreaSearch
 from ozg_zufi.catalogue.sync import OfferSync
+from ozg_zufi.metrics import ZufiMetrics
 from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibility, Service
 from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.index import RoutingIndex
@@ -25,6 +26,9 @@ from ozg_zufi.settings import ZufiSettings
 logger = logging.getLogger(__name__)
 
 _PENDING = "zufi_after_commit"
+
+Patch = Callable[[RoutingIndex], None]
+"""A committed change, applied to the routing index in place."""
 
 
 @dataclass
@@ -37,47 +41,102 @@ class Zufi:
     signing_key: RSAKey
     signer: RouteSigner
     answers: RouteAnswers
+    metrics: ZufiMetrics
     index: RoutingIndex = field(default_factory=RoutingIndex)
     search: AreaSearch = field(default_factory=lambda: AreaSearch([], {}))
     demo_key: dict[str, Any] | None = None
     offers: OfferSync = field(default_factory=OfferSync)
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _fingerprint: tuple[Any, ...] = ()
+    _fingerprint: str | None = None
+    _replay: list[Patch] | None = None
 
-    async def reload(self) -> None:
-        """Rebuild the index from the database and swap it in whole."""
+    def patch_on_commit(self, session: AsyncSession, patch: Patch, recompute: Iterable[str] | None) -> None:
+        """Once `session` commits: apply `patch` to the index and queue the recompute of the offers
+        of the services in `recompute` (None: every one)."""
+
+        def committed() -> None:
+            patch(self.index)
+            if self._replay is not None:
+                self._replay.append(patch)
+            if recompute is None:
+                self.offers.request_all()
+            else:
+                self.offers.request(recompute)
+
+        after_commit(session, committed)
+
+    async def reload(self) -> str | None:
+        """Rebuild the index from the database and swap it in whole; the fingerprint it is at."""
+        async with self._reload_lock:
+            return await self._reload()
+
+    async def refresh(self) -> str | None:
+        """Reload if the database moved on since the last load (another replica's change, an import,
+        or this replica's own, which it patched in already); the fingerprint the index is at."""
         async with self._reload_lock:
             async with self.database.sessionmaker() as session:
                 fingerprint = await database_fingerprint(session)
+            if fingerprint == self._fingerprint:
+                return fingerprint
+            return await self._reload()
+
+    async def _reload(self) -> str | None:
+        """The new index's fingerprint; None (at no known one) if this replica's patches were replayed."""
+        replay: list[Patch] = []
+        self._replay = replay
+        try:
+            async with self.database.sessionmaker() as session:
+                fingerprint: str | None = await database_fingerprint(session)
                 index = await RoutingIndex.load(session)
-            # Building the search forms is CPU work: off the loop, so requests keep flowing.
-            search = await asyncio.to_thread(AreaSearch, list(index.areas.values()), index.postal_codes)
-            self.index, self.search, self._fingerprint = index, search, fingerprint
-        # A reload may follow changes that reach no admin endpoint here: recompute every offer.
-        self.offers.request_all()
+            previous = self.index
+            if index.areas == previous.areas and index.postal_codes == previous.postal_codes:
+                search = self.search
+            else:
+                # Building the search forms is CPU work: off the loop, so requests keep flowing.
+                search = await asyncio.to_thread(AreaSearch, list(index.areas.values()), index.postal_codes)
+        finally:
+            self._replay = None
+        # A change this replica committed while the index loaded may be missing from it: applied
+        # again, so its admin sees it at once. The database may hold a newer one still, so the
+        # index is at no known fingerprint and the next refresh reads it again.
+        for patch in replay:
+            patch(index)
+        if replay:
+            fingerprint = None
+        self.index, self.search, self._fingerprint = index, search, fingerprint
+        self.metrics.index_reloads.inc()
+        # What routes differently than in the index replaced (patched with this replica's own
+        # changes) is what the reload brings: recompute the offers of just those services.
+        changed = previous.services_routed_differently(index)
+        if changed is None:
+            self.offers.request_all()
+        elif changed:
+            self.offers.request(changed)
         logger.info(
             "routing index loaded",
             extra={"areas": len(index.areas), "authorities": len(index.authorities)},
         )
+        return fingerprint
 
     async def refresh_forever(self) -> None:
         """Pick up changes other replicas or an import made (this replica patches its own at once)."""
         while True:
             await asyncio.sleep(self.settings.index_refresh_interval)
-            async with self.database.sessionmaker() as session:
-                changed = await database_fingerprint(session) != self._fingerprint
-            if changed:
-                await self.reload()
+            await self.refresh()
 
 
-async def database_fingerprint(session: AsyncSession) -> tuple[Any, ...]:
-    """Changes whenever a row the index mirrors is written or deleted (one cheap query)."""
+async def database_fingerprint(session: AsyncSession) -> str:
+    """Changes whenever a row the index mirrors is written or deleted (one cheap query).
+
+    The recompute of the destinations' `services` writes no column read here (see
+    `Destination.updated_at`): its own writes must not pass for a change of the routing data.
+    """
     tables = (Area, PostalCode, Service, Authority, Destination, Responsibility)
     counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
     stamped = (Service, Authority, Destination, Responsibility)
     latest = [select(func.max(table.updated_at)).scalar_subquery() for table in stamped]
     row = (await session.execute(select(*counts, *latest))).one()
-    return tuple(row)
+    return "|".join(str(value) for value in row)
 
 
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -114,6 +115,8 @@ class Destination(Model):
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    """When an administrator (or an import) last wrote it. The background recompute of `services`
+    leaves it alone: routing never reads that list, and the index refresh watches this column."""
 
 
 class Responsibility(Model):
@@ -130,6 +133,22 @@ class Responsibility(Model):
     area_ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"))
     authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OfferRecompute(Model):
+    """What the finished recomputes of the destinations' `services` covered, whichever replica ran them.
+
+    One row: the routing data they were computed from (its fingerprint) and the services recomputed
+    from it (null: every one). A replica asked to recompute services already covered for the same
+    data has nothing to do.
+    """
+
+    __tablename__ = "offer_recomputes"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    services: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 outbox_table, inbox_table = add_messaging_tables(Model.metadata)

@@ -27,7 +27,9 @@ def start_zufi(zufi: Zufi) -> Hook:
                 await seed_destinations(session, zufi)
         await zufi.reload()
         runtime.spawn("routing-index-refresh", zufi.refresh_forever)
-        # The reload above queued every service: lists a crash or an older release left stale heal here.
+        # Every service, even if recorded as recomputed: lists an older release computed differently
+        # (or a crash left half done) heal here.
+        zufi.offers.request_all(heal=True)
         runtime.spawn("destination-services", lambda: keep_offers_current(zufi))
 
     return hook

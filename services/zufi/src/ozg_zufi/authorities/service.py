@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
 from ozg_zufi.authorities.keys import public_encryption_jwk, public_signing_jwk
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, DestinationOut
-from ozg_zufi.context import Zufi, after_commit
+from ozg_zufi.context import Zufi
 from ozg_zufi.errors import AuthorityNotFound, DestinationIdConflict, DestinationNotFound, UnknownReference
 from ozg_zufi.models import Authority, Destination, Service, utcnow
-from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry
+from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry, RoutingIndex
 
 
 def destination_changed(authority: Authority, destination: Destination) -> DestinationChanged:
@@ -157,13 +157,12 @@ async def _published(
     authority_entry = authority_entry_of(authority)
     destination_entry = DestinationEntry(destination.id, destination.authority_id, destination.status)
 
-    def patch() -> None:
-        zufi.index.set_authority(authority_entry)
-        zufi.index.set_destination(destination_entry)
-        # A new, moved or deactivated authority changes whom routing sends services to.
-        zufi.offers.request_all()
+    def patch(index: RoutingIndex) -> None:
+        index.set_authority(authority_entry)
+        index.set_destination(destination_entry)
 
-    after_commit(session, patch)
+    # A new, moved or deactivated authority changes whom routing sends services to.
+    zufi.patch_on_commit(session, patch, recompute=None)
 
 
 def authority_entry_of(authority: Authority) -> AuthorityEntry:

@@ -41,7 +41,9 @@ async def get_service(session: SessionDep, leika_key: str) -> ServiceOut:
     description=(
         "A change of a service or a responsibility is answered at once; the destinations that now offer "
         "the service, or no longer do, are rewritten (and `DestinationChanged` published) in the "
-        "background. `idle` means every change this replica accepted has reached them."
+        "background, by one replica at a time (`waitingForAnotherReplica`: this one's requests wait "
+        "for another's run; a run that finds them recomputed from the same data by another replica "
+        "says `alreadyRecomputed`). `idle` means every change this replica accepted has reached them."
     ),
     responses=problem_responses(Unauthorized, Forbidden),
 )

@@ -10,23 +10,29 @@ does not offer) and kop-gateway. So it must follow the catalogue and the respons
 
 Recomputing a Gemeinde-level service touches ~11,000 destinations, so admin changes only queue their
 services (after commit) and this job rewrites the stale rows in batches, each batch with its events
-in one transaction. Every index reload (at start, and within `index_refresh_interval` of any write
-to the tables it mirrors) queues all services: that heals a run lost to a crash and follows what
-authority changes and other replicas' writes imply.
+in one transaction. An index reload (within `index_refresh_interval` of another replica's write)
+queues the services it finds routed differently: that follows other replicas' changes and heals a
+run they lost to a crash. Start-up queues every service, which also heals lists an older release
+computed differently.
+
+One replica runs the job at a time (a PostgreSQL advisory lock). Each run first brings its index up
+to the database, then records the routing data's fingerprint and the services it covered
+(`OfferRecompute`): a replica that learns of the same change by its own reload finds it done.
 """
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.authorities.service import destination_changed
 from ozg_zufi.catalogue.schemas import SyncRun
 from ozg_zufi.context import Zufi
-from ozg_zufi.models import Authority, Destination, utcnow
+from ozg_zufi.models import Authority, Destination, OfferRecompute, utcnow
 from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
 
 logger = logging.getLogger(__name__)
@@ -35,6 +41,13 @@ BATCH = 100
 """Destinations rewritten (and their events staged) per transaction: ~20 ms of CPU between yields."""
 PER_YIELD = 200
 """Gemeinden resolved, or rows compared, between two yields to the event loop (a few milliseconds)."""
+
+RUN_LOCK = 0x7A75_6669_0001
+"""The advisory lock key of the job (in zufi's own database; every replica uses the same)."""
+LOCK_RETRY = 1.0
+"""Seconds between attempts to take the job over from another replica's run."""
+RECORD = 1
+"""The one row of `OfferRecompute`."""
 
 Offered = dict[str, set[uuid.UUID]]
 """Per LeiKa key in scope: the destinations routing sends it to (only active services are keys)."""
@@ -79,12 +92,15 @@ def offers(
     return sorted(kept + added) if generated else kept + added
 
 
-async def sync_offers(zufi: Zufi, run: SyncRun) -> None:
+def scope_of(index: RoutingIndex, run: SyncRun) -> set[str]:
+    """The services the run judges: only those the index knows (one created by another replica a
+    moment ago is left to the run that follows this replica's next reload)."""
+    return set(index.services) if run.services is None else set(run.services) & index.services.keys()
+
+
+async def sync_offers(zufi: Zufi, index: RoutingIndex, run: SyncRun) -> None:
     """Rewrite and announce every destination whose services differ from what routing says."""
-    index = zufi.index
-    # Only services this index knows are judged: one created by another replica a moment ago is
-    # left to the run that follows this replica's next reload.
-    scope = set(index.services) if run.services is None else set(run.services) & index.services.keys()
+    scope = scope_of(index, run)
     offered = await offered_in(index, scope)
     stale = []
     async with zufi.database.sessionmaker() as session:
@@ -118,38 +134,96 @@ async def _rewrite(
         .order_by(Destination.id)
         .with_for_update(of=Destination)
     )
-    now = utcnow()
     events = []
     for destination, authority in rows:
         services = offers(
             destination.id, destination.services, generated=authority.generated, scope=scope, offered=offered
         )
         if services != destination.services:
-            destination.services, destination.updated_at = services, now
+            # `updated_at` stays: see `Destination.updated_at`.
+            destination.services = services
             events.append(destination_changed(authority, destination))
     await session.flush()
     await zufi.outbox.publish_many(session, events)
     return len(events)
 
 
-async def keep_offers_current(zufi: Zufi) -> None:
-    """The background job: one run per batch of requests, forever."""
+async def already_recomputed(session: AsyncSession, fingerprint: str, services: list[str] | None) -> bool:
+    """Whether finished runs recomputed `services` (None: every one) from the routing data `fingerprint`."""
+    record = await session.get(OfferRecompute, RECORD)
+    if record is None or record.fingerprint != fingerprint:
+        return False
+    return record.services is None or (services is not None and set(services) <= set(record.services))
+
+
+async def record_recompute(session: AsyncSession, fingerprint: str, services: list[str] | None) -> None:
+    """Note that `services` (None: every one) are now recomputed from the routing data `fingerprint`."""
+    record = await session.get(OfferRecompute, RECORD)
+    if record is None:
+        record = OfferRecompute(id=RECORD)
+        session.add(record)
+    elif record.fingerprint == fingerprint and services is not None:
+        services = None if record.services is None else sorted(set(record.services) | set(services))
+    record.fingerprint, record.services, record.finished_at = fingerprint, services, utcnow()
+
+
+@asynccontextmanager
+async def one_replica_at_a_time(zufi: Zufi) -> AsyncIterator[None]:
+    """Hold the job for this replica while the block runs.
+
+    On PostgreSQL a transaction-scoped advisory lock, held on a connection of its own: released by the
+    commit at the end, or by the server when the replica dies. SQLite serves a single process.
+    """
+    if zufi.database.is_sqlite:
+        yield
+        return
     sync = zufi.offers
-    while True:
-        run = await sync.next_run()
+    async with zufi.database.engine.connect() as connection, connection.begin():
         try:
-            await sync_offers(zufi, run)
+            while not await connection.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCK))):
+                sync.waiting_for_another_replica = True
+                await asyncio.sleep(LOCK_RETRY)
+        finally:
+            sync.waiting_for_another_replica = False
+        yield
+
+
+async def run_once(zufi: Zufi) -> None:
+    """Wait for requests, then hold the job and recompute what they ask for from the current data."""
+    sync = zufi.offers
+    await sync.requested()
+    async with one_replica_at_a_time(zufi):
+        # Computed from the database's data as of now, never from an index another replica's change
+        # has not reached yet: what the run records is then true.
+        fingerprint = await zufi.refresh()
+        index = zufi.index
+        run, heal = sync.start()
+        try:
+            # An index at no known fingerprint (see `Zufi.reload`) neither trusts nor leaves a record.
+            if fingerprint is not None and not heal:
+                async with zufi.database.sessionmaker() as session:
+                    run.already_recomputed = await already_recomputed(session, fingerprint, run.services)
+            if not run.already_recomputed:
+                await sync_offers(zufi, index, run)
+                if fingerprint is not None:
+                    covered = None if run.services is None else sorted(scope_of(index, run))
+                    async with zufi.database.transaction() as session:
+                        await record_recompute(session, fingerprint, covered)
         except Exception as exc:
             sync.finished(run, error=repr(exc))
-            # Asked again, so the stale lists are not left until the next reload.
-            if run.services is None:
-                sync.request_all()
-            else:
-                sync.request(run.services)
+            zufi.metrics.offer_runs.labels("failed").inc()
+            sync.request_again(run, heal=heal)
             raise
         sync.finished(run)
-        if run.destinations_to_change:
-            logger.info(
-                "destination services recomputed",
-                extra={"services": run.services or "all", "destinations": run.destinations_changed},
-            )
+    zufi.metrics.offer_runs.labels("already_recomputed" if run.already_recomputed else "recomputed").inc()
+    if run.destinations_to_change:
+        logger.info(
+            "destination services recomputed",
+            extra={"services": run.services or "all", "destinations": run.destinations_changed},
+        )
+
+
+async def keep_offers_current(zufi: Zufi) -> None:
+    """The background job: one run per batch of requests, forever."""
+    while True:
+        await run_once(zufi)

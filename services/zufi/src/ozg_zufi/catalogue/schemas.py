@@ -68,6 +68,11 @@ class SyncRun(Schema):
     finished_at: datetime | None = None
     destinations_to_change: int = Field(default=0, description="Destinations whose list was found stale.")
     destinations_changed: int = Field(default=0, description="Of those, rewritten and announced so far.")
+    already_recomputed: bool = Field(
+        default=False,
+        description="A finished run (of any replica) had recomputed these services from the same "
+        "routing data: nothing was read or written.",
+    )
     error: str | None = None
 
 
@@ -76,7 +81,10 @@ class DestinationSyncStatus(Schema):
 
     state: Literal["idle", "pending", "running"]
     pending_services: list[str] | None = Field(
-        description="LeiKa keys waiting for the next run; null: every service (after an index reload)."
+        description="LeiKa keys waiting for the next run; null: every service."
+    )
+    waiting_for_another_replica: bool = Field(
+        description="Another replica is running the job (one at a time): the pending services wait for it."
     )
     current: SyncRun | None
     last: SyncRun | None

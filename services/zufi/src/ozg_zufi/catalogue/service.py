@@ -6,10 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.contracts.zufi import FeeItem as FeeItemEvent
 from ozg_common.contracts.zufi import ServiceChanged
 from ozg_zufi.catalogue.schemas import FeeItem, ServiceIn, ServiceOut
-from ozg_zufi.context import Zufi, after_commit
+from ozg_zufi.context import Zufi
 from ozg_zufi.errors import ServiceNotFound
 from ozg_zufi.models import Service, utcnow
-from ozg_zufi.routing.index import ServiceEntry
+from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
 
 
 def service_out(service: Service) -> ServiceOut:
@@ -101,9 +101,8 @@ async def _published(session: AsyncSession, zufi: Zufi, service: Service) -> Non
     await zufi.outbox.publish(session, service_changed(service))
     entry = ServiceEntry(service.leika_key, service.name, service.level, service.active)
 
-    def patch() -> None:
-        zufi.index.set_service(entry)
-        # Which destinations offer it follows in the background (a Gemeinde service has ~11,000).
-        zufi.offers.request([entry.leika_key])
+    def patch(index: RoutingIndex) -> None:
+        index.set_service(entry)
 
-    after_commit(session, patch)
+    # Which destinations offer it follows in the background (a Gemeinde service has ~11,000).
+    zufi.patch_on_commit(session, patch, recompute=[entry.leika_key])

@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import ResponsibilityChanged
 from ozg_zufi import identifiers
-from ozg_zufi.context import Zufi, after_commit
+from ozg_zufi.context import Zufi
 from ozg_zufi.errors import InvalidAreaKey, InvalidLeikaKey, ResponsibilityNotFound, UnknownReference
 from ozg_zufi.models import Authority, Destination, Responsibility, Service, utcnow
 from ozg_zufi.responsibilities.schemas import ResponsibilityIn, ResponsibilityOut
+from ozg_zufi.routing.index import RoutingIndex
 
 
 def responsibility_out(responsibility: Responsibility) -> ResponsibilityOut:
@@ -92,9 +93,8 @@ async def _published(
     key, ars = responsibility.leika_key, responsibility.area_ars
     authority_id = None if removed else responsibility.authority_id
 
-    def patch() -> None:
-        zufi.index.set_responsibility(key, ars, authority_id)
-        # The authority now offers the service, the one it replaces perhaps no longer: recompute.
-        zufi.offers.request([key])
+    def patch(index: RoutingIndex) -> None:
+        index.set_responsibility(key, ars, authority_id)
 
-    after_commit(session, patch)
+    # The authority now offers the service, the one it replaces perhaps no longer: recompute.
+    zufi.patch_on_commit(session, patch, recompute=[key])

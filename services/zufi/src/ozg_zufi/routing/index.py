@@ -192,6 +192,27 @@ class RoutingIndex:
         else:
             self.responsibilities[(leika_key, ars)] = authority_id
 
+    def services_routed_differently(self, newer: "RoutingIndex") -> set[str] | None:
+        """The LeiKa keys `newer` may route to other destinations; None: possibly every one.
+
+        Areas, where authorities are and their destinations take part in routing every service; a
+        service entry or a responsibility only in routing its own.
+        """
+        if (
+            self.areas != newer.areas
+            or self.placed_authorities() != newer.placed_authorities()
+            or self.destinations != newer.destinations
+        ):
+            return None
+        services = self.services.keys() | newer.services.keys()
+        changed = {key for key in services if self.services.get(key) != newer.services.get(key)}
+        responsibilities = self.responsibilities.items() ^ newer.responsibilities.items()
+        return changed | {leika_key for (leika_key, _ars), _authority in responsibilities}
+
+    def placed_authorities(self) -> dict[str, list[uuid.UUID]]:
+        """`authorities_by_area` without the areas an authority moved away from (a patch leaves them)."""
+        return {ars: members for ars, members in self.authorities_by_area.items() if members}
+
     # --- lookups ---------------------------------------------------------------------------
 
     def gemeinden_of(self, ars: str) -> list[str]:
