@@ -80,10 +80,11 @@ class DeliveryIntake:
         payload: dict[str, Any],
     ) -> None:
         """A delivery due at once, unique per source event (a redelivered event adds none)."""
-        destination = await destinations.get(session, destination_id)
-        if kind is not DeliveryKind.SUBMISSION and destination and destination.channel_type == "fitconnect":
-            # Callback-mode authorities fetch everything through submission's subscriber API.
-            return
+        if kind is not DeliveryKind.SUBMISSION:
+            destination = await destinations.get(session, destination_id)
+            if destination and destination.channel_type == "fitconnect":
+                # Callback-mode authorities fetch everything through submission's subscriber API.
+                return
         now = datetime.now(UTC)
         session.add(
             Delivery(
