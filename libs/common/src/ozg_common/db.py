@@ -57,7 +57,7 @@ def _closed_by_server(_dbapi_connection: Any, record: ConnectionPoolEntry, _prox
 class Database:
     """The engine and session factory of one service's database."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -70,7 +70,10 @@ class Database:
             # checkout. A connection the server closed is noticed locally at checkout instead
             # (`_closed_by_server`); one that breaks unnoticed fails its request, which rolls back,
             # and SQLAlchemy then replaces every pooled connection older than the failure.
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS)
+            # A fixed pool: SQLAlchemy closes an overflow connection after each use, so under load
+            # every request beyond the pool paid a backend fork and a SCRAM handshake (the demo
+            # receiver opened hundreds of connections a minute); waiting for a pooled one is cheaper.
+            options.update(pool_size=pool_size, max_overflow=0, pool_recycle=POOL_RECYCLE_SECONDS)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

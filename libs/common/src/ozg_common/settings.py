@@ -28,7 +28,7 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     public_base_url: str = ""
     database_url: str = ""
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_enabled: bool = True
     topic_partitions: int | None = None
