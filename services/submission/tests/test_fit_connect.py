@@ -205,6 +205,37 @@ async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
     }
 
 
+async def test_concurrent_submits_complete_a_submission_once(suite: Suite) -> None:
+    sender = await suite.auth("sender")
+    created = await announce(suite, [])
+    sid = created["submissionId"]
+    payload = {"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")}
+    answers = await asyncio.gather(
+        *(suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=sender) for _ in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 5, [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == 200:
+            assert answer.json() == created
+        else:
+            problem(answer, 409, "submission-state-invalid")
+
+    log = (await suite.http.get(f"/v1/submissions/{sid}/events", headers=sender)).json()["eventLog"]
+    jwks = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
+    events = [next(iter(jwt.decode(t, jwks, algorithms=["PS512"]).claims["events"])) for t in log]
+    assert [e.removeprefix(EVENTS) for e in events] == [
+        "create-submission",
+        "submit-submission",
+        "forward-submission",
+    ]
+    await suite.bus.expect("submission.ready_for_delivery", lambda e: e["submission_id"] == sid)
+    published = [e.type for e in suite.bus.seen if e.data.get("submission_id") == sid]
+    assert sorted(published) == [
+        "de.ozg-router.submission.ready_for_delivery",
+        "de.ozg-router.submission.submitted",
+    ]
+
+
 async def test_scopes_separate_senders_and_subscribers(suite: Suite) -> None:
     created = await announce(suite, [])
     submission_id = created["submissionId"]

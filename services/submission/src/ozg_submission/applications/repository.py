@@ -1,4 +1,5 @@
-"""Writing an accepted application: rows of several tables in as few statements as the database allows.
+"""Writing rows of several tables in as few statements as the database allows: an accepted
+application, a new or a submitted FIT-Connect submission with its event-log entries and events.
 
 On PostgreSQL all of them go in one INSERT whose other INSERTs are data-modifying CTEs, compiled
 once per shape (tables, columns, row counts) and executed without SQLAlchemy's per-statement

@@ -90,26 +90,25 @@ async def _reconcile_late_payment(session: AsyncSession, event: PaymentEvent) ->
 
 
 def delivery_handler(context: SubmissionContext) -> Handler:
+    """kop-gateway's outcomes, each one UPDATE of the submission (none where nothing changes)."""
+
     async def handle(
         session: AsyncSession, event: DeliverySucceeded | DeliveryDeadLettered, _: CloudEvent
     ) -> None:
         if event.kind != "submission":
             return
-        submission = await _submission(session, event.submission_id)
-        if submission is None:
+        try:
+            submission_id = uuid.UUID(event.submission_id)
+        except ValueError:
             return
         if isinstance(event, DeliveryDeadLettered):
-            submission.delivery_error = event.last_error[:2000]
-            logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
-            return
-        submission.delivery_error = None
-        if event.callback:
+            if await repository.record_delivery_error(session, submission_id, event.last_error[:2000]):
+                logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
+        elif event.callback:
             # A callback only said "there is something to fetch": pickup is the destination's own GET.
-            return
-        if submission.picked_up_at is None:
-            submission.picked_up_at = event.delivered_at
-        if submission.status == SubmissionStatus.FORWARDED:
-            submission.status = SubmissionStatus.DELIVERED
+            await repository.clear_delivery_error(session, submission_id)
+        else:
+            await repository.mark_delivered(session, submission_id, event.delivered_at)
 
     return handle
 

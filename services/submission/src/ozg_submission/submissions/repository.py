@@ -1,13 +1,19 @@
-"""Queries on submissions and their attachments."""
+"""Queries on submissions and their attachments.
+
+The statements of the hot paths (submit, delivery outcomes) are built once, with bound parameters:
+building a statement costs more Python than executing one SQLAlchemy has compiled before.
+"""
 
 import contextlib
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.models import Attachment, Payment, Submission, SubmissionStatus
+from ozg_submission.applications.repository import table_of
+from ozg_submission.models import Attachment, Destination, Payment, Submission, SubmissionStatus
 
 READY_FOR_PICKUP = (SubmissionStatus.FORWARDED, SubmissionStatus.DELIVERED)
 VISIBLE_TO_SUBSCRIBER = (*READY_FOR_PICKUP, SubmissionStatus.ACCEPTED, SubmissionStatus.REJECTED)
@@ -21,6 +27,24 @@ async def get_submission(
         # Locking re-reads the row: what this session loaded earlier may be stale by now.
         query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).one_or_none()
+
+
+_LOCKED_WITH_DESTINATION = (
+    select(Submission, Destination)
+    .outerjoin(Destination, Destination.destination_id == Submission.destination_id)
+    .where(Submission.id == bindparam("submission_id"))
+    .with_for_update(of=Submission)
+    .execution_options(populate_existing=True)
+)
+
+
+async def locked_with_destination(
+    session: AsyncSession, submission_id: uuid.UUID
+) -> tuple[Submission | None, Destination | None]:
+    """A submission locked for update (as committed now) and its destination, in one round trip;
+    only the submission's row is locked."""
+    row = (await session.execute(_LOCKED_WITH_DESTINATION, {"submission_id": submission_id})).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 async def attachments_of(session: AsyncSession, submission_id: uuid.UUID) -> Sequence[Attachment]:
@@ -86,3 +110,57 @@ async def payment_for(
         select(Payment).where(Payment.case_id == str(case_id)).order_by(Payment.updated_at.desc()).limit(1)
     )
     return (await session.scalars(query)).first()
+
+
+_SUBMISSIONS = table_of(Submission)
+_COLUMNS = _SUBMISSIONS.c
+_ID = _COLUMNS.id == bindparam("submission_id")
+
+_MARK_DELIVERED = (
+    update(_SUBMISSIONS)
+    .where(
+        _ID,
+        or_(
+            _COLUMNS.status == SubmissionStatus.FORWARDED,
+            _COLUMNS.picked_up_at.is_(None),
+            _COLUMNS.delivery_error.is_not(None),
+        ),
+    )
+    .values(
+        status=case(
+            (_COLUMNS.status == SubmissionStatus.FORWARDED, SubmissionStatus.DELIVERED.value),
+            else_=_COLUMNS.status,
+        ),
+        picked_up_at=func.coalesce(
+            _COLUMNS.picked_up_at, bindparam("delivered_at", type_=_COLUMNS.picked_up_at.type)
+        ),
+        delivery_error=None,
+    )
+)
+_CLEAR_DELIVERY_ERROR = (
+    update(_SUBMISSIONS).where(_ID, _COLUMNS.delivery_error.is_not(None)).values(delivery_error=None)
+)
+_RECORD_DELIVERY_ERROR = (
+    update(_SUBMISSIONS)
+    .where(_ID)
+    .values(delivery_error=bindparam("error", type_=_COLUMNS.delivery_error.type))
+    .returning(_COLUMNS.id)
+)
+
+
+async def mark_delivered(session: AsyncSession, submission_id: uuid.UUID, at: datetime) -> None:
+    """The destination has it: picked up at `at` (unless it was before), delivered if it was only
+    forwarded, no delivery error. One UPDATE that reads nothing back; a submission already in that
+    state is not written."""
+    await session.execute(_MARK_DELIVERED, {"submission_id": submission_id, "delivered_at": at})
+
+
+async def clear_delivery_error(session: AsyncSession, submission_id: uuid.UUID) -> None:
+    """A delivery attempt succeeded: whatever failed before is over."""
+    await session.execute(_CLEAR_DELIVERY_ERROR, {"submission_id": submission_id})
+
+
+async def record_delivery_error(session: AsyncSession, submission_id: uuid.UUID, error: str) -> bool:
+    """Delivery gave up; False if there is no such submission."""
+    updated = await session.scalar(_RECORD_DELIVERY_ERROR, {"submission_id": submission_id, "error": error})
+    return updated is not None

@@ -17,9 +17,11 @@ from ozg_common import jose
 from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge, StoredBlob
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
+from ozg_common.events import Event
+from ozg_submission.applications.repository import insert_rows, single_write, table_of, values_of
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import get_service
-from ozg_submission.directory.service import find_destination
+from ozg_submission.directory.repository import service_and_destination
+from ozg_submission.directory.service import existing_destination, find_destination
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
     AttachmentNotFound,
@@ -37,11 +39,20 @@ from ozg_submission.errors import (
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.tokens import CREATE, FORWARD, SUBMIT
 from ozg_submission.identity.scopes import SEND, is_party_of, require_sender_may_send, require_subscriber
-from ozg_submission.models import Attachment, Destination, Payment, Submission, SubmissionStatus
+from ozg_submission.models import (
+    Attachment,
+    Destination,
+    EventLogEntry,
+    Payment,
+    Submission,
+    SubmissionStatus,
+    outbox_table,
+)
 from ozg_submission.submissions import repository
 from ozg_submission.submissions.repository import VISIBLE_TO_SUBSCRIBER
 
 PAYED = "PAYED"
+EVENT_LOG = table_of(EventLogEntry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,16 +116,20 @@ async def create(
     principal: Principal,
     new: NewSubmission,
 ) -> Submission:
-    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`)."""
+    """A new, incomplete submission (FIT-Connect `POST /v1/submissions`).
+
+    Its only write inserts the submission and its first event-log entry in one statement.
+    """
     settings = context.settings
-    destination = await find_destination(session, new.destination_id)
+    await single_write(session)
+    leistung, destination = await service_and_destination(session, new.leika_key, new.destination_id)
+    destination = existing_destination(destination, new.destination_id)
     usable_destination(destination, new.leika_key)
     require_sender_may_send(principal, new.leika_key, destination.area_ars)
     if len(new.announced_attachments) > settings.max_attachments:
         raise TooLarge(f"At most {settings.max_attachments} attachments per submission.")
     if len(set(new.announced_attachments)) != len(new.announced_attachments):
         raise InvalidApplication("announcedAttachments names an attachment twice.")
-    leistung = await get_service(session, new.leika_key)
     if new.joins_case and new.case_id is not None:
         earlier = await repository.of_case(session, new.case_id)
         if not earlier or any(s.destination_id != new.destination_id for s in earlier):
@@ -137,18 +152,18 @@ async def create(
         created_at=now,
         last_event_at=now,
     )
-    session.add(submission)
-    # Attachments reference it; without an ORM relationship the unit of work needs the row first.
-    await session.flush()
-    eventlog.record(session, submission, CREATE)
+    await insert_rows(
+        session,
+        [
+            (table_of(Submission), [values_of(submission)]),
+            (EVENT_LOG, [eventlog.entry(submission, CREATE, now)]),
+        ],
+    )
     return submission
 
 
-async def sent_by(
-    session: AsyncSession, principal: Principal, submission_id: uuid.UUID, *, for_update: bool = False
-) -> Submission:
+def _own(principal: Principal, submission_id: uuid.UUID, submission: Submission | None) -> Submission:
     """The caller's own submission; another sender's is as unknown as a missing one."""
-    submission = await repository.get_submission(session, submission_id, for_update=for_update)
     if (
         submission is None
         or submission.status == SubmissionStatus.DELETED
@@ -157,6 +172,17 @@ async def sent_by(
     ):
         raise SubmissionNotFound(f"No submission {submission_id}.")
     return submission
+
+
+async def sent_by(
+    session: AsyncSession, principal: Principal, submission_id: uuid.UUID, *, for_update: bool = False
+) -> Submission:
+    """The caller's own submission."""
+    return _own(
+        principal,
+        submission_id,
+        await repository.get_submission(session, submission_id, for_update=for_update),
+    )
 
 
 def _still_open(submission: Submission) -> None:
@@ -251,13 +277,21 @@ async def submit(
     encrypted_metadata: str,
     encrypted_data: str | None,
 ) -> Submission:
-    """Complete a submission (FIT-Connect `PUT /v1/submissions/{id}`)."""
+    """Complete a submission (FIT-Connect `PUT /v1/submissions/{id}`).
+
+    The row lock serialises concurrent submits: the first one completes it, the others then find
+    it no longer incomplete.
+    """
     check_jwe(encrypted_metadata, what="encryptedMetadata", require_cty=False)
     if encrypted_data is not None:
         check_jwe(encrypted_data, what="encryptedData", require_cty=True)
-    submission = await sent_by(session, principal, submission_id, for_update=True)
+    submission, destination = await repository.locked_with_destination(session, submission_id)
+    submission = _own(principal, submission_id, submission)
     _still_open(submission)
-    attachments = await repository.attachments_of(session, submission.id)
+    # Only announced attachments can be uploaded: nothing announced, nothing to look up.
+    attachments = (
+        await repository.attachments_of(session, submission.id) if submission.announced_attachments else []
+    )
     uploaded = {str(a.attachment_id) for a in attachments}
     missing = [a for a in submission.announced_attachments if a not in uploaded]
     if missing:
@@ -267,10 +301,13 @@ async def submit(
     size = len(encrypted_metadata) + len(encrypted_data or "") + sum(a.size for a in attachments)
     if size > context.settings.max_submission_bytes:
         raise TooLarge(f"A submission may have at most {context.settings.max_submission_bytes} bytes.")
+    # The destination may have been deleted since the submission was announced.
+    destination = existing_destination(destination, submission.destination_id)
     await store_payloads(
         context, submission, encrypted_metadata.encode(), (encrypted_data or "").encode() or None
     )
-    await complete(session, context, submission)
+    stored = Payloads(metadata=encrypted_metadata, data=encrypted_data or None)
+    await complete(session, context, submission, destination, stored)
     return submission
 
 
@@ -310,42 +347,49 @@ async def complete(
     session: AsyncSession,
     context: SubmissionContext,
     submission: Submission,
+    destination: Destination,
+    stored: Payloads,
 ) -> None:
     """Submitted: tell everyone, then forward, or wait for the payment the service requires.
 
-    The session is not flushed in between: the changes and both events go out with the commit,
-    in as few statements as the unit of work can manage.
+    The event-log entries and the events are inserted in one statement; the submission's own
+    changes are written when the session flushes, one UPDATE.
     """
-    now = datetime.now(UTC)
-    submission.status = SubmissionStatus.SUBMITTED
-    submission.submitted_at = now
-    eventlog.record(session, submission, SUBMIT)
-    destination = await find_destination(session, submission.destination_id)
-    submitted = submitted_event(submission, destination)
-    with session.no_autoflush:
-        if not submission.payment_required:
-            ready = await _forwarded(session, context, submission)
-            await context.outbox.publish_many(session, [submitted, ready])
-            context.metrics.submissions.labels(submission.origin, submission.status).inc()
-            return
-        await context.outbox.publish(session, submitted)
+    payment = None
+    if submission.payment_required:
         payment = await repository.payment_for(
             session, case_id=submission.case_id, transaction_id=submission.payment_transaction_id
         )
-        if payment is None or payment.status != PAYED:
-            submission.status = SubmissionStatus.AWAITING_PAYMENT
-            submission.payment_status = payment.status if payment else None
-            context.metrics.submissions.labels(submission.origin, submission.status).inc()
-            return
-        await settle(session, context, submission, payment)
+    now = datetime.now(UTC)
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    log = [_logged(submission, SUBMIT, now)]
+    published: list[Event] = [submitted_event(submission, destination)]
+    if submission.payment_required and (payment is None or payment.status != PAYED):
+        submission.status = SubmissionStatus.AWAITING_PAYMENT
+        submission.payment_status = payment.status if payment else None
+    else:
+        if payment is not None:
+            # Paid before it was submitted. Only the native intake holds metadata back for the
+            # paymentInformation (`settle`); a FIT-Connect sender encrypted its own.
+            _take_payment(submission, payment)
+        log.append(_forwarded(submission, now))
+        published.append(await ready_event(session, context, submission, stored))
+    await _write_log_and_events(session, context, log, published)
+    context.metrics.submissions.labels(submission.origin, submission.status).inc()
+
+
+def _take_payment(submission: Submission, payment: Payment) -> None:
+    """The payment that settles the submission, as it was last reported."""
+    submission.payment_status = payment.status
+    submission.payment_transaction_id = payment.transaction_id
 
 
 async def settle(
     session: AsyncSession, context: SubmissionContext, submission: Submission, payment: Payment
 ) -> None:
     """The payment arrived: attach its paymentInformation where we still can, and forward."""
-    submission.payment_status = payment.status
-    submission.payment_transaction_id = payment.transaction_id
+    _take_payment(submission, payment)
     if submission.pending_metadata is not None:
         metadata = submission.pending_metadata | {"paymentInformation": payment.payment_information}
         destination = await find_destination(session, submission.destination_id)
@@ -364,19 +408,28 @@ async def settle(
 
 async def forward(session: AsyncSession, context: SubmissionContext, submission: Submission) -> None:
     """Ready for the destination: the event carries what kop-gateway needs to deliver it."""
-    await context.outbox.publish(session, await _forwarded(session, context, submission))
+    log = [_forwarded(submission, datetime.now(UTC))]
+    await _write_log_and_events(session, context, log, [await ready_event(session, context, submission)])
     context.metrics.submissions.labels(submission.origin, submission.status).inc()
 
 
-async def _forwarded(
-    session: AsyncSession,
-    context: SubmissionContext,
-    submission: Submission,
-) -> SubmissionReadyForDelivery:
+def _logged(submission: Submission, event: str, at: datetime) -> dict[str, Any]:
+    """The row of an event-log entry, now the latest event of the submission."""
+    submission.last_event_at = at
+    return eventlog.entry(submission, event, at)
+
+
+def _forwarded(submission: Submission, at: datetime) -> dict[str, Any]:
     submission.status = SubmissionStatus.FORWARDED
-    submission.forwarded_at = datetime.now(UTC)
-    eventlog.record(session, submission, FORWARD)
-    return await ready_event(session, context, submission)
+    submission.forwarded_at = at
+    return _logged(submission, FORWARD, at)
+
+
+async def _write_log_and_events(
+    session: AsyncSession, context: SubmissionContext, log: list[dict[str, Any]], events: list[Event]
+) -> None:
+    """Append-only rows need no unit of work: one INSERT for the entries and the outbox rows."""
+    await insert_rows(session, [(EVENT_LOG, log), (outbox_table, context.outbox.rows(events))])
 
 
 async def ready_event(
