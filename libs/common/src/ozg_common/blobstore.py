@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from io import BufferedWriter
 from pathlib import Path
 from typing import Protocol
 
@@ -69,13 +70,23 @@ class FilesystemBlobStore:
         return self.root / _checked(key)
 
     def _temp(self, target: Path) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
         return target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+
+    @staticmethod
+    def _create(temp: Path) -> BufferedWriter:
+        # Most writes go to a directory that exists: try first, create the directory on demand,
+        # instead of a mkdir (and its FileExistsError) before every write.
+        try:
+            return temp.open("wb")
+        except FileNotFoundError:
+            temp.parent.mkdir(parents=True, exist_ok=True)
+            return temp.open("wb")
 
     def _write(self, key: str, content: bytes) -> StoredBlob:
         target = self.path(key)
         temp = self._temp(target)
-        temp.write_bytes(content)
+        with self._create(temp) as handle:
+            handle.write(content)
         temp.replace(target)
         return StoredBlob(key, len(content), hashlib.sha512(content).hexdigest())
 
@@ -92,7 +103,7 @@ class FilesystemBlobStore:
         temp = self._temp(target)
         digest = hashlib.sha512()
         size = 0
-        handle = await asyncio.to_thread(temp.open, "wb")
+        handle = await asyncio.to_thread(self._create, temp)
         try:
             async for chunk in chunks:
                 size += len(chunk)

@@ -1,0 +1,36 @@
+"""The filesystem blob store keeps what it is given, wherever the key points."""
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from ozg_common.blobstore import FilesystemBlobStore
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_blobs_land_in_new_and_existing_directories(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    first = await store.put("submissions/ab/1/metadata.jwe", b"metadata")
+    second = await store.put("submissions/ab/1/data.jwe", b"data")
+    streamed = await store.put_stream("submissions/cd/2/attachment.jwe", _chunks(b"at", b"tachment"))
+
+    assert first.sha512 == hashlib.sha512(b"metadata").hexdigest()
+    assert (second.size, streamed.size) == (4, 10)
+    assert await store.get("submissions/ab/1/data.jwe") == b"data"
+    assert await store.get("submissions/cd/2/attachment.jwe") == b"attachment"
+    assert not list((tmp_path / "blobs").rglob("*.part")), "no temporary file is left behind"
+
+
+async def test_a_directory_removed_meanwhile_is_made_again(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("submissions/ab/1/metadata.jwe", b"first")
+    assert await store.delete_prefix("submissions/ab/1") == 1
+
+    await store.put("submissions/ab/1/metadata.jwe", b"again")
+    await store.put_stream("submissions/ab/3/data.jwe", _chunks(b"streamed"))
+    assert await store.get("submissions/ab/1/metadata.jwe") == b"again"
+    assert await store.get("submissions/ab/3/data.jwe") == b"streamed"
