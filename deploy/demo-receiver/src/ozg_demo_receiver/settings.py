@@ -53,10 +53,15 @@ class DemoReceiverSettings(ServiceSettings):
     def destination_key_path(self) -> Path:
         return self.destination_key_file or self.var_dir / "demo-keys" / "destination-private.jwk.json"
 
-    def master_secret(self) -> str:
-        """The secret kop-gateway derives destination secrets from (the shared dev file when unset)."""
+    @model_validator(mode="after")
+    def _master_secret(self) -> "DemoReceiverSettings":
+        # Read once, not per delivery (as kop-gateway does): the shared dev file when unset.
         if not self.signing_master_secret:
-            return load_or_create_secret(self.var_dir / MASTER_SECRET_FILE)
+            self.signing_master_secret = load_or_create_secret(self.var_dir / MASTER_SECRET_FILE)
+        return self
+
+    def master_secret(self) -> str:
+        """The secret kop-gateway derives destination secrets from."""
         return refuse_placeholder("OZG_DEMO_RECEIVER_SIGNING_MASTER_SECRET", self.signing_master_secret)
 
     def client_credentials(self) -> tuple[str, str]:

@@ -2,23 +2,15 @@
 
 from typing import Any
 
-from sqlalchemy import Table, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.messaging import insert_ignoring_duplicates
 from ozg_demo_receiver.models import Application, Delivery
 
 
-async def insert_if_new(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when the row is new."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0) == 1)
-
-
 async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await insert_if_new(session, Delivery.__table__, values)  # type: ignore[arg-type]
+    return await insert_ignoring_duplicates(session, Delivery.__table__, values)  # type: ignore[arg-type]
 
 
 async def count_repeat(session: AsyncSession, delivery_id: str) -> None:
@@ -28,7 +20,7 @@ async def count_repeat(session: AsyncSession, delivery_id: str) -> None:
 
 
 async def add_application(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await insert_if_new(session, Application.__table__, values)  # type: ignore[arg-type]
+    return await insert_ignoring_duplicates(session, Application.__table__, values)  # type: ignore[arg-type]
 
 
 async def count_duplicate(session: AsyncSession, submission_id: str) -> None:
