@@ -27,6 +27,8 @@ STATUS_LABELS = {
     "COMPLETED": "Abgeschlossen",
 }
 
+AWAITING_PAYMENT = "Der Antrag wird weitergeleitet, sobald die Zahlung eingegangen ist."
+
 PAYMENT_FAILURES = {
     "CANCELED": (
         "Zahlung abgebrochen",
@@ -93,6 +95,29 @@ async def attach_submission(
     submitted_at: datetime,
 ) -> None:
     """The application was received by submission: it enters the citizen's status monitor."""
+    if session.get_bind().dialect.name == "postgresql":
+        # The common case, a case first seen with its submission, in one statement; any other goes on.
+        steps = ["INITIATED"] if payment_required else ["INITIATED", "SUBMITTED"]
+        now = datetime.now(UTC)
+        if await repository.open_submitted(
+            session,
+            case_id=case_id,
+            mailbox_id=mailbox_id,
+            submission_id=submission_id,
+            destination_id=destination_id,
+            leika_key=leika_key,
+            service_name=service_name,
+            authority_name=authority_name,
+            status=steps[-1],
+            status_detail=AWAITING_PAYMENT if payment_required else None,
+            payment_required=payment_required,
+            payment_transaction_id=payment_transaction_id,
+            created_at=min(now, _utc(submitted_at)),
+            updated_at=now,
+            steps=steps,
+            occurred_at=submitted_at,
+        ):
+            return
     known = await repository.by_case(session, case_id)
     # Read before anything changes, so that no query's autoflush writes a half-updated application.
     payment = await repository.payment_for(session, case_id, payment_transaction_id)
@@ -115,7 +140,7 @@ async def attach_submission(
     if payment is not None:
         await apply_payment(session, application, payment)
     elif payment_required:
-        application.status_detail = "Der Antrag wird weitergeleitet, sobald die Zahlung eingegangen ist."
+        application.status_detail = AWAITING_PAYMENT
     else:
         record_step(application, "SUBMITTED", submitted_at, once=True)
 
