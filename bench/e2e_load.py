@@ -54,6 +54,23 @@ def cpu_seconds(suite: Suite) -> dict[str, float]:
     return used
 
 
+def infrastructure_cpu_seconds() -> dict[str, float]:
+    """CPU so far of the Kafka broker and of every PostgreSQL process (the services' pools keep
+    their backends for the whole run, so the difference over the run is theirs)."""
+    used = {"kafka": 0.0, "postgresql": 0.0}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if "kafka.Kafka" in command:
+            used["kafka"] += (int(fields[11]) + int(fields[12])) / TICKS
+        elif command.startswith("postgres") or command.split(" ", 1)[0].endswith("/postgres"):
+            used["postgresql"] += (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent busy since boot (Linux /proc/stat: user … steal, not idle/iowait)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -138,6 +155,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         load = Load(suite, rate=args.rate, in_flight=args.in_flight)
         cpu_before = cpu_seconds(suite)
         busy_before, generator_before = machine_busy_seconds(), own_cpu_seconds()
+        infrastructure_before = infrastructure_cpu_seconds()
         began_wall = time.time()
         sending = await load.run(items)
         accepted = {o.submission_id: o for o in load.accepted if o.submission_id}
@@ -148,6 +166,9 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         cpu_after = cpu_seconds(suite)
         busy = machine_busy_seconds() - busy_before
         generator = own_cpu_seconds() - generator_before
+        infrastructure = {
+            part: used - infrastructure_before[part] for part, used in infrastructure_cpu_seconds().items()
+        }
     seen = {k: v for k, v in seen.items() if k not in baseline}
     latencies: dict[str, list[float]] = {"native": [], "fit-connect": []}
     points: list[tuple[float, float, str]] = []
@@ -171,8 +192,9 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
             errors[outcome.error or "no answer"] = errors.get(outcome.error or "no answer", 0) + 1
     cpu = {name: round(cpu_after.get(name, 0) - cpu_before.get(name, 0), 1) for name in cpu_after}
     cpu["load generator"] = round(generator, 1)
-    # What no process of ours used: PostgreSQL, Kafka, the kernel.
-    cpu["rest (PostgreSQL, Kafka, OS)"] = round(busy - sum(cpu.values()), 1)
+    cpu |= {part: round(used, 1) for part, used in infrastructure.items()}
+    # What no process named here used: the kernel, interrupts, anything else on the machine.
+    cpu["rest (OS, other)"] = round(busy - sum(cpu.values()), 1)
     delivered = len(received_times)
     elapsed = (max(received_times) if received_times else time.time()) - began_wall
     return {
