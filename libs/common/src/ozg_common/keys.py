@@ -15,13 +15,16 @@ def load_or_create_rsa_key(path: Path, *, bits: int = 2048, use: str = "sig") ->
         return RSAKey.import_key(json.loads(path.read_text()))
     key = RSAKey.generate_key(bits, parameters={"kid": str(uuid.uuid4()), "use": use}, private=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump(key.as_dict(private=True), handle)
-    # Two processes may race on first start: the first rename wins, both then read the same key.
-    if not path.exists():
-        tmp.replace(path)
-    else:
+    # Workers and replicas may race on first start: the first link wins (a link, unlike a rename,
+    # never replaces), and all of them read the same key.
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
         tmp.unlink()
     return RSAKey.import_key(json.loads(path.read_text()))
 
