@@ -7,7 +7,7 @@ from ozg_demo_receiver.settings import DemoReceiverSettings
 
 def main() -> None:
     settings = DemoReceiverSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, settings)
 
 
 if __name__ == "__main__":

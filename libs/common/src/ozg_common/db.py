@@ -1,5 +1,6 @@
 """One async database per service: PostgreSQL (asyncpg) in production, SQLite for `make run`."""
 
+import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -98,6 +99,22 @@ class Database:
                 raise
         for callback in self._after_commit:
             callback()
+
+    @asynccontextmanager
+    async def exclusively(self, name: str) -> AsyncIterator[None]:
+        """Run the block while no other process of this service (worker or replica) runs a block of
+        the same `name`: a PostgreSQL advisory lock held on a connection of its own. SQLite serves one
+        process, so there nothing needs to wait."""
+        if self.is_sqlite:
+            yield
+            return
+        key = zlib.crc32(name.encode())
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            try:
+                yield
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

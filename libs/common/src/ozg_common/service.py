@@ -172,9 +172,12 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        for hook in on_startup:
-            await hook(runtime)
+        # Workers and replicas start one at a time: start-up work (migrations, imports, seeds,
+        # bootstrap clients) then finds what the one before it did instead of racing it.
+        async with runtime.database.exclusively("start-up"):
+            await runtime.start()
+            for hook in on_startup:
+                await hook(runtime)
         logger.info("started", extra={"url": settings.public_base_url})
         try:
             yield
@@ -200,15 +203,21 @@ def create_service_app(
     return app
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the app with uvicorn on the configured address (the services' `__main__`)."""
+def serve(create_app: Callable[..., FastAPI], settings: ServiceSettings) -> None:
+    """Run the service with uvicorn on the configured address (the services' `__main__`): the app
+    `create_app(settings)` in this process, or `settings.workers` processes sharing the port, each
+    building its app from the same environment."""
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_keep_alive=settings.http_keep_alive,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_keep_alive": settings.http_keep_alive,
+    }
+    if settings.workers > 1:
+        target = f"{create_app.__module__}:{create_app.__qualname__}"
+        uvicorn.run(target, factory=True, workers=settings.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)

@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "http://127.0.0.1:8002"
     outbox_poll_interval: float = 0.5
     otlp_endpoint: str | None = None
+    workers: int = Field(default=1, ge=1)
+    """Processes serving on the one port (uvicorn workers, one per core), each with its own event loop,
+    consumers and outbox relay, as replicas are; more than one needs PostgreSQL."""
     http_keep_alive: int = 75
     """Seconds an idle HTTP connection stays open. Longer than the idle timeout of the clients and load
     balancers in front (httpx 5 s, nginx 60 s): whoever closes first must be the client, or a request
@@ -53,6 +56,8 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{db_file}"
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
+        if self.workers > 1 and self.is_sqlite:
+            raise ValueError("workers > 1 needs PostgreSQL: an SQLite file serves one process")
         return self
 
     @property

@@ -7,7 +7,7 @@ from ozg_kop_gateway.settings import KopGatewaySettings
 
 def main() -> None:
     settings = KopGatewaySettings()
-    serve(create_app(settings), settings)
+    serve(create_app, settings)
 
 
 if __name__ == "__main__":

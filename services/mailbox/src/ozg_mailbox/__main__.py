@@ -7,7 +7,7 @@ from ozg_mailbox.settings import MailboxSettings
 
 def main() -> None:
     settings = MailboxSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, settings)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from ozg_payment.settings import PaymentSettings
 
 def main() -> None:
     settings = PaymentSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, settings)
 
 
 if __name__ == "__main__":

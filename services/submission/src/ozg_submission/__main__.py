@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = SubmissionSettings()
     if args.command is None:
-        serve(create_app(settings), settings)
+        serve(create_app, settings)
     else:
         asyncio.run(_administer(settings, args))
 

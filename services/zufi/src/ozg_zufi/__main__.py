@@ -39,7 +39,7 @@ def main() -> None:
         counts = asyncio.run(run_import(settings, args.directory or settings.area_data_dir))
         print(json.dumps(counts))
         return
-    serve(create_app(settings), settings)
+    serve(create_app, settings)
 
 
 if __name__ == "__main__":
