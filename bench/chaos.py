@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -197,5 +196,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    # uvloop, as the services run: the load generator shares the cores with what it measures.
-    sys.exit(uvloop.run(main(parse())))
+    sys.exit(asyncio.run(main(parse())))
