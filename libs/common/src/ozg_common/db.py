@@ -58,7 +58,7 @@ def _closed_by_server(_dbapi_connection: Any, record: ConnectionPoolEntry, _prox
 class Database:
     """The engine and session factory of one service's database."""
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, pool_timeout: float = 10.0) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -74,7 +74,13 @@ class Database:
             # A fixed pool: SQLAlchemy closes an overflow connection after each use, so under load
             # every request beyond the pool paid a backend fork and a SCRAM handshake (the demo
             # receiver opened hundreds of connections a minute); waiting for a pooled one is cheaper.
-            options.update(pool_size=pool_size, max_overflow=0, pool_recycle=POOL_RECYCLE_SECONDS)
+            # A request that found no connection within `pool_timeout` is answered 503 (problems.py).
+            options.update(
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=pool_timeout,
+                pool_recycle=POOL_RECYCLE_SECONDS,
+            )
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -218,7 +219,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem)
 
+    async def on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+        # Every pooled database connection stayed busy for the pool's whole timeout: overload, which
+        # the client may retry, not a fault of ours or theirs.
+        logger.warning("no database connection free in time", extra={"path": request.url.path})
+        busy = ServiceUnavailable("All database connections are busy; try again shortly.")
+        return problem_response(busy.to_problem(request.url.path), {"Retry-After": "1"})
+
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_pool_exhausted)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
