@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from submission_testkit import ARS_KIEL, LEIKA_DOG, LEIKA_PAY, Suite
@@ -241,7 +242,12 @@ async def test_citizen_reply_is_encrypted_for_the_destination(suite: Suite) -> N
     assert json.loads(plaintext)["content"] == "Anbei der Nachweis."
 
 
-async def test_a_callback_is_no_pickup(suite: Suite) -> None:
+@pytest.mark.parametrize(
+    "callback",
+    [True, None],
+    ids=["flagged", "from an older kop-gateway: the Zustellkanal says so"],
+)
+async def test_a_callback_is_no_pickup(suite: Suite, callback: bool | None) -> None:
     """Callback-mode destinations are told there is something to fetch; they have it once they fetch it."""
     sender = await suite.auth("sender")
     created = await suite.http.post(
@@ -266,7 +272,7 @@ async def test_a_callback_is_no_pickup(suite: Suite) -> None:
         destination_id=suite.dest_c,
         attempts=1,
         delivered_at=datetime.now(UTC),
-        callback=True,
+        callback=callback,
     )
     # A later event of the same case (same partition): once it is applied, the callback was too.
     dead = DeliveryDeadLettered(**(notified.model_dump(exclude={"callback"}) | {"last_error": "probe"}))

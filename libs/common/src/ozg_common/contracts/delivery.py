@@ -22,9 +22,9 @@ class DeliverySucceeded(CaseEvent):
     delivered_at: datetime
     kind: Literal["submission", "reply", "read-receipt"] = "submission"
     """What was delivered: the application, a citizen's reply, or a read receipt."""
-    callback: bool = False
+    callback: bool | None = None
     """True: only the FIT-Connect new-submissions callback was delivered; the destination fetches the
-    application itself."""
+    application itself. None: sent by a kop-gateway from before this field (look at the destination)."""
 
 
 class DeliveryDeadLettered(CaseEvent):

@@ -17,6 +17,7 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentF
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_submission.context import SubmissionContext
+from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.decisions import decide
@@ -104,13 +105,23 @@ def delivery_handler(context: SubmissionContext) -> Handler:
         if isinstance(event, DeliveryDeadLettered):
             if await repository.record_delivery_error(session, submission_id, event.last_error[:2000]):
                 logger.error("delivery dead-lettered", extra={"submission_id": event.submission_id})
-        elif event.callback:
+        elif await _only_announced(session, event):
             # A callback only said "there is something to fetch": pickup is the destination's own GET.
             await repository.clear_delivery_error(session, submission_id)
         else:
             await repository.mark_delivered(session, submission_id, event.delivered_at)
 
     return handle
+
+
+async def _only_announced(session: AsyncSession, event: DeliverySucceeded) -> bool:
+    """Was only the new-submissions callback delivered (the destination fetches the application)?"""
+    if event.callback is not None:
+        return event.callback
+    # From a kop-gateway older than the field (events in flight during an upgrade): its Zustellkanal says.
+    submission = await _submission(session, event.submission_id)
+    destination = await get_destination(session, submission.destination_id) if submission else None
+    return destination is not None and destination.zustellkanal.get("channel_type") == "fitconnect"
 
 
 def decision_handler(context: SubmissionContext) -> Handler:
