@@ -1,5 +1,7 @@
 """One async database per service: PostgreSQL (asyncpg) in production, SQLite for `make run`."""
 
+import asyncio
+import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -41,6 +43,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
+
+logger = logging.getLogger(__name__)
 
 POOL_RECYCLE_SECONDS = 1800
 """Pooled connections are replaced after half an hour, before idle timeouts of the server or a
@@ -116,7 +120,13 @@ class Database:
             return
         key = zlib.crc32(name.encode())
         async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            waited, attempt = 0.0, text("SELECT pg_try_advisory_lock(:k)")
+            while not (await connection.execute(attempt, {"k": key})).scalar():
+                if waited % 30 == 0:
+                    # Say why a replica is not ready yet: it waits for another one's `name`.
+                    logger.info("waiting for another process of this service", extra={"for": name})
+                await asyncio.sleep(0.5)
+                waited += 0.5
             try:
                 yield
             finally:
