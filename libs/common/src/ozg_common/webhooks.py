@@ -15,11 +15,12 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from ozg_common.keys import write_once
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE = 300
@@ -141,19 +142,7 @@ def verify_fit_connect_callback(
 
 def load_or_create_secret(path: Path) -> str:
     """A dev secret kept in a file (mode 0600) outside git; created once, shared by processes."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        # Two processes may race on first start: the first link wins, both read the same secret.
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return write_once(path, secrets.token_urlsafe(48)).strip()
 
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
