@@ -26,13 +26,13 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, tree_cpu_seconds
 from _workload import Load, percentile, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
 from ozg_common.suite_harness import Suite, postgres_suite
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 LOAD_SETTINGS = {
     "zufi": {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"},
@@ -41,34 +41,23 @@ LOAD_SETTINGS = {
 
 
 def cpu_seconds(suite: Suite) -> dict[str, float]:
-    """User + system CPU of each service process so far (Linux /proc)."""
-    used: dict[str, float] = {}
-    for name, process in suite.processes.items():
-        if process.process is None:
-            continue
-        try:
-            fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[name] = (int(fields[11]) + int(fields[12])) / TICKS
-    return used
+    """CPU of each service so far, its worker processes included."""
+    table = processes()
+    return {
+        name: tree_cpu_seconds(process.process.pid, table)
+        for name, process in suite.processes.items()
+        if process.process is not None
+    }
 
 
 def infrastructure_cpu_seconds() -> dict[str, float]:
     """CPU so far of the Kafka broker and of every PostgreSQL process (the services' pools keep
     their backends for the whole run, so the difference over the run is theirs)."""
-    used = {"kafka": 0.0, "postgresql": 0.0}
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if "kafka.Kafka" in command:
-            used["kafka"] += (int(fields[11]) + int(fields[12])) / TICKS
-        elif command.startswith("postgres") or command.split(" ", 1)[0].endswith("/postgres"):
-            used["postgresql"] += (int(fields[11]) + int(fields[12])) / TICKS
-    return used
+    table = processes()
+    return {
+        "kafka": matching_cpu_seconds(lambda command: "kafka.Kafka" in command, table),
+        "postgresql": matching_cpu_seconds(is_postgres, table),
+    }
 
 
 def machine_busy_seconds() -> float:

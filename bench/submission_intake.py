@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _proc import matching_cpu_seconds, tree_cpu_seconds
 from _stats import summary
 from _vegeta import Summary, Vegeta, add_generator_argument, find_vegeta, summarize
 from aiokafka import AIOKafkaProducer
@@ -150,38 +151,10 @@ async def wait_until(check: Any, within: float, what: str) -> None:
 
 
 def postgres_cpu_seconds(database: str) -> float:
-    """User + system CPU time of the PostgreSQL backends serving `database` (Linux /proc)."""
-    ticks = 0
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            command = cmdline.read_bytes().decode(errors="replace")
-            if command.startswith("postgres: ") and f" {database} " in command:
-                fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])
-        except OSError:
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its live children (Linux /proc; uvicorn workers are
-    children), to cost a request independently of load."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        process = int(stat.parent.name)
-        parents[process] = int(fields[1])
-        ticks[process] = int(fields[11]) + int(fields[12])
-    tree, grew = {pid}, True
-    while grew:
-        children = {p for p, parent in parents.items() if parent in tree} - tree
-        tree |= children
-        grew = bool(children)
-    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the PostgreSQL backends serving `database`."""
+    return matching_cpu_seconds(
+        lambda command: command.startswith("postgres: ") and f" {database} " in command
+    )
 
 
 async def saturate(
@@ -459,7 +432,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 results["trivial"].append(trivial_result)
                 stored_before = await stored_applications(database_url)
-                cpu_before = cpu_seconds(server.pid)
+                cpu_before = tree_cpu_seconds(server.pid)
                 postgres_before = postgres_cpu_seconds(DATABASE)
                 print("intake round starts", file=sys.stderr, flush=True)
                 round_result, generator_cpu = await generator.saturate(
@@ -467,7 +440,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 done = max(1, round_result["requests"])
                 for name, seconds in (
-                    ("server", cpu_seconds(server.pid) - cpu_before),
+                    ("server", tree_cpu_seconds(server.pid) - cpu_before),
                     ("postgres", postgres_cpu_seconds(DATABASE) - postgres_before),
                     ("load_generator", generator_cpu),
                 ):
