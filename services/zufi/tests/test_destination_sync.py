@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ozg_common.db import lock_key
 from ozg_common.testing import TestTokens, app_client
 from ozg_zufi.app import create_app
 from ozg_zufi.catalogue.offers import RUN_LOCK
@@ -186,7 +187,7 @@ async def test_one_replica_recomputes_at_a_time_and_the_others_say_they_wait(
     try:
         # The test holds the job, as a third replica in the middle of a run would.
         async with engine.connect() as connection, connection.begin():
-            assert await connection.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCK)))
+            assert await connection.scalar(select(func.pg_try_advisory_xact_lock(lock_key(RUN_LOCK))))
             answer = await replicas[0].http.put(
                 f"/v1/admin/services/{key}", json={"name": "Angelkarte", "level": "KREIS"}, headers=admin
             )

@@ -59,6 +59,11 @@ def _closed_by_server(_dbapi_connection: Any, record: ConnectionPoolEntry, _prox
         raise DisconnectionError("the server closed this pooled connection")
 
 
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key `Database.exclusively(name)` takes."""
+    return zlib.crc32(name.encode())
+
+
 class Database:
     """The engine and session factory of one service's database."""
 
@@ -111,22 +116,32 @@ class Database:
             callback()
 
     @asynccontextmanager
-    async def exclusively(self, name: str) -> AsyncIterator[None]:
+    async def exclusively(
+        self, name: str, *, waiting: Callable[[bool], None] | None = None
+    ) -> AsyncIterator[None]:
         """Run the block while no other process of this service (worker or replica) runs a block of
-        the same `name`: a PostgreSQL advisory lock held on a connection of its own. SQLite serves one
-        process, so there nothing needs to wait."""
+        the same `name`: a PostgreSQL advisory lock (`lock_key(name)`) held on a connection of its
+        own, released at the end or by the server when the process dies. SQLite serves one process,
+        so there nothing needs to wait. `waiting(True)` is called when the lock is taken elsewhere,
+        `waiting(False)` once it is ours."""
         if self.is_sqlite:
             yield
             return
-        key = zlib.crc32(name.encode())
+        key = lock_key(name)
         async with self.engine.connect() as connection:
             waited, attempt = 0.0, text("SELECT pg_try_advisory_lock(:k)")
-            while not (await connection.execute(attempt, {"k": key})).scalar():
-                if waited % 30 == 0:
-                    # Say why a replica is not ready yet: it waits for another one's `name`.
-                    logger.info("waiting for another process of this service", extra={"for": name})
-                await asyncio.sleep(0.5)
-                waited += 0.5
+            try:
+                while not (await connection.execute(attempt, {"k": key})).scalar():
+                    if waited == 0 and waiting is not None:
+                        waiting(True)
+                    if waited % 30 == 0:
+                        # Say why a replica is not ready yet: it waits for another one's `name`.
+                        logger.info("waiting for another process of this service", extra={"for": name})
+                    await asyncio.sleep(0.5)
+                    waited += 0.5
+            finally:
+                if waited and waiting is not None:
+                    waiting(False)
             try:
                 yield
             finally:

@@ -23,10 +23,10 @@ to the database, then records the routing data's fingerprint and the services it
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.authorities.service import destination_changed
@@ -42,10 +42,8 @@ BATCH = 100
 PER_YIELD = 200
 """Gemeinden resolved, or rows compared, between two yields to the event loop (a few milliseconds)."""
 
-RUN_LOCK = 0x7A75_6669_0001
-"""The advisory lock key of the job (in zufi's own database; every replica uses the same)."""
-LOCK_RETRY = 1.0
-"""Seconds between attempts to take the job over from another replica's run."""
+RUN_LOCK = "destination-services"
+"""The name of the job's lock (in zufi's own database; every replica takes the same)."""
 RECORD = 1
 """The one row of `OfferRecompute`."""
 
@@ -167,25 +165,13 @@ async def record_recompute(session: AsyncSession, fingerprint: str, services: li
     record.fingerprint, record.services, record.finished_at = fingerprint, services, utcnow()
 
 
-@asynccontextmanager
-async def one_replica_at_a_time(zufi: Zufi) -> AsyncIterator[None]:
-    """Hold the job for this replica while the block runs.
+def one_replica_at_a_time(zufi: Zufi) -> AbstractAsyncContextManager[None]:
+    """Hold the job for this replica while the block runs (the status says when another holds it)."""
 
-    On PostgreSQL a transaction-scoped advisory lock, held on a connection of its own: released by the
-    commit at the end, or by the server when the replica dies. SQLite serves a single process.
-    """
-    if zufi.database.is_sqlite:
-        yield
-        return
-    sync = zufi.offers
-    async with zufi.database.engine.connect() as connection, connection.begin():
-        try:
-            while not await connection.scalar(select(func.pg_try_advisory_xact_lock(RUN_LOCK))):
-                sync.waiting_for_another_replica = True
-                await asyncio.sleep(LOCK_RETRY)
-        finally:
-            sync.waiting_for_another_replica = False
-        yield
+    def waiting(now: bool) -> None:
+        zufi.offers.waiting_for_another_replica = now
+
+    return zufi.database.exclusively(RUN_LOCK, waiting=waiting)
 
 
 async def run_once(zufi: Zufi) -> None:
