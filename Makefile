@@ -25,7 +25,7 @@ install-pip: ## fallback without uv: a plain venv with pip
 	$(PYTHON) -m venv .venv
 	.venv/bin/pip install --quiet -e libs/common -e services/zufi -e services/submission \
 		-e services/kop-gateway -e services/payment -e services/mailbox -e deploy/demo-receiver \
-		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib
+		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib aiohttp
 
 .PHONY: infra-up
 infra-up: ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1
