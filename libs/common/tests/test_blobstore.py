@@ -34,3 +34,19 @@ async def test_a_directory_removed_meanwhile_is_made_again(tmp_path: Path) -> No
     await store.put_stream("submissions/ab/3/data.jwe", _chunks(b"streamed"))
     assert await store.get("submissions/ab/1/metadata.jwe") == b"again"
     assert await store.get("submissions/ab/3/data.jwe") == b"streamed"
+
+
+async def test_a_put_replaces_what_an_earlier_or_interrupted_put_left(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("submissions/ab/1/data.jwe", b"a longer first version")
+    await store.put("submissions/ab/1/data.jwe", b"second")
+    # What a process killed in the middle of writing a new key leaves behind.
+    store.path("submissions/ab/2/data.jwe").parent.mkdir(parents=True)
+    store.path("submissions/ab/2/data.jwe").write_bytes(b"trunc")
+
+    replaced = await store.put("submissions/ab/2/data.jwe", b"complete")
+
+    assert await store.get("submissions/ab/1/data.jwe") == b"second"
+    assert await store.get("submissions/ab/2/data.jwe") == b"complete"
+    assert replaced.size == len(b"complete")
+    assert not list((tmp_path / "blobs").rglob("*.part")), "no temporary file is left behind"
