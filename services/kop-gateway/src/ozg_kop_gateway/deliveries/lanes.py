@@ -125,13 +125,10 @@ class Lanes:
             if (state := lane.state(now)) is not CircuitState.CLOSED
         }
 
-    def forget_idle(self, now: float) -> list[str]:
-        """Drop the lanes that hold nothing back any more; returns their destinations."""
-        forgotten = []
+    def forget_idle(self, now: float) -> None:
+        """Drop the lanes that hold nothing back any more."""
         for destination_id in [d for d, lane in self._lanes.items() if lane.idle(now)]:
             lane = self._lanes[destination_id]
             lane.room(now)
             if lane.tokens >= lane.limits.burst:
                 del self._lanes[destination_id]
-                forgotten.append(destination_id)
-        return forgotten

@@ -1,10 +1,17 @@
-"""SSRF guard: the gateway only calls public HTTPS endpoints, unless the settings allow more."""
+"""SSRF guard: the gateway only calls public HTTPS endpoints, unless the settings allow more.
 
-import asyncio
+The URL is checked before each attempt (scheme, credentials, an address written into it); the
+addresses a host name resolves to are checked by the resolver of the HTTP client, when it opens a
+connection. Only the checked answer is ever connected to, so a DNS answer that changes between a
+check and the connect (rebinding) cannot reach an internal address.
+"""
+
 import ipaddress
 import socket
 
-import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 from ozg_kop_gateway.settings import KopGatewaySettings
 
@@ -16,28 +23,39 @@ class TargetRefused(Exception):
 
 
 class TargetGuard:
-    """Checks a Zustellkanal URL right before each attempt (the DNS answer may change)."""
+    """Which URLs and addresses the gateway may call."""
 
     def __init__(self, settings: KopGatewaySettings) -> None:
         self.allowed_hosts = {h.lower().strip("[]") for h in settings.allowed_hosts}
         self.allow_loopback = settings.allow_loopback
         self.allow_http = settings.allow_http
 
-    async def check(self, url: str) -> None:
+    def check(self, url: str) -> None:
+        """Refuses what no DNS answer can make callable; a host name's addresses are checked on connect."""
         try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError) as exc:
+            parsed = URL(url)
+        except (ValueError, TypeError) as exc:
             raise TargetRefused(f"not a valid URL: {exc}") from exc
         if parsed.scheme == "http" and not self.allow_http:
             raise TargetRefused("HTTPS is required")
-        if parsed.scheme not in {"http", "https"} or not parsed.host:
+        if parsed.scheme not in {"http", "https"} or not parsed.raw_host:
             raise TargetRefused("only http(s) URLs with a host can be called")
-        if parsed.userinfo:
+        if parsed.user is not None or parsed.password is not None:
             raise TargetRefused("URLs with credentials are not allowed")
-        host = parsed.host.lower()
-        if host in self.allowed_hosts:
+        host = parsed.raw_host.lower()  # as the client resolves it (IDNA-encoded)
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            if ":" in host or host.replace(".", "").isdigit():
+                # 127.1, 2130706433, fe80::1%25eth0: the client takes these for addresses, unresolved.
+                raise TargetRefused(f"{host} is not a canonical IP address") from None
             return
-        for address in await _resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80)):
+        self.check_addresses(host, [address])
+
+    def check_addresses(self, host: str, addresses: list[IPAddress]) -> None:
+        if host.lower() in self.allowed_hosts:
+            return
+        for address in addresses:
             if not self._permitted(address):
                 raise TargetRefused(f"{host} resolves to the non-public address {address}")
 
@@ -51,13 +69,22 @@ class TargetGuard:
         return address.is_global and not address.is_multicast
 
 
-async def _resolve(host: str, port: int) -> set[IPAddress]:
-    try:
-        return {ipaddress.ip_address(host)}
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetRefused(f"{host} does not resolve: {exc}") from exc
-    return {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+class GuardedResolver(AbstractResolver):
+    """aiohttp's threaded resolver (getaddrinfo), refusing answers the guard does not permit."""
+
+    def __init__(self, guard: TargetGuard) -> None:
+        self.guard = guard
+        self.resolver = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:
+            found = await self.resolver.resolve(host, port, family)
+        except OSError as exc:
+            raise TargetRefused(f"{host} does not resolve: {exc}") from exc
+        self.guard.check_addresses(host, [ipaddress.ip_address(answer["host"]) for answer in found])
+        return found
+
+    async def close(self) -> None:
+        await self.resolver.close()

@@ -16,10 +16,8 @@ from ozg_common.db import Database
 from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.lanes import Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
-from ozg_kop_gateway.deliveries.pools import ConnectionPools
 from ozg_kop_gateway.deliveries.sender import Job, Outcome, Sender, Target
 from ozg_kop_gateway.deliveries.service import Deliveries
-from ozg_kop_gateway.deliveries.targets import TargetGuard
 from ozg_kop_gateway.destinations import repository as destinations
 from ozg_kop_gateway.destinations.service import SigningSecrets
 from ozg_kop_gateway.models import DeliveryKind, DeliveryState
@@ -48,8 +46,7 @@ class DeliveryWorker:
         self.lanes = lanes
         self.settings = settings
         self.metrics = metrics
-        self.pools = ConnectionPools(settings)
-        self.sender = Sender(self.pools, TargetGuard(settings))
+        self.sender = Sender(settings)
         self.lease = timedelta(seconds=settings.claim_lease)
         self._wakeup = asyncio.Event()
         self._attempts: set[asyncio.Task[None]] = set()
@@ -69,7 +66,7 @@ class DeliveryWorker:
             for task in [*self._attempts, recorder]:
                 task.cancel()
             await asyncio.gather(*self._attempts, recorder, return_exceptions=True)
-            await self.pools.aclose()
+            await self.sender.aclose()
 
     async def _claim_forever(self) -> None:
         while True:
@@ -182,7 +179,7 @@ class DeliveryWorker:
 
     async def _sweep(self) -> None:
         self._last_sweep = time.monotonic()
-        await self.pools.close(self.lanes.forget_idle(self._last_sweep))
+        self.lanes.forget_idle(self._last_sweep)
         async with self.database.transaction() as session:
             for delivery in await repository.expired(session, datetime.now(UTC), limit=500):
                 await self.deliveries.expire(session, delivery)
