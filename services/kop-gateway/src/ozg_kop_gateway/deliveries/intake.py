@@ -1,6 +1,7 @@
 """Deliveries are born here: one per consumed event, in the transaction that records the event."""
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,9 +11,9 @@ from ozg_common.contracts.mailbox import MailboxMessageRead
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery, SubmissionReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_kop_gateway.cases import repository as cases
-from ozg_kop_gateway.deliveries import envelope
+from ozg_kop_gateway.deliveries import envelope, repository
 from ozg_kop_gateway.destinations import repository as destinations
-from ozg_kop_gateway.models import Delivery, DeliveryKind, DeliveryState
+from ozg_kop_gateway.models import DeliveryKind, DeliveryState
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,9 @@ class DeliveryIntake:
     async def on_submission_ready(
         self, session: AsyncSession, event: SubmissionReadyForDelivery, source: CloudEvent
     ) -> None:
-        await cases.register(session, event.case_id, event.submission_id, event.destination_id)
-        await self.schedule(
-            session,
+        # Every destination takes the application (callback-mode ones as the callback), and the
+        # first delivery of a case decides which destination may answer it.
+        delivery = self._delivery(
             source,
             kind=DeliveryKind.SUBMISSION,
             destination_id=event.destination_id,
@@ -36,6 +37,7 @@ class DeliveryIntake:
             submission_id=event.submission_id,
             payload=envelope.submission_payload(event),
         )
+        await repository.add_with_case(session, delivery)
 
     async def on_citizen_reply(
         self, session: AsyncSession, event: CitizenReplyReadyForDelivery, source: CloudEvent
@@ -85,20 +87,42 @@ class DeliveryIntake:
             if destination and destination.channel_type == "fitconnect":
                 # Callback-mode authorities fetch everything through submission's subscriber API.
                 return
-        now = datetime.now(UTC)
-        session.add(
-            Delivery(
+        await repository.add(
+            session,
+            self._delivery(
+                source,
                 kind=kind,
                 destination_id=destination_id,
                 case_id=case_id,
                 submission_id=submission_id,
-                source_event_id=source.id,
                 payload=payload,
-                state=DeliveryState.PENDING,
-                attempt_count=0,
-                next_attempt_at=now,
-                expires_at=now + self.horizon,
-                event_time=source.time,
-                created_at=now,
-            )
+            ),
         )
+
+    def _delivery(
+        self,
+        source: CloudEvent,
+        *,
+        kind: DeliveryKind,
+        destination_id: str,
+        case_id: str,
+        submission_id: str | None,
+        payload: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The row of a new delivery, pending and due now."""
+        now = datetime.now(UTC)
+        return {
+            "id": uuid.uuid4(),
+            "kind": kind,
+            "destination_id": destination_id,
+            "case_id": case_id,
+            "submission_id": submission_id,
+            "source_event_id": source.id,
+            "payload": payload,
+            "state": DeliveryState.PENDING,
+            "attempt_count": 0,
+            "next_attempt_at": now,
+            "expires_at": now + self.horizon,
+            "event_time": source.time,
+            "created_at": now,
+        }

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.delivery import DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.outbox import Outbox
+from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
 from ozg_kop_gateway.deliveries.policy import RetryPolicy
 from ozg_kop_gateway.deliveries.sender import Job, Outcome
 from ozg_kop_gateway.errors import DeliveryNotReplayable
-from ozg_kop_gateway.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryState
+from ozg_kop_gateway.models import Delivery, DeliveryKind, DeliveryState
 
 logger = logging.getLogger(__name__)
 
@@ -52,39 +52,31 @@ class Deliveries:
     ) -> list[DeliveryState]:
         """Store a batch of attempts and move their deliveries on: delivered, rescheduled or dead-lettered.
 
-        The attempts and the successes take the same few statements whatever the batch size; failures
-        (rare) are written one by one. Returns what each outcome decided, in order.
+        The attempts, the successes and the retries take the same few statements whatever the batch
+        size; dead letters (rare) are written one by one. Returns what each outcome decided, in order.
         """
         if not results:
             return []
         now = datetime.now(UTC)
         verdicts = [self._judge(job, outcome, now) for job, outcome in results]
-        await session.execute(
-            insert(DeliveryAttempt), [_attempt_row(job, outcome) for job, outcome in results]
-        )
+        await repository.add_attempts(session, [_attempt_row(job, outcome) for job, outcome in results])
         decisive = _decisive(verdicts)
         await self._deliver(session, [v for v in decisive if v.state is DeliveryState.SUCCEEDED], now)
+        await repository.reschedule(
+            session,
+            [
+                repository.Retry(v.job.delivery_id, v.next_attempt_at, v.outcome.status_code, v.error)
+                for v in decisive
+                if v.state is DeliveryState.PENDING and v.next_attempt_at is not None
+            ],
+        )
         for verdict in decisive:
-            job, outcome = verdict.job, verdict.outcome
             if verdict.state is DeliveryState.DEAD_LETTERED:
-                changed = await self._update(
-                    session,
-                    job,
-                    state=DeliveryState.DEAD_LETTERED,
-                    next_attempt_at=None,
-                    last_status=outcome.status_code,
-                    last_error=verdict.error,
-                )
-                if changed:
+                job = verdict.job
+                if await repository.dead_letter(
+                    session, job.delivery_id, status=verdict.outcome.status_code, error=verdict.error
+                ):
                     await self._announce_dead_letter(session, job.delivery_id, job, verdict.error)
-            elif verdict.state is DeliveryState.PENDING:
-                await self._update(
-                    session,
-                    job,
-                    next_attempt_at=verdict.next_attempt_at,
-                    last_status=outcome.status_code,
-                    last_error=verdict.error,
-                )
         return [verdict.state for verdict in verdicts]
 
     async def expire(self, session: AsyncSession, delivery: Delivery) -> None:
@@ -121,32 +113,9 @@ class Deliveries:
             by_status.setdefault(verdict.outcome.status_code, []).append(verdict.job.delivery_id)
         moved: set[uuid.UUID] = set()
         for status, ids in by_status.items():  # one UPDATE per 2xx status: in practice one
-            # Only a pending delivery moves: a late outcome after a replay or a re-claim changes nothing.
-            moved.update(
-                await session.scalars(
-                    update(Delivery)
-                    .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
-                    .values(
-                        state=DeliveryState.SUCCEEDED,
-                        next_attempt_at=None,
-                        delivered_at=now,
-                        last_status=status,
-                        last_error=None,
-                    )
-                    .returning(Delivery.id)
-                )
-            )
+            moved.update(await repository.mark_delivered(session, ids, status=status, at=now))
         announced = [verdict for verdict in successes if verdict.job.delivery_id in moved]
         await self.outbox.publish_many(session, [_succeeded(verdict, now) for verdict in announced])
-
-    async def _update(self, session: AsyncSession, job: Job, **values: Any) -> bool:
-        # Only a pending delivery moves: a late outcome after a replay or a re-claim changes nothing.
-        result = await session.execute(
-            update(Delivery)
-            .where(Delivery.id == job.delivery_id, Delivery.state == DeliveryState.PENDING)
-            .values(**values)
-        )
-        return bool(getattr(result, "rowcount", 0))
 
     async def _announce_dead_letter(
         self, session: AsyncSession, delivery_id: Any, source: Job | Delivery, reason: str
@@ -177,6 +146,7 @@ class Deliveries:
 
 def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:
     return {
+        "id": uuid.uuid4(),
         "delivery_id": job.delivery_id,
         "number": job.attempt,
         "started_at": outcome.started_at,

@@ -18,7 +18,6 @@ from ozg_kop_gateway.deliveries.lanes import Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
 from ozg_kop_gateway.deliveries.sender import Job, Outcome, Sender, Target
 from ozg_kop_gateway.deliveries.service import Deliveries
-from ozg_kop_gateway.destinations import repository as destinations
 from ozg_kop_gateway.destinations.service import SigningSecrets
 from ozg_kop_gateway.models import DeliveryKind, DeliveryState
 from ozg_kop_gateway.settings import KopGatewaySettings
@@ -104,14 +103,10 @@ class DeliveryWorker:
                 if left <= 0:
                     continue
                 room[row.destination_id] = left - 1
-                row.attempt_count += 1
-                row.next_attempt_at = now + self.lease
                 taken.append(row)
-            ids = {row.destination_id for row in taken}
-            targets = await destinations.get_many(session, ids)
-            secrets = await self.signing.for_destinations(session, ids)
+            await repository.lease(session, [row.id for row in taken], now + self.lease)
+            secrets = await self.signing.for_destinations(session, {row.destination_id for row in taken})
             for row in taken:
-                target = targets.get(row.destination_id)
                 jobs.append(
                     Job(
                         delivery_id=row.id,
@@ -120,10 +115,10 @@ class DeliveryWorker:
                         case_id=row.case_id,
                         submission_id=row.submission_id,
                         payload=row.payload,
-                        attempt=row.attempt_count,
+                        attempt=row.attempt_count + 1,
                         expires_at=row.expires_at,
-                        target=Target(target.url, target.channel_type, target.signature_scheme, target.status)
-                        if target
+                        target=Target(row.url, row.channel_type, row.signature_scheme, row.status)
+                        if row.target_id is not None
                         else None,
                         secrets=secrets[row.destination_id],
                     )

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_kop_gateway.models import Destination, WebhookSecret
@@ -13,24 +13,22 @@ async def get(session: AsyncSession, destination_id: str) -> Destination | None:
     return await session.get(Destination, destination_id)
 
 
-async def get_many(session: AsyncSession, destination_ids: Iterable[str]) -> dict[str, Destination]:
-    rows = await session.scalars(select(Destination).where(Destination.id.in_(set(destination_ids))))
-    return {row.id: row for row in rows}
+_LIVE_SECRETS = (
+    select(WebhookSecret)
+    .where(
+        WebhookSecret.destination_id.in_(bindparam("ids", expanding=True)),
+        or_(WebhookSecret.retires_at.is_(None), WebhookSecret.retires_at > bindparam("now")),
+    )
+    .order_by(WebhookSecret.created_at.desc())
+)
+"""Built once: the worker asks at every claim."""
 
 
 async def live_secrets(
     session: AsyncSession, destination_ids: Iterable[str], now: datetime
 ) -> list[WebhookSecret]:
     """Secrets that sign now, newest first (the current one, then those in their overlap)."""
-    query = (
-        select(WebhookSecret)
-        .where(
-            WebhookSecret.destination_id.in_(set(destination_ids)),
-            or_(WebhookSecret.retires_at.is_(None), WebhookSecret.retires_at > now),
-        )
-        .order_by(WebhookSecret.created_at.desc())
-    )
-    return list(await session.scalars(query))
+    return list(await session.scalars(_LIVE_SECRETS, {"ids": list(set(destination_ids)), "now": now}))
 
 
 async def retire_current_secrets(session: AsyncSession, destination_id: str, retires_at: datetime) -> None:
