@@ -18,7 +18,7 @@ help: ## list the targets
 .PHONY: install
 install: ## install uv (if missing) and the workspace into .venv
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
-	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV sync --frozen --quiet
+	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV sync --frozen --quiet --compile-bytecode
 
 .PHONY: install-pip
 install-pip: ## fallback without uv: a plain venv with pip
