@@ -144,12 +144,14 @@ def prepare(number: int, target: Target, channel: str) -> Prepared:
     )
 
 
-def prepare_all(count: int, found: list[Target], offset: int = 0) -> list[Prepared]:
-    """Alternating channels, round robin over the destinations."""
-    return [
-        prepare(offset + n, found[n % len(found)], "native" if n % 2 == 0 else "fit-connect")
-        for n in range(count)
-    ]
+CHANNELS = ("native", "fit-connect")
+
+
+def prepare_all(
+    count: int, found: list[Target], offset: int = 0, channels: tuple[str, ...] = CHANNELS
+) -> list[Prepared]:
+    """Channels in turn, round robin over the destinations."""
+    return [prepare(offset + n, found[n % len(found)], channels[n % len(channels)]) for n in range(count)]
 
 
 @dataclass

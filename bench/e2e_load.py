@@ -27,7 +27,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, tree_cpu_seconds
-from _workload import Load, percentile, prepare_all, received, targets, wait_for_deliveries
+from _workload import CHANNELS, Load, percentile, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
 from ozg_common.suite_harness import Suite, postgres_suite
@@ -126,8 +126,9 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=60) as http:
         found = await targets(http, suite, args.areas)
         prepared_at = time.monotonic()
-        warmup = prepare_all(args.warmup, found, offset=0)
-        items = prepare_all(args.applications, found, offset=args.warmup)
+        channels = CHANNELS if args.channel == "both" else (args.channel,)
+        warmup = prepare_all(args.warmup, found, offset=0, channels=channels)
+        items = prepare_all(args.applications, found, offset=args.warmup, channels=channels)
         preparing = time.monotonic() - prepared_at
         print(
             f"{len(found)} Gemeinden, {len({t.destination_id for t in found})} destinations; "
@@ -190,6 +191,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "e2e_load",
         "applications": args.applications,
         "target_rate": args.rate,
+        "channel": args.channel,
         "areas": len(found),
         "destinations": len({t.destination_id for t in found}),
         "answered_2xx": len(accepted),
@@ -252,6 +254,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--applications", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=150.0, help="applications per second (open loop)")
     parser.add_argument("--in-flight", type=int, default=128, help="most requests open at once")
+    parser.add_argument(
+        "--channel",
+        choices=["both", *CHANNELS],
+        default="both",
+        help="native intake, FIT-Connect or both in turn",
+    )
     parser.add_argument("--areas", type=int, default=60, help="Gemeinden the applications go to")
     parser.add_argument("--warmup", type=int, default=100, help="applications sent before measuring")
     parser.add_argument("--settle", type=float, default=300, help="seconds to wait for the last delivery")
