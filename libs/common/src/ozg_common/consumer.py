@@ -225,8 +225,10 @@ class EventConsumer:
                 with _traced(envelope):
                     try:
                         await handler(session, envelope.payload(), envelope)
-                        # Flush now, so a failing write is blamed on its own event, not the next one.
-                        await session.flush()
+                        # Flush now, so a failing write is blamed on its own event, not the next one
+                        # (a handler that wrote through Core statements left nothing to flush).
+                        if session.new or session.dirty or session.deleted:
+                            await session.flush()
                     except Exception as exc:
                         raise _HandlerFailed(index, envelope) from exc
 

@@ -1,5 +1,6 @@
 """The outbox and inbox tables every service keeps in its own database."""
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,22 +53,26 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
-def _skipping_existing(session: AsyncSession, table: Table) -> Any | None:
-    """An INSERT that skips rows whose primary/unique key exists, where the dialect has one."""
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _skipping_existing(dialect: str, table: Table, returning: str | None = None) -> Any | None:
+    """An INSERT that skips rows whose primary/unique key exists, where the dialect has one.
+
+    Built once per table: a reused statement keeps its cache key and compiled form, where one
+    built per call (`.values(...)`) computes both again; the rows go in as parameters."""
+    statement: Any
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return None
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        return None
+    return statement.returning(table.c[returning]) if returning else statement
 
 
 async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
     """INSERT unless the primary/unique key exists; True when a row was written."""
-    statement = _skipping_existing(session, table)
-    if statement is None:
-        statement = insert(table)
-    result = await session.execute(statement.values(values))
+    statement = _skipping_existing(session.get_bind().dialect.name, table)
+    result = await session.execute(insert(table) if statement is None else statement, values)
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -78,8 +83,8 @@ async def insert_new_rows(
     repeats within `rows`); the `returning` column's values of the rows written."""
     if not rows:
         return set()
-    statement = _skipping_existing(session, table)
+    statement = _skipping_existing(session.get_bind().dialect.name, table, returning)
     if statement is None:
         return {row[returning] for row in rows if await insert_ignoring_duplicates(session, table, row)}
-    result = await session.execute(statement.values(list(rows)).returning(table.c[returning]))
+    result = await session.execute(statement, list(rows))
     return set(result.scalars())
