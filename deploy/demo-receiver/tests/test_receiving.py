@@ -1,11 +1,18 @@
 """Deliveries in: signatures, timestamps, deduplication, the control switches."""
 
+import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from joserfc.jwk import RSAKey
+
+from ozg_common.testing import app_client, fresh_postgres_database
+from ozg_demo_receiver.app import create_app
+from ozg_demo_receiver.settings import DemoReceiverSettings
 
 
 def destination() -> str:
@@ -151,3 +158,113 @@ async def test_status_page_lists_applications(
     assert body["caseId"] in page.text
     missing = await client.get(f"/api/applications/{uuid.uuid4()}")
     assert missing.status_code == 404
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+async def store_only(
+    request: pytest.FixtureRequest, settings: DemoReceiverSettings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The receiver as the load benchmark runs it (stores, does not process) on a database of its own;
+    SQLite is what `make run` uses."""
+    if request.param == "postgresql":
+        url = await fresh_postgres_database("test_demo_receiver_2")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'receiver.sqlite3'}"
+    changes = {"database_url": url, "process_deliveries": False, "auto_answer": False}
+    async with app_client(create_app(settings.model_copy(update=changes))) as http:
+        yield http
+
+
+async def totals(client: httpx.AsyncClient) -> dict[str, Any]:
+    listed: dict[str, Any] = (await client.get("/api/applications")).json()["totals"]
+    return listed
+
+
+async def test_copies_arriving_at_once_are_stored_once(
+    store_only: httpx.AsyncClient, destination_key: RSAKey, envelope: Any, signed: Any
+) -> None:
+    body = envelope(destination_key, destination_id=destination())
+    raw, headers = signed(body)
+    before = await totals(store_only)
+
+    answers = await asyncio.gather(
+        *(store_only.post(f"/kop/{body['destinationId']}", content=raw, headers=headers) for _ in range(6))
+    )
+
+    assert [a.status_code for a in answers] == [200] * 6
+    assert sorted(a.json()["status"] for a in answers) == ["duplicate"] * 5 + ["received"]
+    [application] = await applications(store_only, body["submissionId"])
+    assert application["deliveries"] == 1
+    assert application["stage"] == "received"
+    assert application["leikaKey"] == body["service"]["leikaKey"]
+    after = await totals(store_only)
+    assert after["repeatedDeliveries"] - before["repeatedDeliveries"] == 5
+    assert after["applications"] - before["applications"] == 1
+
+
+async def test_one_submission_under_several_delivery_ids_at_once_is_one_application(
+    store_only: httpx.AsyncClient, destination_key: RSAKey, envelope: Any, signed: Any
+) -> None:
+    body = envelope(destination_key, destination_id=destination())
+    copies = [signed({**body, "deliveryId": str(uuid.uuid4())}) for _ in range(4)]
+
+    answers = await asyncio.gather(
+        *(store_only.post(f"/kop/{body['destinationId']}", content=raw, headers=h) for raw, h in copies)
+    )
+
+    assert [a.json()["status"] for a in answers] == ["received"] * 4
+    [application] = await applications(store_only, body["submissionId"])
+    assert application["deliveries"] == 4
+
+
+async def test_a_read_receipt_is_stored_once_without_an_application(
+    store_only: httpx.AsyncClient, destination_key: RSAKey, envelope: Any, signed: Any
+) -> None:
+    submission = envelope(destination_key, destination_id=destination())
+    receipt = {
+        "type": "read-receipt",
+        "deliveryId": str(uuid.uuid4()),
+        "destinationId": submission["destinationId"],
+        "submissionId": submission["submissionId"],
+        "caseId": submission["caseId"],
+    }
+    raw, headers = signed(receipt)
+    url = f"/kop/{receipt['destinationId']}"
+
+    first = await store_only.post(url, content=raw, headers=headers)
+    again = await store_only.post(url, content=raw, headers=headers)
+
+    assert (first.json()["status"], again.json()["status"]) == ("received", "duplicate")
+    listed = (await store_only.get("/api/applications", params={"caseId": receipt["caseId"]})).json()
+    assert listed["applications"] == []
+    [message] = listed["messages"]
+    assert (message["deliveryId"], message["kind"]) == (receipt["deliveryId"], "read-receipt")
+
+
+async def test_a_callback_announcing_several_submissions_stores_each_once(
+    store_only: httpx.AsyncClient, signed: Any
+) -> None:
+    destination_id = destination()
+    refs = [
+        {"destinationId": destination_id, "submissionId": str(uuid.uuid4()), "caseId": str(uuid.uuid4())}
+        for _ in range(3)
+    ]
+    url = f"/kop/{destination_id}"
+
+    async def announce(*announced: dict[str, str]) -> str:
+        callback = {"type": "https://schema.fitko.de/fit-connect/callbacks/new-submissions"}
+        raw, headers = signed(
+            {**callback, "submissions": list(announced)}, scheme="fit-connect", destination_id=destination_id
+        )
+        answer = await store_only.post(url, content=raw, headers=headers)
+        assert answer.status_code == 200
+        assert answer.json()["deliveryId"] == f"callback:{announced[0]['submissionId']}"
+        status: str = answer.json()["status"]
+        return status
+
+    assert await announce(*refs[:2]) == "received"
+    assert await announce(*refs[:2]) == "duplicate"
+    assert await announce(refs[0], refs[2]) == "received"
+    for ref in refs:
+        [application] = await applications(store_only, ref["submissionId"])
+        assert (application["caseId"], application["deliveries"]) == (ref["caseId"], 1)

@@ -21,6 +21,7 @@ from ozg_common.problems import install_problem_handlers
 from ozg_demo_receiver.control.endpoints import router as control_router
 from ozg_demo_receiver.control.state import Control
 from ozg_demo_receiver.kop.endpoints import router as kop_router
+from ozg_demo_receiver.kop.repository import DeliveryStore
 from ozg_demo_receiver.processing.return_channel import ReturnChannel
 from ozg_demo_receiver.processing.tokens import SubscriberTokens
 from ozg_demo_receiver.processing.worker import Clerk
@@ -56,6 +57,7 @@ def create_app(settings: DemoReceiverSettings | None = None) -> FastAPI:
     app = FastAPI(title="ozg-router demo receiver", description=__doc__ or "", lifespan=lifespan)
     app.state.settings = settings
     app.state.database = database
+    app.state.deliveries = DeliveryStore(database)
     app.state.control = control
     install_problem_handlers(app)
     install_metrics(app, metrics)

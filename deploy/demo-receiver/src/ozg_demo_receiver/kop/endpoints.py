@@ -2,10 +2,9 @@
 
 import asyncio
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ozg_common.db import SessionDep
 from ozg_common.problems import Problem, problem_response, problem_responses
 from ozg_demo_receiver.control.endpoints import ControlDep
 from ozg_demo_receiver.errors import EnvelopeInvalid, SignatureInvalid, SimulatedOutage
@@ -22,23 +21,20 @@ router = APIRouter(tags=["kop"])
     responses=problem_responses(SignatureInvalid, EnvelopeInvalid, SimulatedOutage),
 )
 async def receive_delivery(
-    destination_id: str,
-    request: Request,
-    session: SessionDep,
-    control: ControlDep,
-    background: BackgroundTasks,
+    destination_id: str, request: Request, control: ControlDep
 ) -> Receipt | JSONResponse:
     """Verify, dedupe and store a delivery; the answer comes later through the return channel."""
     if control.delay_seconds:
         await asyncio.sleep(control.delay_seconds)
     if control.take_failure():
         return _simulated_outage(control.fail_status, control.retry_after, request.url.path)
+    state = request.app.state
     receipt = await service.receive(
-        session, request.app.state.settings, destination_id, request.headers, await request.body()
+        state.deliveries, state.settings, destination_id, request.headers, await request.body()
     )
     if receipt.status == "received":
-        # Background tasks run after the answer, so after the request's transaction committed.
-        background.add_task(request.app.state.worker.wake)
+        # Stored and committed: the clerk may pick it up now.
+        await state.worker.wake()
     return receipt
 
 

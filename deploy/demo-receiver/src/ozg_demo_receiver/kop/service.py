@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.problems import InvalidParam
 from ozg_common.webhooks import (
@@ -15,7 +14,7 @@ from ozg_common.webhooks import (
     verify_standard_webhook,
 )
 from ozg_demo_receiver.errors import EnvelopeInvalid, SignatureInvalid
-from ozg_demo_receiver.kop import repository
+from ozg_demo_receiver.kop.repository import DeliveryStore, Values
 from ozg_demo_receiver.kop.schemas import (
     NEW_SUBMISSIONS_CALLBACK,
     Envelope,
@@ -76,7 +75,7 @@ def parse_envelope(destination_id: str, body: bytes) -> Envelope | NewSubmission
 
 
 async def receive(
-    session: AsyncSession,
+    store: DeliveryStore,
     settings: DemoReceiverSettings,
     destination_id: str,
     headers: Mapping[str, str],
@@ -86,13 +85,15 @@ async def receive(
     message_id = verify_signature(settings, destination_id, headers, body)
     parsed = parse_envelope(destination_id, body)
     if isinstance(parsed, NewSubmissionsCallback):
-        return await _announced(session, parsed)
-    return await _delivered(session, parsed, message_id or parsed.delivery_id)
+        return await _announced(store, parsed)
+    delivery_id = message_id or parsed.delivery_id
+    [is_new] = await store.add(_rows(parsed, delivery_id))
+    return Receipt(delivery_id=delivery_id, status="received" if is_new else "duplicate")
 
 
-async def _announced(session: AsyncSession, callback: NewSubmissionsCallback) -> Receipt:
+async def _announced(store: DeliveryStore, callback: NewSubmissionsCallback) -> Receipt:
     """FIT-Connect callback: note the submissions; the worker fetches them from submission's API."""
-    fresh = False
+    rows = []
     for ref in callback.submissions:
         envelope = Envelope(
             type="submission",
@@ -101,54 +102,42 @@ async def _announced(session: AsyncSession, callback: NewSubmissionsCallback) ->
             submission_id=ref.submission_id,
             case_id=ref.case_id,
         )
-        receipt = await _delivered(session, envelope, envelope.delivery_id)
-        fresh = fresh or receipt.status == "received"
+        rows.append(_rows(envelope, envelope.delivery_id))
+    fresh = await store.add(*rows)
     delivery_id = f"callback:{callback.submissions[0].submission_id}"
-    return Receipt(delivery_id=delivery_id, status="received" if fresh else "duplicate")
+    return Receipt(delivery_id=delivery_id, status="received" if any(fresh) else "duplicate")
 
 
-async def _delivered(session: AsyncSession, envelope: Envelope, delivery_id: str) -> Receipt:
-    destination_id = envelope.destination_id
+def _rows(envelope: Envelope, delivery_id: str) -> tuple[Values, Values | None]:
+    """The delivery's row, and its application's when it brings a submission."""
     now = datetime.now(UTC)
-    is_new = await repository.add_delivery(
-        session,
-        {
-            "delivery_id": delivery_id,
-            "kind": envelope.type,
-            "destination_id": destination_id,
-            "submission_id": envelope.submission_id,
-            "case_id": envelope.case_id,
-            "received_at": now,
-            "repeats": 0,
-            "envelope": envelope.model_dump(mode="json", by_alias=True, exclude_none=True),
-        },
-    )
-    if not is_new:
-        await repository.count_repeat(session, delivery_id)
-        return Receipt(delivery_id=delivery_id, status="duplicate")
-    if envelope.type == "submission":
-        assert envelope.submission_id is not None
-        assert envelope.case_id is not None
-        service = envelope.service
-        created = await repository.add_application(
-            session,
-            {
-                "submission_id": envelope.submission_id,
-                "case_id": envelope.case_id,
-                "destination_id": destination_id,
-                "leika_key": service.leika_key if service else None,
-                "service_name": service.name if service else None,
-                "first_delivery_id": delivery_id,
-                "deliveries": 1,
-                "received_at": now,
-                "stage": Stage.RECEIVED,
-                "attachment_count": len(envelope.attachments),
-                "problems": [],
-                "attempts": 0,
-                "next_attempt_at": now,
-            },
-        )
-        if not created:
-            # Another delivery id for a submission we already have: count it, work on it once.
-            await repository.count_duplicate(session, envelope.submission_id)
-    return Receipt(delivery_id=delivery_id, status="received")
+    delivery = {
+        "delivery_id": delivery_id,
+        "kind": envelope.type,
+        "destination_id": envelope.destination_id,
+        "submission_id": envelope.submission_id,
+        "case_id": envelope.case_id,
+        "received_at": now,
+        "repeats": 0,
+        "envelope": envelope.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+    if envelope.type != "submission":
+        return delivery, None
+    assert envelope.submission_id is not None
+    assert envelope.case_id is not None
+    service = envelope.service
+    return delivery, {
+        "submission_id": envelope.submission_id,
+        "case_id": envelope.case_id,
+        "destination_id": envelope.destination_id,
+        "leika_key": service.leika_key if service else None,
+        "service_name": service.name if service else None,
+        "first_delivery_id": delivery_id,
+        "deliveries": 1,
+        "received_at": now,
+        "stage": Stage.RECEIVED,
+        "attachment_count": len(envelope.attachments),
+        "problems": [],
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
