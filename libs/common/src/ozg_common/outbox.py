@@ -1,8 +1,10 @@
 """Transactional outbox: events are written with the state change and relayed to Kafka."""
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,14 +96,92 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.keep_published = keep_published
         self.published_total = 0
+        self._rounds_database = database
+        """Where the rounds read and mark rows: `database`, or the thread's own in `run_in_thread`."""
         self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake_pending = False
         self._producer: AIOKafkaProducer | None = None
         self._last_purge = datetime.now(UTC)
         database.on_commit(self.wake)
 
     def wake(self) -> None:
-        """Called after every commit so a new event leaves without waiting for the next poll."""
+        """Called after every commit so a new event leaves without waiting for the next poll; from
+        any thread (commits happen on the service's loop, the relay may run on its own)."""
+        loop = self._loop
+        if loop is None or self._wake_pending:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wakeup.set()
+            return
+        # One wake-up on its way is enough for any number of commits before it arrives: it is
+        # cleared before the event is set, so a commit after the clear sends another.
+        self._wake_pending = True
+        with contextlib.suppress(RuntimeError):  # the relay's loop has just closed
+            loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = False
         self._wakeup.set()
+
+    async def run_in_thread(self) -> None:
+        """`run` on an event loop of its own, in a thread, with connections of its own.
+
+        On the service's loop every step of a round (read, send, acknowledgement, mark, commit)
+        waits behind whatever else is ready there: under a load of requests a round took up to a
+        second and events waited for it in the outbox. In a thread the round only shares the GIL,
+        which passes between threads every few milliseconds. Cancelling this stops the thread.
+        """
+        started: concurrent.futures.Future[asyncio.Task[None]] = concurrent.futures.Future()
+        finished: concurrent.futures.Future[None] = concurrent.futures.Future()
+        thread = threading.Thread(
+            target=self._thread_main, args=(started, finished), name="outbox-relay", daemon=True
+        )
+        thread.start()
+        try:
+            await asyncio.wrap_future(finished)
+        except asyncio.CancelledError:
+            task = await asyncio.wrap_future(started)
+            with contextlib.suppress(RuntimeError):  # its loop has closed already
+                task.get_loop().call_soon_threadsafe(task.cancel)
+            await asyncio.to_thread(thread.join)
+            raise
+
+    def _thread_main(
+        self,
+        started: concurrent.futures.Future[asyncio.Task[None]],
+        finished: concurrent.futures.Future[None],
+    ) -> None:
+        async def main() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            if started.set_running_or_notify_cancel():
+                started.set_result(task)
+            database = Database(self.database.url, pool_size=2)
+            self._rounds_database, self._wakeup = database, asyncio.Event()
+            try:
+                await self.run()
+            finally:
+                self._rounds_database = self.database
+                await database.dispose()
+
+        outcome: BaseException | None = None
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            outcome = exc
+        # Cancelling the awaiting task cancels `finished` too: then nobody waits for the outcome.
+        if finished.set_running_or_notify_cancel():
+            if outcome is None:
+                finished.set_result(None)
+            else:
+                finished.set_exception(outcome)
 
     async def backlog(self) -> int:
         async with self.database.sessionmaker() as session:
@@ -113,6 +193,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay forever; Kafka outages are waited out, never skipped."""
         backoff = 0.5
+        self._loop, self._wake_pending = asyncio.get_running_loop(), False
         try:
             while True:
                 # Cleared before reading, so a commit during the batch wakes the next round at once.
@@ -133,6 +214,7 @@ class OutboxRelay:
                         async with asyncio.timeout(self.poll_interval):
                             await self._wakeup.wait()
         finally:
+            self._loop = None
             await self.close()
 
     async def close(self) -> None:
@@ -142,7 +224,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Send one batch of unsent rows; returns how many were sent."""
         # Not database.transaction(): its commit hook would wake this relay for its own writes.
-        async with self.database.sessionmaker() as session, session.begin():
+        async with self._rounds_database.sessionmaker() as session, session.begin():
             query = (
                 select(
                     self.table.c.id,

@@ -89,7 +89,10 @@ class ServiceRuntime:
             return
         topics = [*self.produces, *(t for spec in self.consumers for t in spec.topics)]
         await self._ensure_topics(topics)
-        self.spawn("outbox-relay", self.relay.run)
+        # On PostgreSQL the relay gets a loop and connections of its own (see run_in_thread);
+        # SQLite (one local process, `make run`) keeps a single writer connection pool.
+        relay = self.relay.run if self.database.is_sqlite else self.relay.run_in_thread
+        self.spawn("outbox-relay", relay)
         for consumer in self.event_consumers:
             self.spawn(f"consumer-{consumer.group_id}", consumer.run)
 

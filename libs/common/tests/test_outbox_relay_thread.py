@@ -1,0 +1,61 @@
+"""The outbox relay on a thread of its own: what the service's loop commits reaches Kafka promptly,
+woken by the commits, and the thread ends when the service stops the relay."""
+
+import asyncio
+import threading
+import time
+import uuid
+
+import messaging_worker as worker
+from aiokafka import AIOKafkaConsumer
+
+from ozg_common.db import Database
+from ozg_common.kafka import durable_producer, ensure_topics
+from ozg_common.outbox import Outbox, OutboxRelay
+from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+
+EVENTS = 30
+
+
+async def test_a_relay_thread_publishes_what_the_service_commits_and_stops_with_it() -> None:
+    database = Database(await fresh_postgres_database("test_common_relay_thread"))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(worker.metadata.create_all)
+    prefix = unique_topic_prefix()
+    await ensure_topics(kafka_bootstrap(), [worker.LEDGER_TOPIC], prefix=prefix)
+    outbox = Outbox(worker.outbox_table, source="/tests/relay-thread", topic_prefix=prefix)
+    # A long poll interval: only the commits' wake-ups can make the events leave this quickly.
+    relay = OutboxRelay(
+        database,
+        worker.outbox_table,
+        lambda: durable_producer(kafka_bootstrap(), "relay-thread"),
+        poll_interval=60,
+    )
+    consumer = AIOKafkaConsumer(
+        prefix + worker.LEDGER_TOPIC.name, bootstrap_servers=kafka_bootstrap(), auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    running = asyncio.create_task(relay.run_in_thread())
+    try:
+        deadline = time.monotonic() + 30
+        committed_at: dict[str, float] = {}
+        for _ in range(EVENTS):
+            async with database.transaction() as session:
+                envelope = await outbox.publish(session, worker.LedgerEntry(case_id=str(uuid.uuid4())))
+            committed_at[envelope.id] = time.monotonic()
+        received: dict[str, float] = {}
+        while len(received) < EVENTS:
+            assert time.monotonic() < deadline, f"only {len(received)} of {EVENTS} events arrived"
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    event_id = dict(record.headers)["ce_id"].decode()
+                    received.setdefault(event_id, time.monotonic())
+        assert received.keys() == committed_at.keys()
+        slowest = max(received[event_id] - committed_at[event_id] for event_id in received)
+        assert slowest < 5, f"an event needed {slowest:.1f} s from its commit to Kafka"
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await consumer.stop()
+        await database.dispose()
+    assert not any(t.name == "outbox-relay" for t in threading.enumerate()), "the relay thread still runs"
