@@ -87,6 +87,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval: float = 0.5,
+        round_interval: float = 0.0,
         keep_published: timedelta = timedelta(hours=1),
     ) -> None:
         self.database = database
@@ -94,6 +95,12 @@ class OutboxRelay:
         self.producer_factory = producer_factory
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.round_interval = round_interval
+        """Least seconds from one round's start to the next: a write soon after a round waits for
+        the next one, with the writes that follow it (under load a round per write would cost a
+        Kafka request and, downstream, a consumer transaction per event); a write after a quiet
+        spell leaves at once."""
+        self._last_round = 0.0
         self.keep_published = keep_published
         self.published_total = 0
         self._rounds_database = database
@@ -118,14 +125,13 @@ class OutboxRelay:
         if running is loop:
             self._wakeup.set()
             return
-        # One wake-up on its way is enough for any number of commits before it arrives: it is
-        # cleared before the event is set, so a commit after the clear sends another.
+        # One wake-up per round is enough for any number of commits: the next round reads them
+        # all. The round clears the flag before it reads, so a commit after that sends another.
         self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the relay's loop has just closed
             loop.call_soon_threadsafe(self._woken)
 
     def _woken(self) -> None:
-        self._wake_pending = False
         self._wakeup.set()
 
     async def run_in_thread(self) -> None:
@@ -193,11 +199,14 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay forever; Kafka outages are waited out, never skipped."""
         backoff = 0.5
-        self._loop, self._wake_pending = asyncio.get_running_loop(), False
+        loop = self._loop = asyncio.get_running_loop()
+        self._wake_pending = False
         try:
             while True:
                 # Cleared before reading, so a commit during the batch wakes the next round at once.
                 self._wakeup.clear()
+                self._wake_pending = False
+                self._last_round = loop.time()
                 try:
                     sent = await self.relay_once()
                     backoff = 0.5
@@ -213,6 +222,7 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.poll_interval):
                             await self._wakeup.wait()
+                            await asyncio.sleep(self._last_round + self.round_interval - loop.time())
         finally:
             self._loop = None
             await self.close()

@@ -65,6 +65,7 @@ class ServiceRuntime:
             outbox_table,
             lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}"),
             poll_interval=s.outbox_poll_interval,
+            round_interval=s.outbox_round_interval,
         )
         self.metrics = ServiceMetrics(s.service_name)
         self.metrics.refreshers.append(self._refresh_metrics)
