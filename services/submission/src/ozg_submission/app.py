@@ -50,7 +50,9 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
         runtime,
         title="ozg-router submission",
         description=__doc__ or "",
-        routers=[identity, admin, destinations, submissions, event_logs, case_events_admin, applications],
+        # Matched in this order, each route's pattern tried in turn: the routes every application
+        # takes first (no two routers' paths overlap, so the order changes nothing else).
+        routers=[applications, submissions, identity, admin, destinations, event_logs, case_events_admin],
         on_startup=[start],
         on_shutdown=[stop],
     )

@@ -1,7 +1,7 @@
 """Form data checked against the JSON Schema zufi publishes for the service."""
 
-import json
-from collections.abc import Iterable
+import copy
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 import jsonschema
@@ -11,30 +11,39 @@ from ozg_common.problems import InvalidParam
 
 
 class FormSchemas:
-    """Compiled validators, one per distinct schema (compiling costs more than validating)."""
+    """Compiled validators, one per version of a service's form (compiling costs more than
+    validating).
+
+    A version is what the caller names it by (the catalogue row's key and `updated_at`); its
+    validator is reused only while the schema also still equals the one it was compiled from.
+    Comparing two dicts costs a fraction of serialising one into a cache key.
+    """
 
     def __init__(self, capacity: int = 1000) -> None:
         self.capacity = capacity
-        self._validators: dict[str, Any] = {}
+        self._validators: dict[Hashable, tuple[dict[str, Any], Any]] = {}
 
-    def _validator(self, schema: dict[str, Any]) -> Any:
-        cache_key = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-        validator = self._validators.get(cache_key)
-        if validator is None:
-            cls = jsonschema.validators.validator_for(schema)
-            cls.check_schema(schema)
-            validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-            if len(self._validators) >= self.capacity:
-                self._validators.clear()
-            self._validators[cache_key] = validator
+    def _validator(self, version: Hashable, schema: dict[str, Any]) -> Any:
+        cached = self._validators.get(version)
+        if cached is not None and cached[0] == schema:
+            return cached[1]
+        # Our own copy: what the validator checks against must not change with the caller's dict.
+        schema = copy.deepcopy(schema)
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        if len(self._validators) >= self.capacity:
+            self._validators.clear()
+        self._validators[version] = (schema, validator)
         return validator
 
-    def problems(self, schema: dict[str, Any], data: Any) -> list[InvalidParam]:
-        """The failing fields, named `formData.<path>`; empty when the data conforms.
+    def problems(self, version: Hashable, schema: dict[str, Any], data: Any) -> list[InvalidParam]:
+        """The failing fields of `data` for the form `schema` (known as `version`), named
+        `formData.<path>`; empty when the data conforms.
 
         A schema that is itself broken is a catalogue error: raises SchemaError.
         """
-        errors: Iterable[ValidationError] = self._validator(schema).iter_errors(data)
+        errors: Iterable[ValidationError] = self._validator(version, schema).iter_errors(data)
         return [
             InvalidParam(
                 name=".".join(["formData", *(str(p) for p in error.absolute_path)]),

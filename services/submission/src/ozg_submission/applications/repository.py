@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect
+from sqlalchemy import ColumnElement, Table, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, class_mapper
 
 Rows = Sequence[Mapping[str, Any]]
 Shape = tuple[tuple[Table, tuple[str, ...], int], ...]
@@ -45,19 +45,34 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     return model.metadata.tables[model.__tablename__]
 
 
+_Column = tuple[str, str, Any]
+_columns_of: dict[type, tuple[_Column, ...]] = {}
+
+
+def _scalar_default(column: ColumnElement[Any]) -> Any:
+    default = getattr(column, "default", None)
+    return default.arg if default is not None and default.is_scalar else None
+
+
+def _insert_columns(model: type) -> tuple[_Column, ...]:
+    """A model's columns as (attribute, column, scalar default or None), looked up once per model."""
+    columns = _columns_of.get(model)
+    if columns is None:
+        columns = _columns_of[model] = tuple(
+            (prop.key, column.key, _scalar_default(column))
+            for prop in class_mapper(model).column_attrs
+            for column in prop.columns[:1]
+        )
+    return columns
+
+
 def values_of(instance: DeclarativeBase) -> dict[str, Any]:
     """A new model instance as the column values of its INSERT (what the unit of work would write)."""
-    state = inspect(instance)
-    values = {}
-    for prop in state.mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in state.dict:
-            values[column.key] = state.dict[prop.key]
-        elif column.default is not None and column.default.is_scalar:
-            values[column.key] = column.default.arg
-        else:
-            values[column.key] = None
-    return values
+    given = instance.__dict__
+    return {
+        column: given.get(attribute, default)
+        for attribute, column, default in _insert_columns(type(instance))
+    }
 
 
 def _placeholders(table: Table, columns: tuple[str, ...], batch: int, row: int) -> dict[str, Any]:

@@ -199,7 +199,9 @@ def _check_form(context: SubmissionContext, leistung: Leistung, form_data: dict[
     if not leistung.form_schema:
         return
     try:
-        problems = context.forms.problems(leistung.form_schema, form_data)
+        problems = context.forms.problems(
+            (leistung.leika_key, leistung.updated_at), leistung.form_schema, form_data
+        )
     except SchemaError as exc:
         raise FormDataInvalid(
             f"The service's form schema is broken; tell the catalogue team: {exc.message}"
