@@ -1,17 +1,40 @@
 """Queries of deliveries and their attempts."""
 
 import functools
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_kop_gateway.cases import repository as cases
-from ozg_kop_gateway.models import Case, Delivery, DeliveryAttempt, DeliveryState, Destination
+from ozg_kop_gateway.models import (
+    Case,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Destination,
+    WebhookSecret,
+)
 
 _deliveries = cast(Table, Delivery.__table__)
 _cases = cast(Table, Case.__table__)
@@ -84,6 +107,12 @@ def _due_query(*, locking: bool, excluding: bool) -> Select[*tuple[Any, ...]]:
             Destination.channel_type,
             Destination.signature_scheme,
             Destination.status,
+            exists()
+            .where(
+                WebhookSecret.destination_id == _deliveries.c.destination_id,
+                or_(WebhookSecret.retires_at.is_(None), WebhookSecret.retires_at > bindparam("now")),
+            )
+            .label("explicit_secrets"),
         )
         .outerjoin(Destination, Destination.id == _deliveries.c.destination_id)
         .where(
@@ -105,7 +134,8 @@ async def due(
 ) -> Sequence[Row[Any]]:
     """Pending deliveries whose time has come, oldest due first, locked for this transaction; each
     with its destination's `target_id` (None if unknown), `url`, `channel_type`, `signature_scheme`
-    and `status` as the read model has them now."""
+    and `status` as the read model has them now, and whether it has `explicit_secrets` that sign now
+    (most have none: then the claim needs no query of them)."""
     query = _due_query(locking=_locks_rows(session), excluding=bool(excluding))
     parameters: dict[str, Any] = {"now": now, "limit": limit}
     if excluding:
@@ -126,13 +156,50 @@ async def lease(session: AsyncSession, delivery_ids: Sequence[uuid.UUID], until:
         await session.execute(_LEASE, {"ids": list(delivery_ids), "until": until})
 
 
+@functools.cache
+def _insert_unnested(table: Table, columns: tuple[str, ...]) -> Insert:
+    """An INSERT of any number of rows as one statement with one text (PostgreSQL): each column
+    goes in as an array, and the rows come out of `unnest` in their order.
+
+    An executemany runs the INSERT once per row (asyncpg pipelines them, but PostgreSQL executes and
+    accounts each); a multi-row VALUES has a text per row count, each prepared and planned anew.
+    JSON goes in as text (an array of JSON lists would be taken for a nested array)."""
+    is_json = {key: isinstance(table.c[key].type, JSON) for key in columns}
+    arrays = [
+        bindparam(key, type_=postgresql.ARRAY(Text() if is_json[key] else table.c[key].type))
+        for key in columns
+    ]
+    rows = (
+        func.unnest(*arrays).table_valued(*columns, with_ordinality="ordinality").render_derived(name="row")
+    )
+    values = [sql_cast(rows.c[key], JSON) if is_json[key] else rows.c[key] for key in columns]
+    return insert(table).from_select(columns, select(*values).order_by(rows.c.ordinality))
+
+
+async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) in their order with one statement; an executemany on
+    SQLite, which runs in-process."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    columns = tuple(rows[0])
+    arrays: dict[str, list[Any]] = {}
+    for key in columns:
+        if isinstance(table.c[key].type, JSON):
+            arrays[key] = [json.dumps(row[key]) for row in rows]
+        else:
+            arrays[key] = [row[key] for row in rows]
+    await session.execute(_insert_unnested(table, columns), arrays)
+
+
 _attempts = cast(Table, DeliveryAttempt.__table__)
-_ADD_ATTEMPTS = insert(_attempts)
 
 
 async def add_attempts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Store attempts (with their `id`s) in one executemany."""
-    await session.execute(_ADD_ATTEMPTS, list(rows))
+    """Store attempts (with their `id`s) in one statement."""
+    await insert_many(session, _attempts, rows)
 
 
 _MARK_DELIVERED = (

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.delivery import DeliveryDeadLettered, DeliverySucceeded
+from ozg_common.events import Event
 from ozg_common.outbox import Outbox
 from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
@@ -52,8 +53,9 @@ class Deliveries:
     ) -> list[DeliveryState]:
         """Store a batch of attempts and move their deliveries on: delivered, rescheduled or dead-lettered.
 
-        The attempts, the successes and the retries take the same few statements whatever the batch
-        size; dead letters (rare) are written one by one. Returns what each outcome decided, in order.
+        The attempts, the successes, the retries and the events take the same few statements
+        whatever the batch size; dead letters (rare) are moved one by one. Returns what each outcome
+        decided, in order.
         """
         if not results:
             return []
@@ -61,7 +63,12 @@ class Deliveries:
         verdicts = [self._judge(job, outcome, now) for job, outcome in results]
         await repository.add_attempts(session, [_attempt_row(job, outcome) for job, outcome in results])
         decisive = _decisive(verdicts)
-        await self._deliver(session, [v for v in decisive if v.state is DeliveryState.SUCCEEDED], now)
+        events: list[Event] = [
+            _succeeded(verdict, now)
+            for verdict in await self._deliver(
+                session, [v for v in decisive if v.state is DeliveryState.SUCCEEDED], now
+            )
+        ]
         await repository.reschedule(
             session,
             [
@@ -76,7 +83,8 @@ class Deliveries:
                 if await repository.dead_letter(
                     session, job.delivery_id, status=verdict.outcome.status_code, error=verdict.error
                 ):
-                    await self._announce_dead_letter(session, job.delivery_id, job, verdict.error)
+                    events.append(self._dead_lettered(job.delivery_id, job, verdict.error))
+        await repository.insert_many(session, self.outbox.table, self.outbox.rows(events))
         return [verdict.state for verdict in verdicts]
 
     async def expire(self, session: AsyncSession, delivery: Delivery) -> None:
@@ -85,7 +93,7 @@ class Deliveries:
         delivery.state = DeliveryState.DEAD_LETTERED
         delivery.next_attempt_at = None
         delivery.last_error = reason
-        await self._announce_dead_letter(session, delivery.id, delivery, reason)
+        await self.outbox.publish(session, self._dead_lettered(delivery.id, delivery, reason))
 
     async def replay(self, session: AsyncSession, delivery: Delivery) -> None:
         """Give a dead letter a fresh horizon; it keeps its id, so receivers still dedupe."""
@@ -106,32 +114,27 @@ class Deliveries:
             return Verdict(job, outcome, DeliveryState.DEAD_LETTERED, error=reason)
         return Verdict(job, outcome, DeliveryState.PENDING, error=outcome.describe(), next_attempt_at=next_at)
 
-    async def _deliver(self, session: AsyncSession, successes: list[Verdict], now: datetime) -> None:
-        """Mark the successes delivered, and announce those that were still pending."""
+    async def _deliver(self, session: AsyncSession, successes: list[Verdict], now: datetime) -> list[Verdict]:
+        """Mark the successes delivered; returns those that were still pending, to be announced."""
         by_status: dict[int | None, list[uuid.UUID]] = {}
         for verdict in successes:
             by_status.setdefault(verdict.outcome.status_code, []).append(verdict.job.delivery_id)
         moved: set[uuid.UUID] = set()
         for status, ids in by_status.items():  # one UPDATE per 2xx status: in practice one
             moved.update(await repository.mark_delivered(session, ids, status=status, at=now))
-        announced = [verdict for verdict in successes if verdict.job.delivery_id in moved]
-        await self.outbox.publish_many(session, [_succeeded(verdict, now) for verdict in announced])
+        return [verdict for verdict in successes if verdict.job.delivery_id in moved]
 
-    async def _announce_dead_letter(
-        self, session: AsyncSession, delivery_id: Any, source: Job | Delivery, reason: str
-    ) -> None:
+    def _dead_lettered(self, delivery_id: Any, source: Job | Delivery, reason: str) -> DeliveryDeadLettered:
+        """The event announcing a dead letter (counted and logged here), for the caller to publish."""
         attempts = source.attempt if isinstance(source, Job) else source.attempt_count
-        await self.outbox.publish(
-            session,
-            DeliveryDeadLettered(
-                case_id=source.case_id,
-                delivery_id=str(delivery_id),
-                submission_id=source.submission_id or "",
-                destination_id=source.destination_id,
-                attempts=attempts,
-                last_error=reason[:2000],
-                kind=DeliveryKind(source.kind).value,
-            ),
+        event = DeliveryDeadLettered(
+            case_id=source.case_id,
+            delivery_id=str(delivery_id),
+            submission_id=source.submission_id or "",
+            destination_id=source.destination_id,
+            attempts=attempts,
+            last_error=reason[:2000],
+            kind=DeliveryKind(source.kind).value,
         )
         self.metrics.dead_lettered.labels(source.destination_id).inc()
         logger.warning(
@@ -142,6 +145,7 @@ class Deliveries:
                 "reason": reason,
             },
         )
+        return event
 
 
 def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:

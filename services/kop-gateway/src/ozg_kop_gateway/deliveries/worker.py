@@ -105,7 +105,11 @@ class DeliveryWorker:
                 room[row.destination_id] = left - 1
                 taken.append(row)
             await repository.lease(session, [row.id for row in taken], now + self.lease)
-            secrets = await self.signing.for_destinations(session, {row.destination_id for row in taken})
+            secrets = await self.signing.for_destinations(
+                session,
+                {row.destination_id for row in taken},
+                explicit={row.destination_id for row in taken if row.explicit_secrets},
+            )
             for row in taken:
                 jobs.append(
                     Job(

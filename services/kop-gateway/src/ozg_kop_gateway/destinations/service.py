@@ -1,6 +1,6 @@
 """The destination read model (from zufi's events) and the secrets deliveries are signed with."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,13 +40,17 @@ class SigningSecrets:
         self.master_secret = master_secret
 
     async def for_destinations(
-        self, session: AsyncSession, destination_ids: Iterable[str]
+        self, session: AsyncSession, destination_ids: Iterable[str], *, explicit: Set[str]
     ) -> dict[str, list[str]]:
-        """Newest first; several while a rotation overlaps."""
+        """Newest first; several while a rotation overlaps. Only the `explicit` ones (those seen
+        with explicit secrets) are looked up: the others sign with their derived secret."""
         ids = set(destination_ids)
         found: dict[str, list[str]] = {}
-        for row in await repository.live_secrets(session, ids, datetime.now(UTC)):
-            found.setdefault(row.destination_id, []).append(self.box.open(row.destination_id, row.ciphertext))
+        if explicit:
+            for row in await repository.live_secrets(session, explicit, datetime.now(UTC)):
+                found.setdefault(row.destination_id, []).append(
+                    self.box.open(row.destination_id, row.ciphertext)
+                )
         return {d: found.get(d) or [derive_destination_secret(self.master_secret, d)] for d in ids}
 
     async def rotate(
