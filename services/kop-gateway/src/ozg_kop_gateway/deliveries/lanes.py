@@ -1,7 +1,11 @@
 """Per-destination lanes: bounded concurrency, a token-bucket rate limit and a circuit breaker.
 
 The worker only claims deliveries for destinations whose lane has room, so a slow or broken
-municipality holds at most its own slots while every other destination keeps flowing.
+municipality holds at most its own slots while every other destination keeps flowing. A lane
+earns its concurrency (slow start, as TCP's window): it begins with `INITIAL_WINDOW` requests in
+flight, each success allows one more up to the destination's limit, each failure halves it. An
+endpoint that hangs from the start therefore holds two of the worker's slots until its requests
+time out, not its whole limit.
 """
 
 import time
@@ -9,6 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ozg_kop_gateway.settings import KopGatewaySettings
+
+INITIAL_WINDOW = 2
+"""Requests a lane may have in flight before its destination has answered any."""
 
 
 class CircuitState(StrEnum):
@@ -46,10 +53,13 @@ class Lane:
     opened_at: float | None = None
     probing: bool = False
     tokens: float = field(init=False)
+    window: int = field(init=False)
+    """Requests it may have in flight now: earned by successes, halved by failures."""
     refilled_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.tokens = float(self.limits.burst)
+        self.window = min(INITIAL_WINDOW, self.limits.concurrency)
 
     def state(self, now: float) -> CircuitState:
         if self.opened_at is None:
@@ -66,7 +76,7 @@ class Lane:
             return 0
         if state is CircuitState.HALF_OPEN:
             return 1 if not self.probing and self.in_flight == 0 else 0
-        return max(0, min(self.limits.concurrency - self.in_flight, int(self.tokens)))
+        return max(0, min(self.window - self.in_flight, int(self.tokens)))
 
     def start(self, now: float) -> None:
         if self.state(now) is CircuitState.HALF_OPEN:
@@ -83,8 +93,10 @@ class Lane:
         if succeeded:
             self.consecutive_failures = 0
             self.opened_at = None
+            self.window = min(self.limits.concurrency, self.window + 1)
             return
         self.consecutive_failures += 1
+        self.window = max(1, self.window // 2)
         if was_probe or self.consecutive_failures >= self.limits.failure_threshold:
             self.opened_at = now
 
