@@ -1,23 +1,36 @@
 """Writing rows of several tables in as few statements as the database allows: an accepted
-application, a new or a submitted FIT-Connect submission with its event-log entries and events.
+application, a new or a submitted FIT-Connect submission with its event-log entries and events
+(a submitted one also updating its own row).
 
-On PostgreSQL all of them go in one INSERT whose other INSERTs are data-modifying CTEs, compiled
-once per shape (tables, columns, row counts) and executed without SQLAlchemy's per-statement
-compilation; such a statement is atomic by itself and needs no transaction around it. Elsewhere
-(SQLite) one INSERT per table, inside the caller's transaction.
+On PostgreSQL all of them go in one INSERT whose UPDATE and other INSERTs are data-modifying CTEs,
+compiled once per shape (tables, columns, row counts) and executed without SQLAlchemy's
+per-statement compilation; such a statement is atomic by itself and needs no transaction around
+it. Elsewhere (SQLite) one statement per table, inside the caller's transaction.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam
+from sqlalchemy import ColumnElement, Table, bindparam, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, class_mapper
 
 Rows = Sequence[Mapping[str, Any]]
-Shape = tuple[tuple[Table, tuple[str, ...], int], ...]
+_UpdateShape = tuple[Table, tuple[str, ...], tuple[str, ...]] | None
+Shape = tuple[_UpdateShape, tuple[tuple[Table, tuple[str, ...], int], ...]]
+"""The update (its table, key and value columns), then each batch of inserts (table, columns, rows).
+The update's parameters count as the batch after the inserts: row 0 its key, row 1 its values."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowUpdate:
+    """New values for the one row of `table` whose columns equal `key`."""
+
+    table: Table
+    key: Mapping[str, Any]
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +88,39 @@ def values_of(instance: DeclarativeBase) -> dict[str, Any]:
     }
 
 
-def _placeholders(table: Table, columns: tuple[str, ...], batch: int, row: int) -> dict[str, Any]:
-    return {column: bindparam(f"p{batch}_{row}_{column}", type_=table.c[column].type) for column in columns}
+def _placeholders(table: Table, columns: tuple[str, ...], prefix: str) -> dict[str, Any]:
+    return {column: bindparam(f"{prefix}_{column}", type_=table.c[column].type) for column in columns}
+
+
+def _statements(shape: Shape) -> list[Any]:
+    updating, inserts = shape
+    statements: list[Any] = []
+    if updating is not None:
+        table, key, columns = updating
+        where = _placeholders(table, key, f"p{len(inserts)}_0")
+        statements.append(
+            update(table)
+            .where(*(table.c[column] == value for column, value in where.items()))
+            .values(_placeholders(table, columns, f"p{len(inserts)}_1"))
+        )
+    for batch, (table, columns, count) in enumerate(inserts):
+        statements.append(
+            table.insert().values([_placeholders(table, columns, f"p{batch}_{row}") for row in range(count)])
+        )
+    return statements
 
 
 def _compile(dialect: Dialect, shape: Shape) -> _Compiled:
-    inserts = [
-        table.insert().values([_placeholders(table, columns, batch, row) for row in range(count)])
-        for batch, (table, columns, count) in enumerate(shape)
-    ]
-    *first, last = inserts
-    compiled = last.add_cte(*(insert.cte(f"w{n}") for n, insert in enumerate(first))).compile(dialect=dialect)
+    *first, last = _statements(shape)
+    compiled = last.add_cte(*(write.cte(f"w{n}") for n, write in enumerate(first))).compile(dialect=dialect)
+    updating, inserts = shape
+    tables = [table for table, _, _ in inserts] + ([updating[0]] if updating else [])
     parameters = []
     for name in compiled.positiontup or ():
         if not name.startswith("p"):
             raise ValueError(f"{name}: name every column of the rows, defaults included")
         batch, row, column = name[1:].split("_", 2)
-        table = shape[int(batch)][0]
+        table = tables[int(batch)]
         type_ = table.c[column].type.dialect_impl(dialect)
         parameters.append(_Parameter(int(batch), int(row), column, type_.bind_processor(dialect)))
     return _Compiled(str(compiled), tuple(parameters))
@@ -109,26 +138,39 @@ async def single_write(session: AsyncSession) -> None:
         await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-async def insert_rows(session: AsyncSession, batches: Sequence[tuple[Table, Rows]]) -> None:
-    """Insert each batch's rows (every row of a batch naming the same columns), parents first."""
+async def insert_rows(
+    session: AsyncSession, batches: Sequence[tuple[Table, Rows]], *, updating: RowUpdate | None = None
+) -> None:
+    """Insert each batch's rows (every row of a batch naming the same columns), parents first;
+    `updating` a row first, in the same statement where there is one."""
     batches = [(table, rows) for table, rows in batches if rows]
-    if not batches:
+    if not batches and updating is None:
         return
     connection = await session.connection()
     dialect = connection.dialect
     if not _in_one_statement(dialect):
+        if updating is not None:
+            table = updating.table
+            where = (table.c[column] == value for column, value in updating.key.items())
+            await session.execute(update(table).where(*where).values(dict(updating.values)))
         for table, rows in batches:
             await session.execute(table.insert(), list(rows))
         return
-    shape: Shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in batches)
+    shape: Shape = (
+        (updating.table, tuple(updating.key), tuple(updating.values)) if updating else None,
+        tuple((table, tuple(rows[0]), len(rows)) for table, rows in batches),
+    )
     key = (dialect.name, shape)
     compiled = _compiled.get(key)
     if compiled is None:
         if len(_compiled) >= _COMPILED_KEPT:
             _compiled.clear()
         compiled = _compiled[key] = _compile(dialect, shape)
+    sources = [rows for _, rows in batches]
+    if updating is not None:
+        sources.append((updating.key, updating.values))
     values = []
     for parameter in compiled.parameters:
-        value = batches[parameter.batch][1][parameter.row][parameter.column]
+        value = sources[parameter.batch][parameter.row][parameter.column]
         values.append(parameter.process(value) if parameter.process else value)
     await connection.exec_driver_sql(compiled.sql, tuple(values))

@@ -349,7 +349,7 @@ async def _record(
         # The forward event lists the attachments from the database.
         await insert_rows(session, staged)
         staged = []
-    published: list[Event] = [submissions.submitted_event(submission, destination)]
+    published: list[Event] = [submissions.submitted_event(submission, destination.name)]
     if forwarded:
         just_stored = submissions.Payloads(metadata=sealed.metadata, data=sealed.data)
         published.append(await submissions.ready_event(session, context, submission, just_stored))

@@ -32,9 +32,15 @@ async def find_destination(session: AsyncSession, destination_id: str) -> Destin
 
 def existing_destination(destination: Destination | None, destination_id: str) -> Destination:
     """The destination looked up for `destination_id`, unless there is none or it was deleted."""
-    if destination is None or destination.status == "deleted":
-        raise DestinationNotFound(f"No destination {destination_id}.")
+    require_existing(destination.status if destination else None, destination_id)
+    assert destination is not None
     return destination
+
+
+def require_existing(status: str | None, destination_id: str) -> None:
+    """`status`: that of the destination looked up for `destination_id`, None if there is none."""
+    if status is None or status == "deleted":
+        raise DestinationNotFound(f"No destination {destination_id}.")
 
 
 def _schemas(service: Leistung | None) -> list[SubmissionSchema]:

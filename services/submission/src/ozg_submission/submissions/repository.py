@@ -7,12 +7,13 @@ building a statement costs more Python than executing one SQLAlchemy has compile
 import contextlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.applications.repository import table_of
+from ozg_submission.applications.repository import RowUpdate, table_of
 from ozg_submission.models import Attachment, Destination, Payment, Submission, SubmissionStatus
 
 READY_FOR_PICKUP = (SubmissionStatus.FORWARDED, SubmissionStatus.DELIVERED)
@@ -29,22 +30,73 @@ async def get_submission(
     return (await session.scalars(query)).one_or_none()
 
 
+_SUBMISSIONS = table_of(Submission)
+_COLUMNS = _SUBMISSIONS.c
+_DESTINATIONS = table_of(Destination)
 _LOCKED_WITH_DESTINATION = (
-    select(Submission, Destination)
-    .outerjoin(Destination, Destination.destination_id == Submission.destination_id)
-    .where(Submission.id == bindparam("submission_id"))
-    .with_for_update(of=Submission)
-    .execution_options(populate_existing=True)
+    select(
+        _SUBMISSIONS,
+        _DESTINATIONS.c.status.label("destination_status"),
+        _DESTINATIONS.c.name.label("destination_name"),
+    )
+    .outerjoin_from(_SUBMISSIONS, _DESTINATIONS, _DESTINATIONS.c.destination_id == _COLUMNS.destination_id)
+    .where(_COLUMNS.id == bindparam("submission_id"))
+    .with_for_update(of=_SUBMISSIONS)
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationOfSubmission:
+    """What submitting needs of a submission's destination: whether it still exists, its name."""
+
+    status: str | None
+    """None: there is no such destination (any more)."""
+    name: str | None
 
 
 async def locked_with_destination(
     session: AsyncSession, submission_id: uuid.UUID
-) -> tuple[Submission | None, Destination | None]:
+) -> tuple[Submission | None, DestinationOfSubmission]:
     """A submission locked for update (as committed now) and its destination, in one round trip;
-    only the submission's row is locked."""
-    row = (await session.execute(_LOCKED_WITH_DESTINATION, {"submission_id": submission_id})).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+    only the submission's row is locked.
+
+    The submission is read as a plain row into an object the session does not track: whoever
+    changes it writes the changes (`submitted_changes`), no unit of work is involved.
+    """
+    # On the session's connection, in its transaction: a Core statement needs no ORM execution.
+    connection = await session.connection()
+    row = (await connection.execute(_LOCKED_WITH_DESTINATION, {"submission_id": submission_id})).first()
+    if row is None:
+        return None, DestinationOfSubmission(None, None)
+    columns = row._asdict()
+    destination = DestinationOfSubmission(columns.pop("destination_status"), columns.pop("destination_name"))
+    return Submission(**columns), destination
+
+
+_SUBMITTED_COLUMNS = (
+    "status",
+    "submitted_at",
+    "forwarded_at",
+    "last_event_at",
+    "payment_status",
+    "payment_transaction_id",
+    "metadata_key",
+    "metadata_sha512",
+    "metadata_size",
+    "data_key",
+    "data_sha512",
+    "data_size",
+)
+
+
+def submitted_changes(submission: Submission) -> RowUpdate:
+    """The row of a submission just submitted: every column submitting may change, as it is now
+    (the row is locked, so columns unchanged are written as they are)."""
+    return RowUpdate(
+        _SUBMISSIONS,
+        {"id": submission.id},
+        {column: getattr(submission, column) for column in _SUBMITTED_COLUMNS},
+    )
 
 
 async def attachments_of(session: AsyncSession, submission_id: uuid.UUID) -> Sequence[Attachment]:
@@ -112,8 +164,6 @@ async def payment_for(
     return (await session.scalars(query)).first()
 
 
-_SUBMISSIONS = table_of(Submission)
-_COLUMNS = _SUBMISSIONS.c
 _ID = _COLUMNS.id == bindparam("submission_id")
 
 _MARK_DELIVERED = (

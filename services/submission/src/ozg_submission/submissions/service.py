@@ -18,10 +18,10 @@ from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge, StoredBlob
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
 from ozg_common.events import Event
-from ozg_submission.applications.repository import insert_rows, single_write, table_of, values_of
+from ozg_submission.applications.repository import RowUpdate, insert_rows, single_write, table_of, values_of
 from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.repository import service_and_destination
-from ozg_submission.directory.service import existing_destination, find_destination
+from ozg_submission.directory.service import existing_destination, find_destination, require_existing
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
     AttachmentNotFound,
@@ -280,7 +280,8 @@ async def submit(
     """Complete a submission (FIT-Connect `PUT /v1/submissions/{id}`).
 
     The row lock serialises concurrent submits: the first one completes it, the others then find
-    it no longer incomplete.
+    it no longer incomplete. The submission is read as a row, not tracked by the session: its
+    changes are written in the same statement as its event-log entries and events.
     """
     check_jwe(encrypted_metadata, what="encryptedMetadata", require_cty=False)
     if encrypted_data is not None:
@@ -302,12 +303,13 @@ async def submit(
     if size > context.settings.max_submission_bytes:
         raise TooLarge(f"A submission may have at most {context.settings.max_submission_bytes} bytes.")
     # The destination may have been deleted since the submission was announced.
-    destination = existing_destination(destination, submission.destination_id)
+    require_existing(destination.status, submission.destination_id)
+    assert destination.name is not None
     await store_payloads(
         context, submission, encrypted_metadata.encode(), (encrypted_data or "").encode() or None
     )
     stored = Payloads(metadata=encrypted_metadata, data=encrypted_data or None)
-    await complete(session, context, submission, destination, stored)
+    await complete(session, context, submission, destination.name, stored)
     return submission
 
 
@@ -326,7 +328,7 @@ def _ref(stored: StoredBlob) -> tuple[str, str, int]:
     return stored.key, stored.sha512, stored.size
 
 
-def submitted_event(submission: Submission, destination: Destination) -> SubmissionSubmitted:
+def submitted_event(submission: Submission, authority_name: str) -> SubmissionSubmitted:
     """What everyone hears of a submission the moment it is submitted."""
     assert submission.submitted_at is not None
     return SubmissionSubmitted(
@@ -335,7 +337,7 @@ def submitted_event(submission: Submission, destination: Destination) -> Submiss
         destination_id=submission.destination_id,
         leika_key=submission.leika_key,
         service_name=submission.service_name,
-        authority_name=destination.name,
+        authority_name=authority_name,
         mailbox_uuid=submission.mailbox_uuid,
         payment_required=submission.payment_required,
         payment_transaction_id=submission.payment_transaction_id,
@@ -347,13 +349,13 @@ async def complete(
     session: AsyncSession,
     context: SubmissionContext,
     submission: Submission,
-    destination: Destination,
+    authority_name: str,
     stored: Payloads,
 ) -> None:
     """Submitted: tell everyone, then forward, or wait for the payment the service requires.
 
-    The event-log entries and the events are inserted in one statement; the submission's own
-    changes are written when the session flushes, one UPDATE.
+    `submission` is not tracked by the session: its changes, the event-log entries and the events
+    are written in one statement.
     """
     payment = None
     if submission.payment_required:
@@ -364,7 +366,7 @@ async def complete(
     submission.status = SubmissionStatus.SUBMITTED
     submission.submitted_at = now
     log = [_logged(submission, SUBMIT, now)]
-    published: list[Event] = [submitted_event(submission, destination)]
+    published: list[Event] = [submitted_event(submission, authority_name)]
     if submission.payment_required and (payment is None or payment.status != PAYED):
         submission.status = SubmissionStatus.AWAITING_PAYMENT
         submission.payment_status = payment.status if payment else None
@@ -375,7 +377,9 @@ async def complete(
             _take_payment(submission, payment)
         log.append(_forwarded(submission, now))
         published.append(await ready_event(session, context, submission, stored))
-    await _write_log_and_events(session, context, log, published)
+    await _write_log_and_events(
+        session, context, log, published, updating=repository.submitted_changes(submission)
+    )
     context.metrics.submissions.labels(submission.origin, submission.status).inc()
 
 
@@ -426,10 +430,18 @@ def _forwarded(submission: Submission, at: datetime) -> dict[str, Any]:
 
 
 async def _write_log_and_events(
-    session: AsyncSession, context: SubmissionContext, log: list[dict[str, Any]], events: list[Event]
+    session: AsyncSession,
+    context: SubmissionContext,
+    log: list[dict[str, Any]],
+    events: list[Event],
+    *,
+    updating: RowUpdate | None = None,
 ) -> None:
-    """Append-only rows need no unit of work: one INSERT for the entries and the outbox rows."""
-    await insert_rows(session, [(EVENT_LOG, log), (outbox_table, context.outbox.rows(events))])
+    """Append-only rows need no unit of work: one INSERT for the entries and the outbox rows (and
+    the UPDATE of `updating`'s row)."""
+    await insert_rows(
+        session, [(EVENT_LOG, log), (outbox_table, context.outbox.rows(events))], updating=updating
+    )
 
 
 async def ready_event(
