@@ -211,6 +211,26 @@ async def test_failures_and_timeouts_follow_the_schedule(suite: Suite) -> None:
     assert 0.85 <= gaps[2] <= 1.6
 
 
+async def test_an_answer_with_nul_bytes_is_recorded_and_retried(suite: Suite) -> None:
+    # PostgreSQL text cannot hold NUL: stored as it came, such an excerpt failed the INSERT of the
+    # whole batch of outcomes, on every retry, and stalled every destination's records.
+    destination_id = await suite.destination()
+    answers = iter([status_answer(500)])
+
+    async def binary_error(arrival: Arrival) -> Response | None:
+        if next(answers, None) is None:
+            return None
+        return Response(status_code=500, content=b"bad\x00gateway\x00", media_type="application/octet-stream")
+
+    suite.receiver.behaviours[destination_id] = binary_error
+    await suite.kafka.publish(ready_event(destination_id))
+    [delivery] = await suite.settled(destination_id, 1)
+
+    first, second = (await suite.delivery(delivery["id"]))["attempts"]
+    assert (first["statusCode"], second["statusCode"]) == (500, 200)
+    assert first["responseExcerpt"] == "bad\ufffdgateway\ufffd"
+
+
 async def test_retry_after_is_honoured(suite: Suite) -> None:
     destination_id = await suite.destination()
     answers = iter([status_answer(429, {"Retry-After": "2"})])

@@ -137,7 +137,8 @@ class Sender:
         except TimeoutError:
             return outcome(error="timeout", reached=True)
         except aiohttp.ClientError as exc:
-            return outcome(error=f"connection error: {type(exc).__name__}: {exc}"[:500], reached=True)
+            error = _storable(f"connection error: {type(exc).__name__}: {exc}"[:500])
+            return outcome(error=error, reached=True)
         status = answer.status
         retry_after = (
             parse_retry_after(answer.headers.get("retry-after")) if status in SLOW_DOWN_STATUSES else None
@@ -181,4 +182,10 @@ async def _first_bytes(answer: aiohttp.ClientResponse) -> str:
         if not chunk:
             break
         collected += chunk
-    return collected.decode("utf-8", errors="replace")
+    return _storable(collected.decode("utf-8", errors="replace"))
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: one endpoint answering with it would fail the INSERT of
+    # its whole batch of outcomes, again on every retry.
+    return text.replace("\x00", "\ufffd")
