@@ -7,6 +7,7 @@ import time
 import uuid
 
 import messaging_worker as worker
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from ozg_common.db import Database
@@ -59,3 +60,17 @@ async def test_a_relay_thread_publishes_what_the_service_commits_and_stops_with_
         await consumer.stop()
         await database.dispose()
     assert not any(t.name == "outbox-relay" for t in threading.enumerate()), "the relay thread still runs"
+
+
+async def test_a_relay_thread_that_ends_by_itself_is_reported_for_a_restart() -> None:
+    class Quitting(OutboxRelay):
+        async def run(self) -> None:
+            return
+
+    database = Database(await fresh_postgres_database("test_common_relay_thread"))
+    relay = Quitting(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "quits"))
+    try:
+        with pytest.raises(RuntimeError, match="ended by itself"):
+            await relay.run_in_thread()
+    finally:
+        await database.dispose()

@@ -60,8 +60,9 @@ def _checked(key: str) -> str:
 
 
 class FilesystemBlobStore:
-    """Blobs as files below one directory: a new key is written in place, an existing one is replaced
-    through a temp file and a rename, so a reader sees the old content or the new, never a mix."""
+    """Blobs as files below one directory: a new key is written in place (nobody names it before its
+    put returned), an existing one is replaced through a temp file and a rename, so a reader of a
+    key already in use sees the old content or the new, never a mix."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

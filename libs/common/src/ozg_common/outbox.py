@@ -151,11 +151,15 @@ class OutboxRelay:
         try:
             await asyncio.wrap_future(finished)
         except asyncio.CancelledError:
-            task = await asyncio.wrap_future(started)
+            # Shielded: a second cancel must not leave the thread running with nobody to stop it.
+            task = await asyncio.shield(asyncio.wrap_future(started))
             with contextlib.suppress(RuntimeError):  # its loop has closed already
                 task.get_loop().call_soon_threadsafe(task.cancel)
             await asyncio.to_thread(thread.join)
             raise
+        # `run` only ends when cancelled: a relay that stopped by itself (a stray cancellation
+        # inside the client, say) must be restarted by the supervisor, not end quietly.
+        raise RuntimeError("the outbox relay thread ended by itself")
 
     def _thread_main(
         self,
