@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import Response
 from kop_testkit import ENCRYPTION_KEY, MASTER_SECRET, Arrival, Receiver, status_answer
 
@@ -57,6 +58,59 @@ async def test_a_host_name_resolving_to_loopback_is_refused_on_connect(receiver:
     finally:
         await refusing.aclose()
         await permitting.aclose()
+
+
+@pytest.mark.parametrize(
+    ("host", "refusal"),
+    [
+        ("127.0.0.1", "127.0.0.1 resolves to the non-public address 127.0.0.1"),
+        ("[::1]", "::1 resolves to the non-public address ::1"),
+        ("[::ffff:127.0.0.1]", "::ffff:7f00:1 resolves to the non-public address ::ffff:7f00:1"),
+        ("10.20.30.40", "10.20.30.40 resolves to the non-public address 10.20.30.40"),
+        ("127.1", "127.1 is not a canonical IP address"),
+    ],
+)
+async def test_an_address_written_into_the_url_is_refused_before_sending(
+    receiver: Receiver, host: str, refusal: str
+) -> None:
+    destination_id = str(uuid.uuid4())
+    url = receiver.url(destination_id).replace("127.0.0.1", host)
+    client = sender()
+    try:
+        refused = await client.attempt(job(receiver, destination_id, url))
+        assert refused.error == f"refused: {refusal}"
+        assert not refused.reached
+        assert refused.status_code is None
+        assert receiver.of(destination_id) == []
+    finally:
+        await client.aclose()
+
+
+async def test_a_url_with_credentials_is_refused_even_on_loopback(receiver: Receiver) -> None:
+    destination_id = str(uuid.uuid4())
+    url = receiver.url(destination_id).replace("http://", "http://amt:geheim@")
+    client = sender(allow_loopback=True)
+    try:
+        refused = await client.attempt(job(receiver, destination_id, url))
+        assert refused.error == "refused: URLs with credentials are not allowed"
+        assert not refused.reached
+        assert receiver.of(destination_id) == []
+    finally:
+        await client.aclose()
+
+
+async def test_a_host_that_does_not_resolve_is_refused_not_counted_as_reached(receiver: Receiver) -> None:
+    destination_id = str(uuid.uuid4())
+    url = receiver.url(destination_id).replace("127.0.0.1", "kop.gateway-test.invalid")  # RFC 2606
+    client = sender()
+    try:
+        refused = await client.attempt(job(receiver, destination_id, url))
+        assert refused.error is not None
+        assert refused.error.startswith("refused: kop.gateway-test.invalid does not resolve")
+        assert not refused.reached
+        assert refused.status_code is None
+    finally:
+        await client.aclose()
 
 
 async def test_redirects_are_not_followed_and_only_the_excerpt_is_read(receiver: Receiver) -> None:

@@ -5,7 +5,10 @@ municipality holds at most its own slots while every other destination keeps flo
 earns its concurrency (slow start, as TCP's window): it begins with `INITIAL_WINDOW` requests in
 flight, each success allows one more up to the destination's limit, each failure halves it. An
 endpoint that hangs from the start therefore holds two of the worker's slots until its requests
-time out, not its whole limit.
+time out, not its whole limit. As TCP halves once per round trip, failures of requests that were
+in flight together halve the window once: only a request started after the last halving halves it
+again. A 4xx other than 408/429 is a live endpoint's answer about that one request, not a sign of
+overload: it leaves the window as it is (the circuit breaker still counts it).
 """
 
 import time
@@ -16,6 +19,9 @@ from ozg_kop_gateway.settings import KopGatewaySettings
 
 INITIAL_WINDOW = 2
 """Requests a lane may have in flight before its destination has answered any."""
+
+OVERLOAD_4XX = frozenset({408, 429})
+"""Client-error answers that say the endpoint is busy (Request Timeout, Too Many Requests)."""
 
 
 class CircuitState(StrEnum):
@@ -54,7 +60,9 @@ class Lane:
     probing: bool = False
     tokens: float = field(init=False)
     window: int = field(init=False)
-    """Requests it may have in flight now: earned by successes, halved by failures."""
+    """Requests it may have in flight now: earned by successes, halved by overload."""
+    halved_at: float | None = None
+    """When the window was last halved; failures of requests started until then do not halve it again."""
     refilled_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
@@ -84,8 +92,12 @@ class Lane:
         self.tokens -= 1
         self.in_flight += 1
 
-    def finish(self, *, reached: bool, succeeded: bool, now: float) -> None:
-        """`reached`: an HTTP exchange was tried (refusals before sending do not trip the breaker)."""
+    def finish(
+        self, *, reached: bool, succeeded: bool, now: float, started: float, status: int | None
+    ) -> None:
+        """`reached`: an HTTP exchange was tried (refusals before sending do not trip the breaker);
+        `started`: the clock the request was started at (as given to `start`); `status`: the
+        answer's HTTP status, None if there was none (timeout, connection error)."""
         self.in_flight -= 1
         was_probe, self.probing = self.probing, False
         if not reached:
@@ -96,7 +108,9 @@ class Lane:
             self.window = min(self.limits.concurrency, self.window + 1)
             return
         self.consecutive_failures += 1
-        self.window = max(1, self.window // 2)
+        if _signals_overload(status) and (self.halved_at is None or started > self.halved_at):
+            self.window = max(1, self.window // 2)
+            self.halved_at = now
         if was_probe or self.consecutive_failures >= self.limits.failure_threshold:
             self.opened_at = now
 
@@ -108,6 +122,10 @@ class Lane:
     def _refill(self, now: float) -> None:
         self.tokens = min(float(self.limits.burst), self.tokens + (now - self.refilled_at) * self.limits.rate)
         self.refilled_at = now
+
+
+def _signals_overload(status: int | None) -> bool:
+    return status is None or not 400 <= status < 500 or status in OVERLOAD_4XX
 
 
 class Lanes:

@@ -11,6 +11,9 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
 
 from ozg_common.db import Database
 from ozg_kop_gateway.deliveries import repository
@@ -90,7 +93,6 @@ class DeliveryWorker:
         wanted = min(self.settings.claim_batch, free)
         clock = time.monotonic()
         now = datetime.now(UTC)
-        jobs: list[Job] = []
         # Not `database.transaction()`: a claim's own commit must not wake the claimer again.
         async with self.database.sessionmaker() as session, session.begin():
             rows = await repository.due(session, now, limit=wanted, excluding=self.lanes.blocked(clock))
@@ -110,36 +112,26 @@ class DeliveryWorker:
                 {row.destination_id for row in taken},
                 explicit={row.destination_id for row in taken if row.explicit_secrets},
             )
-            for row in taken:
-                jobs.append(
-                    Job(
-                        delivery_id=row.id,
-                        kind=DeliveryKind(row.kind),
-                        destination_id=row.destination_id,
-                        case_id=row.case_id,
-                        submission_id=row.submission_id,
-                        payload=row.payload,
-                        attempt=row.attempt_count + 1,
-                        expires_at=row.expires_at,
-                        target=Target(row.url, row.channel_type, row.signature_scheme, row.status)
-                        if row.target_id is not None
-                        else None,
-                        secrets=secrets[row.destination_id],
-                    )
-                )
+            jobs = [claimed_job(row, secrets[row.destination_id]) for row in taken]
         for job in jobs:
             self.lanes[job.destination_id].start(clock)
-            task = asyncio.create_task(self._attempt(job))
+            task = asyncio.create_task(self._attempt(job, started=clock))
             self._attempts.add(task)
             task.add_done_callback(self._attempts.discard)
         self.metrics.in_flight.set(len(self._attempts))
         return wanted, len(rows)
 
-    async def _attempt(self, job: Job) -> None:
+    async def _attempt(self, job: Job, *, started: float) -> None:
         outcome = await self.sender.attempt(job)
         lane = self.lanes[job.destination_id]
         was_open = lane.opened_at is not None
-        lane.finish(reached=outcome.reached, succeeded=outcome.succeeded, now=time.monotonic())
+        lane.finish(
+            reached=outcome.reached,
+            succeeded=outcome.succeeded,
+            now=time.monotonic(),
+            started=started,
+            status=outcome.status_code,
+        )
         if (lane.opened_at is not None) != was_open:
             self.metrics.circuit_open.labels(job.destination_id).set(0 if lane.opened_at is None else 1)
             logger.info(
@@ -182,3 +174,25 @@ class DeliveryWorker:
         async with self.database.transaction() as session:
             for delivery in await repository.expired(session, datetime.now(UTC), limit=500):
                 await self.deliveries.expire(session, delivery)
+
+
+def claimed_job(row: Row[Any], secrets: list[str]) -> Job:
+    """The attempt of a delivery claimed by `repository.due`, signed with `secrets`."""
+    expires_at: datetime = row.expires_at
+    if expires_at.tzinfo is None:
+        # SQLite keeps no offset: it hands back the UTC time it was given, naive.
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return Job(
+        delivery_id=row.id,
+        kind=DeliveryKind(row.kind),
+        destination_id=row.destination_id,
+        case_id=row.case_id,
+        submission_id=row.submission_id,
+        payload=row.payload,
+        attempt=row.attempt_count + 1,
+        expires_at=expires_at,
+        target=Target(row.url, row.channel_type, row.signature_scheme, row.status)
+        if row.target_id is not None
+        else None,
+        secrets=secrets,
+    )
