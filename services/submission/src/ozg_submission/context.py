@@ -1,5 +1,7 @@
 """What the routes and handlers of submission share: keys, blob store, zufi client, metrics."""
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -92,12 +94,20 @@ class SubmissionContext:
 
     def destination_key(self, destination: Destination) -> RSAKey:
         """The destination's public key as a key object; importing a JWK costs more than using it."""
-        cache_key = (destination.encryption_kid, str(destination.encryption_key.get("n", "")))
+        jwk = destination.encryption_key
+        return self._key((destination.encryption_kid, str(jwk.get("n", ""))), lambda: jwk)
+
+    def encryption_key(self, kid: str, jwk: str) -> RSAKey:
+        """The key object of a JWK as stored (JSON text), decoded only the first time it is seen."""
+        return self._key((kid, jwk), lambda: json.loads(jwk))
+
+    def _key(self, cache_key: tuple[str, str], jwk: Callable[[], dict[str, Any]]) -> RSAKey:
+        # (kid, modulus) and (kid, JSON text) never collide: base64url never starts with "{".
         key = self._keys.get(cache_key)
         if key is None:
             if len(self._keys) > 10_000:
                 self._keys.clear()
-            key = self._keys[cache_key] = jose.encryption_key(destination.encryption_key)
+            key = self._keys[cache_key] = jose.encryption_key(jwk())
         return key
 
     @property

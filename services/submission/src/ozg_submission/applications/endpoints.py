@@ -188,8 +188,7 @@ async def submit_application(
         application, uploads = await _from_multipart(request, context)
     else:
         raise WrongMediaType("Send application/json, multipart/form-data or application/xml.")
-    submission = await service.intake(session, context, principal, application, uploads)
-    return await service.answer(session, context, submission)
+    return await service.intake(session, context, principal, application, uploads)
 
 
 @router.get(

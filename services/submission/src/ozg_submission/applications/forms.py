@@ -1,6 +1,6 @@
 """Form data checked against the JSON Schema zufi publishes for the service."""
 
-import copy
+import json
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -15,35 +15,40 @@ class FormSchemas:
     validating).
 
     A version is what the caller names it by (the catalogue row's key and `updated_at`); its
-    validator is reused only while the schema also still equals the one it was compiled from.
-    Comparing two dicts costs a fraction of serialising one into a cache key.
+    validator is reused only while the schema, as stored (JSON text), also still equals the one it
+    was compiled from. Comparing two strings costs a fraction of decoding one.
     """
 
     def __init__(self, capacity: int = 1000) -> None:
         self.capacity = capacity
-        self._validators: dict[Hashable, tuple[dict[str, Any], Any]] = {}
+        self._validators: dict[Hashable, tuple[str, Any]] = {}
 
-    def _validator(self, version: Hashable, schema: dict[str, Any]) -> Any:
+    def _validator(self, version: Hashable, schema: str) -> Any:
+        """None: the schema is empty, there is nothing to check."""
         cached = self._validators.get(version)
         if cached is not None and cached[0] == schema:
             return cached[1]
-        # Our own copy: what the validator checks against must not change with the caller's dict.
-        schema = copy.deepcopy(schema)
-        cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        decoded = json.loads(schema)
+        validator = None
+        if decoded:
+            cls = jsonschema.validators.validator_for(decoded)
+            cls.check_schema(decoded)
+            validator = cls(decoded, format_checker=cls.FORMAT_CHECKER)
         if len(self._validators) >= self.capacity:
             self._validators.clear()
         self._validators[version] = (schema, validator)
         return validator
 
-    def problems(self, version: Hashable, schema: dict[str, Any], data: Any) -> list[InvalidParam]:
-        """The failing fields of `data` for the form `schema` (known as `version`), named
-        `formData.<path>`; empty when the data conforms.
+    def problems(self, version: Hashable, schema: str, data: Any) -> list[InvalidParam]:
+        """The failing fields of `data` for the form `schema` (JSON text, known as `version`),
+        named `formData.<path>`; empty when the data conforms or the schema is empty.
 
         A schema that is itself broken is a catalogue error: raises SchemaError.
         """
-        errors: Iterable[ValidationError] = self._validator(version, schema).iter_errors(data)
+        validator = self._validator(version, schema)
+        if validator is None:
+            return []
+        errors: Iterable[ValidationError] = validator.iter_errors(data)
         return [
             InvalidParam(
                 name=".".join(["formData", *(str(p) for p in error.absolute_path)]),

@@ -81,11 +81,13 @@ def _insert_columns(model: type) -> tuple[_Column, ...]:
 
 def values_of(instance: DeclarativeBase) -> dict[str, Any]:
     """A new model instance as the column values of its INSERT (what the unit of work would write)."""
-    given = instance.__dict__
-    return {
-        column: given.get(attribute, default)
-        for attribute, column, default in _insert_columns(type(instance))
-    }
+    return row_of(type(instance), instance.__dict__)
+
+
+def row_of(model: type[DeclarativeBase], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The column values of a new row of `model` whose attributes are `given` (the rest their
+    defaults), as `values_of` an instance, without building one."""
+    return {column: given.get(attribute, default) for attribute, column, default in _insert_columns(model)}
 
 
 def _placeholders(table: Table, columns: tuple[str, ...], prefix: str) -> dict[str, Any]:

@@ -28,7 +28,12 @@ from ozg_submission.applications.schemas import (
 )
 from ozg_submission.applications.zufi import Route
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import get_service, service_and_destination
+from ozg_submission.directory.repository import (
+    OfferedService,
+    Recipient,
+    get_service,
+    service_and_destination,
+)
 from ozg_submission.directory.service import existing_destination
 from ozg_submission.errors import (
     ApplicationNotFound,
@@ -42,9 +47,7 @@ from ozg_submission.eventlog.tokens import CREATE, FORWARD, SUBMIT
 from ozg_submission.identity.scopes import ADMIN, require_sender_may_send
 from ozg_submission.models import (
     Attachment,
-    Destination,
     EventLogEntry,
-    Leistung,
     Submission,
     SubmissionStatus,
     outbox_table,
@@ -195,8 +198,8 @@ async def resolve(context: SubmissionContext, request: ApplicationRequest) -> Ro
     return await context.zufi.resolve(request.leika_key, ars=request.ars, ags=request.ags)
 
 
-def _check_form(context: SubmissionContext, leistung: Leistung, form_data: dict[str, Any]) -> None:
-    if not leistung.form_schema:
+def _check_form(context: SubmissionContext, leistung: OfferedService, form_data: dict[str, Any]) -> None:
+    if leistung.form_schema is None:
         return
     try:
         problems = context.forms.problems(
@@ -216,8 +219,9 @@ async def intake(
     principal: Principal,
     request: ApplicationRequest,
     uploads: list[Upload],
-) -> Submission:
-    """Take an application end to end, as far as it may go now (forwarded, or awaiting payment).
+) -> ApplicationAnswer:
+    """Take an application end to end, as far as it may go now (forwarded, or awaiting payment);
+    what its sender is told.
 
     Nothing is written before everything is known: then the submission, its attachments, its
     event-log entries and its events are inserted together (one statement without attachments).
@@ -227,7 +231,6 @@ async def intake(
     if not uploads:
         # Without attachments everything is written by one statement (see the end).
         await single_write(session)
-    # One query for both rows; held here, later lookups of this session find them without one.
     leistung, destination = await service_and_destination(session, request.leika_key, route.destination_id)
     if leistung is None or not leistung.active:
         raise ServiceNotFound(f"Service {request.leika_key} is not in the catalogue.")
@@ -276,7 +279,7 @@ async def intake(
         antrag,
         uploads,
         request,
-        context.destination_key(destination),
+        context.encryption_key(destination.encryption_kid, destination.encryption_key),
         destination.encryption_kid,
         payment.payment_information if payment and paid else None,
         wait_for_payment=not forwarded,
@@ -305,14 +308,14 @@ async def intake(
         last_event_at=now,
     )
     await _record(session, context, submission, destination, sealed)
-    return submission
+    return await answer(session, context, submission, leistung)
 
 
 async def _record(
     session: AsyncSession,
     context: SubmissionContext,
     submission: Submission,
-    destination: Destination,
+    destination: Recipient,
     sealed: Sealed,
 ) -> None:
     """Store the payloads, then insert the submission, its attachments, its event-log entries
@@ -372,15 +375,27 @@ def _total(fees: list[Fee]) -> str:
     )
 
 
+async def _fees(session: AsyncSession, leika_key: str, known: OfferedService | None) -> list[dict[str, Any]]:
+    """The service's fees: from its row at hand, else as the catalogue has them now."""
+    if known is not None:
+        fees: list[dict[str, Any]] = json.loads(known.fees)
+        return fees
+    leistung = await get_service(session, leika_key)
+    return leistung.fees if leistung else []
+
+
 async def answer(
-    session: AsyncSession, context: SubmissionContext, submission: Submission
+    session: AsyncSession,
+    context: SubmissionContext,
+    submission: Submission,
+    service: OfferedService | None = None,
 ) -> ApplicationAnswer:
+    """`service`: the submission's service, if just read (its fees need not be read again)."""
     payment: PaymentState | None = None
     if submission.payment_required:
         fees: list[Fee] = []
         if submission.status == SubmissionStatus.AWAITING_PAYMENT:
-            leistung = await get_service(session, submission.leika_key)
-            fees = [Fee.model_validate(fee) for fee in (leistung.fees if leistung else [])]
+            fees = [Fee.model_validate(fee) for fee in await _fees(session, submission.leika_key, service)]
         payment = PaymentState(
             required=True,
             status=submission.payment_status,

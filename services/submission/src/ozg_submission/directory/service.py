@@ -1,6 +1,6 @@
 """Answering FIT-Connect's destination questions from the read model."""
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +30,17 @@ async def find_destination(session: AsyncSession, destination_id: str) -> Destin
     return existing_destination(await repository.get_destination(session, destination_id), destination_id)
 
 
-def existing_destination(destination: Destination | None, destination_id: str) -> Destination:
+class _Destination(Protocol):
+    """A destination as read: an ORM object or a plain row."""
+
+    @property
+    def status(self) -> str: ...
+
+
+AnyDestination = TypeVar("AnyDestination", bound=_Destination)
+
+
+def existing_destination(destination: AnyDestination | None, destination_id: str) -> AnyDestination:
     """The destination looked up for `destination_id`, unless there is none or it was deleted."""
     require_existing(destination.status if destination else None, destination_id)
     assert destination is not None

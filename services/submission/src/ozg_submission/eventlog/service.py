@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,8 +30,18 @@ class LoggedEvent:
     token: str
 
 
+class _OfCase(Protocol):
+    """A submission, as an ORM object or only the columns an entry names."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def case_id(self) -> uuid.UUID: ...
+
+
 def entry(
-    submission: Submission, event: str, at: datetime, details: dict[str, Any] | None = None
+    submission: _OfCase, event: str, at: datetime, details: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The columns of an entry for an event we vouch for, to be signed when first read (for writers
     that insert entries themselves)."""

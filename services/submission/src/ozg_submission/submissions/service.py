@@ -18,9 +18,9 @@ from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge, StoredBlob
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
 from ozg_common.events import Event
-from ozg_submission.applications.repository import RowUpdate, insert_rows, single_write, table_of, values_of
+from ozg_submission.applications.repository import RowUpdate, insert_rows, row_of, single_write, table_of
 from ozg_submission.context import SubmissionContext
-from ozg_submission.directory.repository import service_and_destination
+from ozg_submission.directory.repository import Recipient, service_and_destination
 from ozg_submission.directory.service import existing_destination, find_destination, require_existing
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
@@ -41,7 +41,6 @@ from ozg_submission.eventlog.tokens import CREATE, FORWARD, SUBMIT
 from ozg_submission.identity.scopes import SEND, is_party_of, require_sender_may_send, require_subscriber
 from ozg_submission.models import (
     Attachment,
-    Destination,
     EventLogEntry,
     Payment,
     Submission,
@@ -101,7 +100,7 @@ def check_jwe(token: str, *, what: str, require_cty: bool) -> jose.JweHeader:
     return header
 
 
-def usable_destination(destination: Destination, leika_key: str) -> None:
+def usable_destination(destination: Recipient, leika_key: str) -> None:
     if destination.status != "active":
         raise DestinationStateInvalid(f"Destination {destination.destination_id} is {destination.status}.")
     if leika_key not in destination.services:
@@ -110,15 +109,25 @@ def usable_destination(destination: Destination, leika_key: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Announced:
+    """A submission just created: what its sender is told."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    destination_id: str
+
+
 async def create(
     session: AsyncSession,
     context: SubmissionContext,
     principal: Principal,
     new: NewSubmission,
-) -> Submission:
+) -> Announced:
     """A new, incomplete submission (FIT-Connect `POST /v1/submissions`).
 
-    Its only write inserts the submission and its first event-log entry in one statement.
+    Its only write inserts the submission and its first event-log entry in one statement; the
+    service and the destination are read as plain rows, the submission is never an ORM object.
     """
     settings = context.settings
     await single_write(session)
@@ -135,31 +144,34 @@ async def create(
         if not earlier or any(s.destination_id != new.destination_id for s in earlier):
             raise InvalidApplication(f"Case {new.case_id} does not exist for this destination.")
     now = datetime.now(UTC)
-    submission = Submission(
-        id=uuid.uuid4(),
-        case_id=new.case_id or uuid.uuid4(),
-        destination_id=new.destination_id,
-        sender_client_id=principal.client_id or principal.subject,
-        leika_key=new.leika_key,
-        service_name=leistung.name if leistung else new.service_name,
-        origin=new.origin,
-        status=SubmissionStatus.INCOMPLETE,
-        announced_attachments=[str(a) for a in new.announced_attachments],
-        payment_required=bool(leistung and leistung.payment_required),
-        payment_transaction_id=new.payment_transaction_id,
-        mailbox_uuid=new.mailbox_uuid,
-        reminders_sent=0,
-        created_at=now,
-        last_event_at=now,
+    announced = Announced(
+        id=uuid.uuid4(), case_id=new.case_id or uuid.uuid4(), destination_id=new.destination_id
+    )
+    submission = row_of(
+        Submission,
+        {
+            "id": announced.id,
+            "case_id": announced.case_id,
+            "destination_id": new.destination_id,
+            "sender_client_id": principal.client_id or principal.subject,
+            "leika_key": new.leika_key,
+            "service_name": leistung.name if leistung else new.service_name,
+            "origin": new.origin,
+            "status": SubmissionStatus.INCOMPLETE,
+            "announced_attachments": [str(a) for a in new.announced_attachments],
+            "payment_required": bool(leistung and leistung.payment_required),
+            "payment_transaction_id": new.payment_transaction_id,
+            "mailbox_uuid": new.mailbox_uuid,
+            "reminders_sent": 0,
+            "created_at": now,
+            "last_event_at": now,
+        },
     )
     await insert_rows(
         session,
-        [
-            (table_of(Submission), [values_of(submission)]),
-            (EVENT_LOG, [eventlog.entry(submission, CREATE, now)]),
-        ],
+        [(table_of(Submission), [submission]), (EVENT_LOG, [eventlog.entry(announced, CREATE, now)])],
     )
-    return submission
+    return announced
 
 
 def _own(principal: Principal, submission_id: uuid.UUID, submission: Submission | None) -> Submission:
