@@ -1,6 +1,7 @@
 """The outbox and inbox tables every service keeps in its own database."""
 
 import functools
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +17,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
+    func,
     insert,
+    select,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -88,3 +94,41 @@ async def insert_new_rows(
         return {row[returning] for row in rows if await insert_ignoring_duplicates(session, table, row)}
     result = await session.execute(statement, list(rows))
     return set(result.scalars())
+
+
+@functools.cache
+def _insert_unnested(table: Table, columns: tuple[str, ...]) -> Insert:
+    """An INSERT of any number of rows as one statement with one text (PostgreSQL): each column
+    goes in as an array, and the rows come out of `unnest` in their order.
+
+    An executemany runs the INSERT once per row (asyncpg pipelines them, but PostgreSQL executes and
+    accounts each); a multi-row VALUES has a text per row count, each prepared and planned anew.
+    JSON goes in as text (an array of JSON lists would be taken for a nested array)."""
+    is_json = {key: isinstance(table.c[key].type, JSON) for key in columns}
+    arrays = [
+        bindparam(key, type_=postgresql.ARRAY(Text() if is_json[key] else table.c[key].type))
+        for key in columns
+    ]
+    rows = (
+        func.unnest(*arrays).table_valued(*columns, with_ordinality="ordinality").render_derived(name="row")
+    )
+    values = [sql_cast(rows.c[key], JSON) if is_json[key] else rows.c[key] for key in columns]
+    return insert(table).from_select(columns, select(*values).order_by(rows.c.ordinality))
+
+
+async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) in their order with one statement; an executemany on
+    SQLite, which runs in-process."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    columns = tuple(rows[0])
+    arrays: dict[str, list[Any]] = {}
+    for key in columns:
+        if isinstance(table.c[key].type, JSON):
+            arrays[key] = [json.dumps(row[key]) for row in rows]
+        else:
+            arrays[key] = [row[key] for row in rows]
+    await session.execute(_insert_unnested(table, columns), arrays)

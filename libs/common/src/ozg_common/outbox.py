@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.logging import correlation_id
+from ozg_common.messaging import insert_many
 from ozg_common.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,9 @@ class Outbox:
         return envelope
 
     async def publish_many(self, session: AsyncSession, events: Sequence[Event]) -> list[CloudEvent]:
-        """Stage many events with one bulk INSERT (imports and seeds publish thousands)."""
-        if not events:
-            return []
+        """Stage many events, in their order, with one INSERT (imports and seeds publish thousands)."""
         staged = [self._row(event) for event in events]
-        await session.execute(self.table.insert(), [row for _, row in staged])
+        await insert_many(session, self.table, [row for _, row in staged])
         return [envelope for envelope, _ in staged]
 
     def rows(self, events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -129,10 +128,7 @@ class OutboxRelay:
         # all. The round clears the flag before it reads, so a commit after that sends another.
         self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the relay's loop has just closed
-            loop.call_soon_threadsafe(self._woken)
-
-    def _woken(self) -> None:
-        self._wakeup.set()
+            loop.call_soon_threadsafe(self._wakeup.set)
 
     async def run_in_thread(self) -> None:
         """`run` on an event loop of its own, in a thread, with connections of its own.
@@ -204,7 +200,6 @@ class OutboxRelay:
         """Relay forever; Kafka outages are waited out, never skipped."""
         backoff = 0.5
         loop = self._loop = asyncio.get_running_loop()
-        self._wake_pending = False
         try:
             while True:
                 # Cleared before reading, so a commit during the batch wakes the next round at once.

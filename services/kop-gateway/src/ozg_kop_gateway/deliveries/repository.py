@@ -1,19 +1,15 @@
 """Queries of deliveries and their attempts."""
 
 import functools
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
-    JSON,
-    Insert,
     Row,
     Select,
     Table,
-    Text,
     bindparam,
     exists,
     func,
@@ -22,10 +18,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common import messaging
 from ozg_kop_gateway.cases import repository as cases
 from ozg_kop_gateway.models import (
     Case,
@@ -156,50 +152,12 @@ async def lease(session: AsyncSession, delivery_ids: Sequence[uuid.UUID], until:
         await session.execute(_LEASE, {"ids": list(delivery_ids), "until": until})
 
 
-@functools.cache
-def _insert_unnested(table: Table, columns: tuple[str, ...]) -> Insert:
-    """An INSERT of any number of rows as one statement with one text (PostgreSQL): each column
-    goes in as an array, and the rows come out of `unnest` in their order.
-
-    An executemany runs the INSERT once per row (asyncpg pipelines them, but PostgreSQL executes and
-    accounts each); a multi-row VALUES has a text per row count, each prepared and planned anew.
-    JSON goes in as text (an array of JSON lists would be taken for a nested array)."""
-    is_json = {key: isinstance(table.c[key].type, JSON) for key in columns}
-    arrays = [
-        bindparam(key, type_=postgresql.ARRAY(Text() if is_json[key] else table.c[key].type))
-        for key in columns
-    ]
-    rows = (
-        func.unnest(*arrays).table_valued(*columns, with_ordinality="ordinality").render_derived(name="row")
-    )
-    values = [sql_cast(rows.c[key], JSON) if is_json[key] else rows.c[key] for key in columns]
-    return insert(table).from_select(columns, select(*values).order_by(rows.c.ordinality))
-
-
-async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) in their order with one statement; an executemany on
-    SQLite, which runs in-process."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(insert(table), list(rows))
-        return
-    columns = tuple(rows[0])
-    arrays: dict[str, list[Any]] = {}
-    for key in columns:
-        if isinstance(table.c[key].type, JSON):
-            arrays[key] = [json.dumps(row[key]) for row in rows]
-        else:
-            arrays[key] = [row[key] for row in rows]
-    await session.execute(_insert_unnested(table, columns), arrays)
-
-
 _attempts = cast(Table, DeliveryAttempt.__table__)
 
 
 async def add_attempts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Store attempts (with their `id`s) in one statement."""
-    await insert_many(session, _attempts, rows)
+    await messaging.insert_many(session, _attempts, rows)
 
 
 _MARK_DELIVERED = (

@@ -84,7 +84,7 @@ class Deliveries:
                     session, job.delivery_id, status=verdict.outcome.status_code, error=verdict.error
                 ):
                     events.append(self._dead_lettered(job.delivery_id, job, verdict.error))
-        await repository.insert_many(session, self.outbox.table, self.outbox.rows(events))
+        await self.outbox.publish_many(session, events)
         return [verdict.state for verdict in verdicts]
 
     async def expire(self, session: AsyncSession, delivery: Delivery) -> None:
