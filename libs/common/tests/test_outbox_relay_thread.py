@@ -74,3 +74,30 @@ async def test_a_relay_thread_that_ends_by_itself_is_reported_for_a_restart() ->
             await relay.run_in_thread()
     finally:
         await database.dispose()
+
+
+async def test_a_relay_thread_that_does_not_stop_does_not_hold_up_the_shutdown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = threading.Event()
+
+    class Stubborn(OutboxRelay):
+        async def run(self) -> None:
+            # Blocks its loop, as a relay stuck in a call that ignores cancellation would.
+            release.wait()
+
+    database = Database(await fresh_postgres_database("test_common_relay_thread"))
+    relay = Stubborn(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "stuck"))
+    relay.stop_timeout = 0.5
+    running = asyncio.create_task(relay.run_in_thread())
+    await asyncio.sleep(0.3)
+    running.cancel()
+    try:
+        began = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert time.monotonic() - began < 5
+        assert "did not stop in time" in caplog.text
+    finally:
+        release.set()
+        await database.dispose()

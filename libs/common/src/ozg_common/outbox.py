@@ -102,6 +102,9 @@ class OutboxRelay:
         self._last_round = 0.0
         self.keep_published = keep_published
         self.published_total = 0
+        self.stop_timeout = 15.0
+        """Seconds a cancelled `run_in_thread` waits for its thread (producer stop and pool close
+        take a few at most)."""
         self._rounds_database = database
         """Where the rounds read and mark rows: `database`, or the thread's own in `run_in_thread`."""
         self._wakeup = asyncio.Event()
@@ -151,7 +154,14 @@ class OutboxRelay:
             task = await asyncio.shield(asyncio.wrap_future(started))
             with contextlib.suppress(RuntimeError):  # its loop has closed already
                 task.get_loop().call_soon_threadsafe(task.cancel)
-            await asyncio.to_thread(thread.join)
+            # Bounded: a relay that does not stop must not hold up the service's shutdown (its
+            # unmarked events stay in the outbox for the next start); the thread is a daemon.
+            await asyncio.to_thread(thread.join, self.stop_timeout)
+            if thread.is_alive():
+                logger.error(
+                    "outbox relay thread did not stop in time; left behind",
+                    extra={"seconds": self.stop_timeout},
+                )
             raise
         # `run` only ends when cancelled: a relay that stopped by itself (a stray cancellation
         # inside the client, say) must be restarted by the supervisor, not end quietly.
