@@ -21,7 +21,7 @@ BENCHMARKS: list[tuple[str, list[str], float]] = [
     ("zufi_routes", ["--seconds", "5", "--rounds", "2"], 90),
     ("submission_intake", ["--seconds", "10", "--rounds", "1", "--workers", "2"], 90),
     ("kop_delivery", ["--deliveries", "1500"], 120),
-    ("e2e_load", ["--applications", "2000", "--rate", "150", "--warmup", "50", "--settle", "90"], 200),
+    ("e2e_load", ["--applications", "2000", "--rate", "170", "--warmup", "50", "--settle", "90"], 200),
     ("chaos", ["--applications", "200", "--rate", "10"], 180),
 ]
 
