@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 
 
 class Model(DeclarativeBase):
@@ -26,7 +26,7 @@ class Delivery(Model):
     destination_id: Mapped[str] = mapped_column(String(100), index=True)
     submission_id: Mapped[str | None] = mapped_column(String(100), index=True)
     case_id: Mapped[str | None] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(utc_datetime())
     repeats: Mapped[int] = mapped_column(Integer, default=0)
     """How often the same delivery id came again (answered 2xx, not stored again)."""
     envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -60,18 +60,18 @@ class Application(Model):
     first_delivery_id: Mapped[str] = mapped_column(String(100))
     deliveries: Mapped[int] = mapped_column(Integer, default=1)
     """Distinct delivery ids that carried this submission: more than one is a duplicate."""
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(utc_datetime(), index=True)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.RECEIVED, index=True)
     schema_uri: Mapped[str | None] = mapped_column(String(500))
     data_valid: Mapped[bool | None]
     attachment_count: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    processing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    accepted_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    processing_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    replied_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    completed_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    rejected_at: Mapped[datetime | None] = mapped_column(utc_datetime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(utc_datetime(), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)

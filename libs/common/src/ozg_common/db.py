@@ -5,11 +5,12 @@ import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -32,6 +33,25 @@ NAMING_CONVENTION = {
 def new_metadata() -> MetaData:
     """A service's own metadata, with constraint names Alembic can rely on."""
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _SqliteUtc(TypeDecorator[datetime]):
+    """SQLite has no time zones: a moment is written as UTC and read back as UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def utc_datetime() -> DateTime:
+    """The column type of every moment: `timestamptz` on PostgreSQL, and zone-aware from SQLite too
+    (plain `DateTime(timezone=True)` comes back from SQLite without an offset)."""
+    return DateTime(timezone=True).with_variant(_SqliteUtc(), "sqlite")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -27,6 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
+from ozg_common.db import utc_datetime
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -42,8 +43,8 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("key", String(200), nullable=False),
         Column("headers", JSON, nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", utc_datetime(), nullable=False),
+        Column("published_at", utc_datetime(), nullable=True),
         Index("ix_outbox_unpublished", "published_at", "id"),
     )
     inbox = Table(
@@ -52,7 +53,7 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", utc_datetime(), nullable=False),
         Column("outcome", String(20), nullable=False),
         Column("error", Text, nullable=True),
     )

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
 
@@ -46,7 +45,7 @@ class Destination(Model):
     """`webservice` (the KOP endpoint takes the application) or `fitconnect` (callback only)."""
     url: Mapped[str | None] = mapped_column(String(2048))
     signature_scheme: Mapped[str] = mapped_column(String(30))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class WebhookSecret(Model):
@@ -57,8 +56,8 @@ class WebhookSecret(Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     destination_id: Mapped[str] = mapped_column(String(64), index=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    retires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    retires_at: Mapped[datetime | None] = mapped_column(utc_datetime())
 
 
 class Case(Model):
@@ -71,7 +70,7 @@ class Case(Model):
     destination_id: Mapped[str] = mapped_column(String(64), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))
     """`accept` or `reject` once the authority acknowledged the case."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class DeliveryKind(StrEnum):
@@ -114,11 +113,11 @@ class Delivery(Model):
     """The envelope without `deliveryId`; the body is built at each attempt for the current destination."""
     state: Mapped[DeliveryState] = mapped_column(String(20))
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    expires_at: Mapped[datetime] = mapped_column(utc_datetime())
+    event_time: Mapped[datetime] = mapped_column(utc_datetime())
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    delivered_at: Mapped[datetime | None] = mapped_column(utc_datetime())
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -133,7 +132,7 @@ class DeliveryAttempt(Model):
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(utc_datetime())
     duration_ms: Mapped[float] = mapped_column(Float)
     url: Mapped[str | None] = mapped_column(String(2048))
     status_code: Mapped[int | None] = mapped_column(Integer)

@@ -1,14 +1,13 @@
 """The mailbox database: its own tables, plus the outbox and inbox every service keeps."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ozg_common.contracts.delivery import StatusMonitorState
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
 
@@ -45,8 +44,8 @@ class Mailbox(Model):
     email_source: Mapped[str | None] = mapped_column(String(10))
     """`token` (follows the login's claim) or `profile` (set by the citizen, kept)."""
     stork_qaa_level: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    last_login_at: Mapped[datetime | None] = mapped_column(utc_datetime())
 
 
 class Application(Model):
@@ -71,8 +70,8 @@ class Application(Model):
     payment_required: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_transaction_id: Mapped[str | None] = mapped_column(String(100), index=True)
     payment_status: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())
 
     steps: Mapped[list["StatusStep"]] = relationship(lazy="raise", cascade="all, delete-orphan")
 
@@ -92,12 +91,11 @@ class StatusStep(Model):
         ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(20))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(utc_datetime())
     note: Mapped[str | None] = mapped_column(Text)
 
     def sort_key(self) -> tuple[datetime, int]:
-        moment = self.occurred_at if self.occurred_at.tzinfo else self.occurred_at.replace(tzinfo=UTC)
-        return moment, STATES.index(self.status)
+        return self.occurred_at, STATES.index(self.status)
 
 
 class Payment(Model):
@@ -109,7 +107,7 @@ class Payment(Model):
     case_id: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20))
     status_detail: Mapped[str | None] = mapped_column(Text)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class Message(Model):
@@ -132,9 +130,9 @@ class Message(Model):
     content: Mapped[str] = mapped_column(Text)
     reply_address: Mapped[str | None] = mapped_column(String(2048))
     retrieval_confirmation_address: Mapped[str | None] = mapped_column(String(2048))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(utc_datetime())
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    read_at: Mapped[datetime | None] = mapped_column(utc_datetime())
 
     application: Mapped[Application] = relationship(lazy="raise")
     """Declared so that a flush writes an application opened in the same transaction before its messages."""
@@ -169,7 +167,7 @@ class Reply(Model):
     title: Mapped[str] = mapped_column(String(1024))
     content: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class Notice(Model):
@@ -183,7 +181,7 @@ class Notice(Model):
     state: Mapped[str] = mapped_column(String(10), default="pending")
     """`pending`, `sent`, `skipped` (no address or SMTP off) or `failed` (gave up)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    next_attempt_at: Mapped[datetime] = mapped_column(utc_datetime())
+    sent_at: Mapped[datetime | None] = mapped_column(utc_datetime())
     last_error: Mapped[str | None] = mapped_column(Text)

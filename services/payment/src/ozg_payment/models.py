@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
 Money = Numeric(10, 2)
@@ -52,14 +52,14 @@ class PaymentTransaction(Model):
     payment_method: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))
     status_detail: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    status_changed_at: Mapped[datetime] = mapped_column(utc_datetime())
+    expires_at: Mapped[datetime] = mapped_column(utc_datetime())
+    next_check_at: Mapped[datetime | None] = mapped_column(utc_datetime())
     failed_checks: Mapped[int] = mapped_column(Integer, default=0)
     late_provider_status: Mapped[str | None] = mapped_column(String(10))
     """A different final state the provider reported after ours was final: needs an operator."""
-    late_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late_reported_at: Mapped[datetime | None] = mapped_column(utc_datetime())
 
 
 class CatalogueService(Model):
@@ -71,7 +71,7 @@ class CatalogueService(Model):
     name: Mapped[str] = mapped_column(String(500))
     payment_required: Mapped[bool]
     active: Mapped[bool]
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class CatalogueFeeItem(Model):
@@ -109,5 +109,5 @@ class SimulatedProviderTransaction(Model):
     payment_method: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))
     status_detail: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    status_changed_at: Mapped[datetime] = mapped_column(utc_datetime())

@@ -5,10 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -31,12 +31,12 @@ class ApiClient(Model):
     client_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     secret_hash: Mapped[str] = mapped_column(String(400))
     previous_secret_hash: Mapped[str | None] = mapped_column(String(400))
-    previous_valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    previous_valid_until: Mapped[datetime | None] = mapped_column(utc_datetime())
     scopes: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class Destination(Model):
@@ -57,7 +57,7 @@ class Destination(Model):
     """The area its authority serves: what a sender restricted to a region may send to."""
     signing_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Public JWK the destination's Security Event Tokens (accept/reject) are verified with."""
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class Leistung(Model):
@@ -73,7 +73,7 @@ class Leistung(Model):
     form_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     xml_schema_namespace: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class SubmissionStatus(StrEnum):
@@ -117,13 +117,13 @@ class Submission(Model):
     mailbox_uuid: Mapped[str | None] = mapped_column(String(64))
     delivery_error: Mapped[str | None] = mapped_column(Text)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    forwarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    picked_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(utc_datetime())
+    submitted_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    forwarded_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    picked_up_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    decided_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    deleted_at: Mapped[datetime | None] = mapped_column(utc_datetime())
+    last_event_at: Mapped[datetime] = mapped_column(utc_datetime())
 
     __table_args__ = (Index("ix_submissions_status_created", "status", "created_at"),)
 
@@ -140,7 +140,7 @@ class Attachment(Model):
     blob_key: Mapped[str] = mapped_column(String(300))
     size: Mapped[int] = mapped_column(BigInteger)
     sha512: Mapped[str] = mapped_column(String(128))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class EventLogEntry(Model):
@@ -162,7 +162,7 @@ class EventLogEntry(Model):
     """Our own events: the SET's `jti`, fixed when the event happened."""
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Our own events: what the SET says about the event (e.g. a rejection's problems)."""
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
 class Payment(Model):
@@ -174,4 +174,4 @@ class Payment(Model):
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(20))
     payment_information: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime())

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ozg_common.db import new_metadata
+from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
 
@@ -78,7 +77,7 @@ class Service(Model):
     xml_schema_namespace: Mapped[str | None] = mapped_column(String(500))
     xml_schema_location: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
 
 
 class Authority(Model):
@@ -93,8 +92,8 @@ class Authority(Model):
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     generated: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
 
 
 class Destination(Model):
@@ -114,7 +113,7 @@ class Destination(Model):
     """Public JWK the authority signs its Security Event Tokens (accept/reject) with; optional."""
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
     """When an administrator (or an import) last wrote it. The background recompute of `services`
     leaves it alone: routing never reads that list, and the index refresh watches this column."""
 
@@ -132,7 +131,7 @@ class Responsibility(Model):
     leika_key: Mapped[str] = mapped_column(ForeignKey("services.leika_key"))
     area_ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"))
     authority_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorities.id"))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
 
 
 class OfferRecompute(Model):
@@ -148,7 +147,7 @@ class OfferRecompute(Model):
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     fingerprint: Mapped[str] = mapped_column(Text)
     services: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
-    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
 
 
 outbox_table, inbox_table = add_messaging_tables(Model.metadata)

@@ -178,10 +178,6 @@ class DeliveryWorker:
 
 def claimed_job(row: Row[Any], secrets: list[str]) -> Job:
     """The attempt of a delivery claimed by `repository.due`, signed with `secrets`."""
-    expires_at: datetime = row.expires_at
-    if expires_at.tzinfo is None:
-        # SQLite keeps no offset: it hands back the UTC time it was given, naive.
-        expires_at = expires_at.replace(tzinfo=UTC)
     return Job(
         delivery_id=row.id,
         kind=DeliveryKind(row.kind),
@@ -190,7 +186,7 @@ def claimed_job(row: Row[Any], secrets: list[str]) -> Job:
         submission_id=row.submission_id,
         payload=row.payload,
         attempt=row.attempt_count + 1,
-        expires_at=expires_at,
+        expires_at=row.expires_at,
         target=Target(row.url, row.channel_type, row.signature_scheme, row.status)
         if row.target_id is not None
         else None,

@@ -135,7 +135,7 @@ async def attach_submission(
     application.authority_name = authority_name
     application.payment_required = payment_required
     application.payment_transaction_id = payment_transaction_id
-    application.created_at = min(_utc(application.created_at), _utc(submitted_at))
+    application.created_at = min(application.created_at, _utc(submitted_at))
     record_step(application, "INITIATED", submitted_at, once=True)
     if payment is not None:
         await apply_payment(session, application, payment)
@@ -183,8 +183,8 @@ async def apply_payment(session: AsyncSession, application: Application, payment
             application.outcome = None
         application.status_detail = None
         # Paid before it was sent: the application counts as submitted when it arrived.
-        arrived = [_utc(s.occurred_at) for s in application.steps if s.status == "INITIATED"]
-        at = max([_utc(payment.occurred_at), *arrived])
+        arrived = [s.occurred_at for s in application.steps if s.status == "INITIATED"]
+        at = max([payment.occurred_at, *arrived])
         record_step(application, "SUBMITTED", at, "Zahlung eingegangen", once=True)
     elif payment.status in PAYMENT_FAILURES:
         title, text = PAYMENT_FAILURES[payment.status]
@@ -242,5 +242,5 @@ async def _has_messages(session: AsyncSession, application: Application) -> bool
 
 
 def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time here is UTC."""
+    """An event's time; one without an offset is UTC (as every time in this suite)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

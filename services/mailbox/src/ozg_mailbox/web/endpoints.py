@@ -4,7 +4,7 @@ import inspect
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -64,7 +64,6 @@ MESSAGES_DE = {
 def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
 
 

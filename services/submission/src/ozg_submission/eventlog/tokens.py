@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from joserfc import jws
@@ -51,8 +51,8 @@ class OwnEvent:
 
 
 def _numeric_date(at: datetime) -> int:
-    """Seconds since the epoch; a naive time is UTC (SQLite keeps no zone)."""
-    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+    """Seconds since the epoch."""
+    return int(at.timestamp())
 
 
 class EventSigner:
