@@ -4,7 +4,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,6 +72,40 @@ class Outbox:
 
 
 ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+def _awaiting(task: asyncio.Task[Any]) -> str:
+    """A task and the chain of coroutines it awaits (`Task.print_stack` shows only the outermost)."""
+    lines = [repr(task)]
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            lines.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}')
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
+
+
+async def _where_stuck(thread: threading.Thread, task: asyncio.Task[None]) -> str:
+    """What a thread that would not stop is doing: its own stack, and the stacks of its event
+    loop's tasks if the loop still runs callbacks (a rare hang is only mendable once seen)."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    parts = ["thread:\n" + "".join(traceback.format_stack(frame)) if frame else "thread: gone"]
+    loop = task.get_loop()
+    collected: concurrent.futures.Future[str] = concurrent.futures.Future()
+
+    def collect() -> None:
+        if not collected.set_running_or_notify_cancel():
+            return  # asked too late: the loop was blocked, and the answer is no longer awaited
+        collected.set_result("\n".join(map(_awaiting, asyncio.all_tasks(loop))))
+
+    try:
+        loop.call_soon_threadsafe(collect)
+        parts.append("tasks:\n" + await asyncio.wait_for(asyncio.wrap_future(collected), 1.0))
+    except (RuntimeError, TimeoutError):
+        parts.append("tasks: its loop runs no callbacks")
+    return "\n".join(parts)
 
 
 class OutboxRelay:
@@ -160,7 +196,7 @@ class OutboxRelay:
             if thread.is_alive():
                 logger.error(
                     "outbox relay thread did not stop in time; left behind",
-                    extra={"seconds": self.stop_timeout},
+                    extra={"seconds": self.stop_timeout, "where": await _where_stuck(thread, task)},
                 )
             raise
         # `run` only ends when cancelled: a relay that stopped by itself (a stray cancellation
