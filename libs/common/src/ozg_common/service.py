@@ -190,7 +190,16 @@ def create_service_app(
                 await hook(runtime)
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
+    app = FastAPI(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        # Once a tracer provider is set (OTLP on), FastAPI's own telemetry would trace every request
+        # a second time beside TracingMiddleware, with a span per dependency, endpoint and
+        # serialisation too; requests are counted by our Prometheus metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+        **fastapi_options,
+    )
     app.state.runtime = runtime
     app.state.database = runtime.database
     app.state.token_verifier = runtime.verifier
