@@ -38,7 +38,7 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8002/.well-known/jwks.json"
     token_issuer: str = "http://127.0.0.1:8002"
     outbox_poll_interval: float = 0.5
-    outbox_round_interval: float = Field(default=0.25, ge=0)
+    outbox_round_interval: float = Field(default=0.5, ge=0)
     otlp_endpoint: str | None = None
     workers: int = Field(default=1, ge=1)
     """Processes serving on the one port (uvicorn workers, one per core), each with its own event loop,
