@@ -92,6 +92,12 @@ def settings(**overrides: object) -> KopGatewaySettings:
         "http://93.184.215.14/kop",
         "ftp://93.184.215.14/kop",
         "https://user:pw@93.184.215.14/kop",
+        # NAT64 (RFC 6052): the well-known prefix reaches the IPv4 address in its last 32 bits,
+        # the local-use prefix (RFC 8215) is an operator's own network.
+        "https://[64:ff9b::a01:203]/kop",
+        "https://[64:ff9b::7f00:1]/kop",
+        "https://[64:ff9b::a9fe:a9fe]/latest",
+        "https://[64:ff9b:1::5db8:d70e]/kop",
     ],
 )
 def test_ssrf_guard_refuses(url: str) -> None:
@@ -101,6 +107,7 @@ def test_ssrf_guard_refuses(url: str) -> None:
 
 def test_ssrf_guard_allows_what_settings_allow() -> None:
     TargetGuard(settings()).check("https://93.184.215.14/kop")
+    TargetGuard(settings()).check("https://[64:ff9b::5db8:d70e]/kop")  # 93.184.215.14 through NAT64
     TargetGuard(settings(allow_loopback=True)).check("https://127.0.0.1/kop")
     TargetGuard(settings(allowed_hosts=["10.1.2.3"])).check("https://10.1.2.3/kop")
     TargetGuard(settings(allow_http=True)).check("http://93.184.215.14/kop")

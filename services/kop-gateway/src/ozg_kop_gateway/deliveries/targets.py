@@ -17,6 +17,12 @@ from ozg_kop_gateway.settings import KopGatewaySettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+"""RFC 6052: a NAT64 gateway connects to the IPv4 address in the last 32 bits; Python counts the
+prefix as global whatever it embeds."""
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""RFC 8215: an operator's own translation prefix, never a public destination."""
+
 
 class TargetRefused(Exception):
     """The URL may not be called (scheme, or a host resolving to a non-public address)."""
@@ -60,8 +66,13 @@ class TargetGuard:
                 raise TargetRefused(f"{host} resolves to the non-public address {address}")
 
     def _permitted(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
+        if isinstance(address, ipaddress.IPv6Address):
+            if address in NAT64_LOCAL_USE:
+                return str(address) in self.allowed_hosts
+            if address in NAT64_WELL_KNOWN:
+                address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            elif address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
         if str(address) in self.allowed_hosts:
             return True
         if address.is_loopback:
