@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ozg_common.db import Database
 from ozg_common.testing import fresh_postgres_database
-from ozg_submission.applications.repository import insert_rows, single_write
+from ozg_submission.applications.repository import RowUpdate, insert_rows, single_write
 from ozg_submission.models import Model, outbox_table
 
 SUBMISSIONS, ATTACHMENTS, EVENT_LOG = (
@@ -112,3 +112,40 @@ async def test_a_failing_write_leaves_nothing_behind_even_without_a_transaction(
     async with database.sessionmaker() as session:
         for table in (SUBMISSIONS, ATTACHMENTS, EVENT_LOG, outbox_table):
             assert await session.scalar(select(func.count()).select_from(table)) == 0, table.name
+
+
+async def test_an_update_and_its_rows_are_written_together_or_not_at_all(database: Database) -> None:
+    batches = _application([])
+    [(_, [submission])] = batches[:1]
+    async with database.transaction() as session:
+        await insert_rows(session, batches[:1])
+    submitted = datetime.now(UTC)
+    key = {"id": submission["id"]}
+    log_entry = {
+        "case_id": submission["case_id"],
+        "submission_id": submission["id"],
+        "event_type": "accept",
+        "token": "t-accept",
+        "issued_at": submitted,
+    }
+
+    async def write(log: list[dict[str, Any]]) -> None:
+        async with database.transaction() as session:
+            await single_write(session)
+            await insert_rows(
+                session,
+                [(EVENT_LOG, log)],
+                updating=RowUpdate(SUBMISSIONS, key, {"status": "accepted", "last_event_at": submitted}),
+            )
+
+    with pytest.raises(IntegrityError):
+        await write([log_entry | {"case_id": None}])
+    async with database.sessionmaker() as session:
+        assert await session.scalar(select(SUBMISSIONS.c.status)) == "forwarded"
+        assert await session.scalar(select(func.count()).select_from(EVENT_LOG)) == 0
+
+    await write([log_entry])
+    async with database.sessionmaker() as session:
+        row = (await session.execute(select(SUBMISSIONS))).one()
+        assert (row.status, row.last_event_at) == ("accepted", submitted)
+        assert list(await session.scalars(select(EVENT_LOG.c.token))) == ["t-accept"]
