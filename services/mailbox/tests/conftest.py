@@ -272,6 +272,7 @@ class Events:
         payment_required: bool = False,
         transaction_id: str | None = None,
         service_name: str = "Anwohnerparkausweis",
+        submitted_at: datetime | None = None,
     ) -> str:
         return await self.kafka.publish(
             SubmissionSubmitted(
@@ -284,7 +285,7 @@ class Events:
                 mailbox_uuid=str(mailbox) if mailbox else None,
                 payment_required=payment_required,
                 payment_transaction_id=transaction_id,
-                submitted_at=datetime.now(UTC),
+                submitted_at=submitted_at or datetime.now(UTC),
             ),
             "/ozg-router/submission",
         )

@@ -433,6 +433,31 @@ async def test_delete_is_for_real(
     assert (await http.get("/v1/mailbox/messages", headers=headers)).json()["totalCount"] == 0
 
 
+async def test_an_event_time_without_offset_counts_as_utc(
+    http: httpx.AsyncClient, citizens: Any, events: Any, kafka: Any, wait_for: Any
+) -> None:
+    """A peer's `submittedAt` without an offset meets a payment time read back with one."""
+    subject = citizens.new()
+    headers = citizens.headers(subject)
+    case_id, transaction_id = str(uuid.uuid4()), f"tx-{uuid.uuid4()}"
+    await kafka.publish(payment_event(PaymentPayed, transaction_id, None), "/ozg-router/payment")
+    await events.submitted(
+        case_id,
+        citizens.mailbox(subject),
+        payment_required=True,
+        transaction_id=transaction_id,
+        submitted_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+    async def submitted() -> dict[str, Any] | None:
+        found = (await http.get("/v1/mailbox/applications", headers=headers)).json()["applications"]
+        return next((a for a in found if a["reference"] == case_id and a["paymentStatus"]), None)
+
+    application = await wait_for(submitted)
+    assert [s["status"] for s in application["steps"]] == ["INITIATED", "SUBMITTED"]
+    assert all(s["occurredAt"].endswith(("Z", "+00:00")) for s in application["steps"])
+
+
 def payment_event(kind: Any, transaction_id: str, case_id: str | None) -> Any:
     status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED"}[kind]
     return kind(

@@ -75,7 +75,8 @@ def record_step(
     """Add a step to the timeline (its steps loaded); the latest step is the current status."""
     if once and any(step.status == status for step in application.steps):
         return
-    application.steps.append(StatusStep(id=uuid.uuid4(), status=status, occurred_at=occurred_at, note=note))
+    step = StatusStep(id=uuid.uuid4(), status=status, occurred_at=_utc(occurred_at), note=note)
+    application.steps.append(step)
     application.status = max(application.steps, key=StatusStep.sort_key).status
     application.updated_at = datetime.now(UTC)
 
@@ -115,7 +116,7 @@ async def attach_submission(
             created_at=min(now, _utc(submitted_at)),
             updated_at=now,
             steps=steps,
-            occurred_at=submitted_at,
+            occurred_at=_utc(submitted_at),
         ):
             return
     known = await repository.by_case(session, case_id)
@@ -155,6 +156,7 @@ async def record_payment(
     occurred_at: datetime,
 ) -> None:
     """Keep the payment's outcome; apply it to its application if that is known already."""
+    occurred_at = _utc(occurred_at)
     payment = await session.get(Payment, transaction_id)
     detail = payment_information.get("statusDetail")
     if payment is None:
