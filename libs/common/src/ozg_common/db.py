@@ -54,6 +54,12 @@ def utc_datetime() -> DateTime:
     return DateTime(timezone=True).with_variant(_SqliteUtc(), "sqlite")
 
 
+def is_utc_datetime(type_: Any) -> bool:
+    """Is `type_` the column type `utc_datetime()` returns?"""
+    variants = getattr(type_, "_variant_mapping", {})
+    return isinstance(type_, DateTime) and isinstance(variants.get("sqlite"), _SqliteUtc)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the outbox relay read while a request writes; busy_timeout queues writers.
