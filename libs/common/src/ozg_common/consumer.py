@@ -177,11 +177,10 @@ class EventConsumer:
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Polled:
         # Most records on a topic are other consumers' business: those are passed over by their
         # type header, without parsing the payload (a member of a busy group sees many of them).
-        for name, value in record.headers:
-            if name == "ce_type":
-                if value not in self._handled_types:
-                    return _Polled(record, None)
-                break
+        # The last ce_type header counts, as in CloudEvent.from_kafka.
+        event_type = next((value for name, value in reversed(record.headers) if name == "ce_type"), None)
+        if event_type is not None and event_type not in self._handled_types:
+            return _Polled(record, None)
         try:
             envelope = CloudEvent.from_kafka(record.headers, record.value or b"{}")
         except (KeyError, ValueError):

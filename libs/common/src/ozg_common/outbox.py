@@ -98,13 +98,21 @@ async def _where_stuck(thread: threading.Thread, task: asyncio.Task[None]) -> st
     def collect() -> None:
         if not collected.set_running_or_notify_cancel():
             return  # asked too late: the loop was blocked, and the answer is no longer awaited
-        collected.set_result("\n".join(map(_awaiting, asyncio.all_tasks(loop))))
+        try:
+            collected.set_result("\n".join(map(_awaiting, asyncio.all_tasks(loop))))
+        except Exception as exc:  # a diagnosis must not fail the shutdown it explains
+            collected.set_exception(exc)
 
     try:
         loop.call_soon_threadsafe(collect)
+    except RuntimeError:  # its loop has closed meanwhile
+        return "\n".join([*parts, "tasks: its loop has closed"])
+    try:
         parts.append("tasks:\n" + await asyncio.wait_for(asyncio.wrap_future(collected), 1.0))
-    except (RuntimeError, TimeoutError):
+    except TimeoutError:
         parts.append("tasks: its loop runs no callbacks")
+    except Exception as exc:
+        parts.append(f"tasks: not listed ({exc!r})")
     return "\n".join(parts)
 
 
