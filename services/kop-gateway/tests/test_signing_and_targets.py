@@ -98,6 +98,12 @@ def settings(**overrides: object) -> KopGatewaySettings:
         "https://[64:ff9b::7f00:1]/kop",
         "https://[64:ff9b::a9fe:a9fe]/latest",
         "https://[64:ff9b:1::5db8:d70e]/kop",
+        # Other IPv6 forms of internal IPv4 addresses, and site-local IPv6.
+        "https://[2002:a01:203::1]/kop",
+        "https://[::ffff:0:7f00:1]/kop",
+        "https://[::7f00:1]/kop",
+        "https://[::5db8:d70e]/kop",
+        "https://[fec0::1]/kop",
     ],
 )
 def test_ssrf_guard_refuses(url: str) -> None:
@@ -108,6 +114,8 @@ def test_ssrf_guard_refuses(url: str) -> None:
 def test_ssrf_guard_allows_what_settings_allow() -> None:
     TargetGuard(settings()).check("https://93.184.215.14/kop")
     TargetGuard(settings()).check("https://[64:ff9b::5db8:d70e]/kop")  # 93.184.215.14 through NAT64
+    TargetGuard(settings()).check("https://[2002:5db8:d70e::1]/kop")  # and through 6to4
+    TargetGuard(settings()).check("https://[2a00:1450:4001:82b::200e]/kop")
     TargetGuard(settings(allow_loopback=True)).check("https://127.0.0.1/kop")
     TargetGuard(settings(allowed_hosts=["10.1.2.3"])).check("https://10.1.2.3/kop")
     TargetGuard(settings(allow_http=True)).check("http://93.184.215.14/kop")

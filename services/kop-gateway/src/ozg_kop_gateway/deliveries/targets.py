@@ -17,11 +17,28 @@ from ozg_kop_gateway.settings import KopGatewaySettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
-"""RFC 6052: a NAT64 gateway connects to the IPv4 address in the last 32 bits; Python counts the
-prefix as global whatever it embeds."""
-NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
-"""RFC 8215: an operator's own translation prefix, never a public destination."""
+EMBEDDING_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+"""Prefixes whose last 32 bits are the IPv4 address a translator connects to: NAT64's well-known
+prefix (RFC 6052) and SIIT's (RFC 2765). Python counts both as global whatever they embed."""
+NEVER_PUBLIC = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("::/96"))
+"""An operator's own NAT64 prefix (RFC 8215) and the deprecated IPv4-compatible addresses: no
+public endpoint has one, whatever Python's `is_global` says."""
+
+
+def _reached(address: IPAddress) -> IPAddress | None:
+    """The address a connection to `address` ends up at, as far as can be told (the IPv4 address
+    inside a mapped, 6to4 or translated IPv6 address); None for one that is never public."""
+    if isinstance(address, ipaddress.IPv4Address) or address.is_loopback:
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in prefix for prefix in EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.is_site_local or any(address in prefix for prefix in NEVER_PUBLIC):
+        return None
+    return address
 
 
 class TargetRefused(Exception):
@@ -66,18 +83,16 @@ class TargetGuard:
                 raise TargetRefused(f"{host} resolves to the non-public address {address}")
 
     def _permitted(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address):
-            if address in NAT64_LOCAL_USE:
-                return str(address) in self.allowed_hosts
-            if address in NAT64_WELL_KNOWN:
-                address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-            elif address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
         if str(address) in self.allowed_hosts:
             return True
-        if address.is_loopback:
+        reached = _reached(address)
+        if reached is None:
+            return False
+        if str(reached) in self.allowed_hosts:
+            return True
+        if reached.is_loopback:
             return self.allow_loopback
-        return address.is_global and not address.is_multicast
+        return reached.is_global and not reached.is_multicast
 
 
 class GuardedResolver(AbstractResolver):
