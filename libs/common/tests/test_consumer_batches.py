@@ -24,7 +24,7 @@ from ozg_common.db import Database, new_metadata
 from ozg_common.events import CloudEvent, Event
 from ozg_common.kafka import durable_producer, ensure_topics
 from ozg_common.messaging import add_messaging_tables
-from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_common.testing import fresh_database, kafka_bootstrap, unique_topic_prefix
 
 POISON = "poison"
 
@@ -92,13 +92,7 @@ class Store:
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'batches.sqlite3'}"
-    else:
-        url = await fresh_postgres_database("test_common_batches")
-    database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    database = await fresh_database(request.param, "test_common_batches", tmp_path, metadata)
     prefix = unique_topic_prefix()
     await ensure_topics(kafka_bootstrap(), [LEDGER_TOPIC], prefix=prefix)
     yield Store(database, prefix)

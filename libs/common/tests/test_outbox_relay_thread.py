@@ -80,18 +80,28 @@ async def test_a_relay_thread_that_ends_by_itself_is_reported_for_a_restart() ->
         await database.dispose()
 
 
-async def test_a_relay_thread_that_does_not_stop_does_not_hold_up_the_shutdown(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    release = threading.Event()
+RELEASE = threading.Event()
+"""Lets the stuck relays below end once their test is over."""
 
-    class Stubborn(OutboxRelay):
-        async def run(self) -> None:
-            # Blocks its loop, as a relay stuck in a call that ignores cancellation would.
-            release.wait()
 
+class Stubborn(OutboxRelay):
+    async def run(self) -> None:
+        # Blocks its loop, as a relay stuck in a call that ignores cancellation would.
+        RELEASE.wait()
+
+
+class Deaf(OutboxRelay):
+    async def run(self) -> None:
+        while not RELEASE.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.05)
+
+
+async def _stopped_while_stuck(kind: type[OutboxRelay], caplog: pytest.LogCaptureFixture) -> str:
+    """Cancels a relay thread that will not stop; returns where its log says it hung."""
+    RELEASE.clear()
     database = Database(await fresh_postgres_database("test_common_relay_thread"))
-    relay = Stubborn(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "stuck"))
+    relay = kind(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "stuck"))
     relay.stop_timeout = 0.5
     running = asyncio.create_task(relay.run_in_thread())
     await asyncio.sleep(0.3)
@@ -102,37 +112,23 @@ async def test_a_relay_thread_that_does_not_stop_does_not_hold_up_the_shutdown(
             await running
         assert time.monotonic() - began < 5
         [stuck] = [r for r in caplog.records if "did not stop in time" in r.getMessage()]
-        # Where it hangs is logged: here the blocking call, its loop running nothing.
-        assert "release.wait()" in stuck.where
-        assert "its loop runs no callbacks" in stuck.where
+        return str(stuck.where)
     finally:
-        release.set()
+        RELEASE.set()
         await database.dispose()
+
+
+async def test_a_relay_thread_that_does_not_stop_does_not_hold_up_the_shutdown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    where = await _stopped_while_stuck(Stubborn, caplog)
+    # Where it hangs is logged: here the blocking call, its loop running nothing.
+    assert "RELEASE.wait()" in where
+    assert "its loop runs no callbacks" in where
 
 
 async def test_a_relay_that_ignores_its_cancellation_is_logged_with_its_tasks(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    release = threading.Event()
-
-    class Deaf(OutboxRelay):
-        async def run(self) -> None:
-            while not release.is_set():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.sleep(0.05)
-
-    database = Database(await fresh_postgres_database("test_common_relay_thread"))
-    relay = Deaf(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "deaf"))
-    relay.stop_timeout = 0.5
-    running = asyncio.create_task(relay.run_in_thread())
-    await asyncio.sleep(0.3)
-    running.cancel()
-    try:
-        with pytest.raises(asyncio.CancelledError):
-            await running
-        [stuck] = [r for r in caplog.records if "did not stop in time" in r.getMessage()]
-        assert "tasks:" in stuck.where
-        assert "in run" in stuck.where.split("tasks:", 1)[1]
-    finally:
-        release.set()
-        await database.dispose()
+    where = await _stopped_while_stuck(Deaf, caplog)
+    assert "in run" in where.split("tasks:", 1)[1]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ozg_common.db import Database
-from ozg_common.testing import fresh_postgres_database
+from ozg_common.testing import fresh_database
 from ozg_submission.applications.repository import RowUpdate, insert_rows, single_write
 from ozg_submission.models import Model, outbox_table
 
@@ -22,13 +22,7 @@ SUBMISSIONS, ATTACHMENTS, EVENT_LOG = (
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "postgresql":
-        url = await fresh_postgres_database("test_submission_3")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}"
-    database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Model.metadata.create_all)
+    database = await fresh_database(request.param, "test_submission_3", tmp_path, Model.metadata)
     yield database
     await database.dispose()
 

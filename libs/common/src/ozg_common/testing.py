@@ -17,16 +17,25 @@ import asyncpg
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 
 from ozg_common.auth import TokenIssuer, TokenVerifier
+from ozg_common.db import Database
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.processes import ServiceProcess
 from ozg_common.settings import PROJECT_ROOT
 
 TEST_ISSUER = "http://127.0.0.1:8002"
 
-__all__ = ["ServiceProcess", "TestTokens", "app_client", "fresh_postgres_database", "serving"]
+__all__ = [
+    "ServiceProcess",
+    "TestTokens",
+    "app_client",
+    "fresh_database",
+    "fresh_postgres_database",
+    "serving",
+]
 
 
 def postgres_server_url() -> str:
@@ -53,6 +62,19 @@ async def fresh_postgres_database(name: str) -> str:
     finally:
         await connection.close()
     return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def fresh_database(kind: str, name: str, directory: Path, metadata: MetaData) -> Database:
+    """A new database with `metadata`'s tables: PostgreSQL (`kind` "postgresql") or a SQLite
+    file in `directory` (`kind` "sqlite"), for tests that run on both."""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory / f'{name}.sqlite3'}"
+    else:
+        url = await fresh_postgres_database(name)
+    database = Database(url)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    return database
 
 
 def unique_topic_prefix() -> str:
