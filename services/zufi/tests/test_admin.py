@@ -293,3 +293,42 @@ async def test_unknown_references_in_responsibilities_are_refused(
         answer = await client.put("/v1/admin/responsibilities", json=body, headers=admin)
         assert answer.status_code == 422, answer.text
         assert answer.json()["type"].endswith("/unknown-reference")
+
+
+async def test_a_put_with_if_match_only_replaces_the_version_it_read(
+    client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any]
+) -> None:
+    created = await client.post(
+        "/v1/admin/authorities", json=authority_body("Versioniert", AVERLAK, public_jwk), headers=admin
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/admin/authorities/{created.json()['id']}"
+    read = await client.get(path, headers=admin)
+    version = read.headers["etag"]
+    assert version.startswith('"')
+    assert version.endswith('"')
+
+    # Someone else renames it after our read: our write of the old version is refused.
+    renamed = await client.put(path, json=authority_body("Umbenannt", AVERLAK, public_jwk), headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.headers["etag"] != version
+    stale = await client.put(
+        path,
+        json=authority_body("Versioniert", AVERLAK, public_jwk, replyChannels=["eMail"]),
+        headers=admin | {"If-Match": version},
+    )
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.json()["type"].endswith("/authority-changed")
+    assert (await client.get(path, headers=admin)).json()["name"] == "Umbenannt"
+
+    # Read again, then the write goes through; `*` only asks that it exists.
+    current = (await client.get(path, headers=admin)).headers["etag"]
+    body = authority_body("Umbenannt", AVERLAK, public_jwk, replyChannels=["eMail"])
+    fresh = await client.put(path, json=body, headers=admin | {"If-Match": current})
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.headers["etag"] == (await client.get(path, headers=admin)).headers["etag"]
+    missing = await client.put(
+        f"/v1/admin/authorities/{uuid.uuid4()}", json=body, headers=admin | {"If-Match": "*"}
+    )
+    assert missing.status_code == 412, missing.text

@@ -109,6 +109,12 @@ class Conflict(ProblemError):
     title = "Conflict"
 
 
+class PreconditionFailed(ProblemError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition Failed"
+
+
 class PayloadTooLarge(ProblemError):
     status = 413
     slug = "payload-too-large"

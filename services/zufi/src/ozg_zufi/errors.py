@@ -4,6 +4,7 @@ from ozg_common.problems import (
     BadRequest,
     Conflict,
     NotFound,
+    PreconditionFailed,
     ProblemError,
     TooManyRequests,
     Unprocessable,
@@ -72,6 +73,11 @@ class InvalidImport(ZufiError, Unprocessable):
 class RateLimited(ZufiError, TooManyRequests):
     slug = "rate-limited"
     title = "Too many requests"
+
+
+class AuthorityChanged(ZufiError, PreconditionFailed):
+    slug = "authority-changed"
+    title = "The authority has changed since it was read (If-Match)"
 
 
 class UnknownReference(ZufiError, Unprocessable):

@@ -250,8 +250,9 @@ def rotate_destination_key(
     """Give a destination a new encryption key (applications from now on are encrypted for it),
     a new signature verification key, or both.
 
-    Rewrites the authority in zufi (PUT /v1/admin/authorities/{id}) with everything else unchanged,
-    keys not named included; zufi publishes the change, so every service uses the new key within seconds.
+    Rewrites the authority in zufi (PUT /v1/admin/authorities/{id}, If-Match the version read) with
+    everything else unchanged, keys not named included; zufi publishes the change, so every service
+    uses the new key within seconds.
     """
     if public_jwk is not None and generate is not None:
         raise fail("give one of --public-jwk or --generate")
@@ -263,7 +264,7 @@ def rotate_destination_key(
     signing = json.loads(signing_jwk.read_text()) if signing_jwk is not None else None
     with admin(ctx) as client:
         authority_id = authority or authority_of(client, destination_id)
-        current = client.get("zufi", f"/v1/admin/authorities/{authority_id}")
+        current, version = client.get_versioned("zufi", f"/v1/admin/authorities/{authority_id}")
         if (current.get("destination") or {}).get("id") != destination_id:
             raise fail(f"authority {authority_id} does not own destination {destination_id}")
         if generate is not None:
@@ -274,10 +275,19 @@ def rotate_destination_key(
             encryption = key.as_dict(private=False)
         try:
             body = with_keys(client, current, encryption=encryption, signing=signing)
-            answer = client.put("zufi", f"/v1/admin/authorities/{authority_id}", json=body)
-        except AdminApiError:
+            # Only over what was read: a change made meanwhile (an admin's, or zufi's own recompute
+            # of the services) is not undone by writing the old authority back.
+            answer = client.put(
+                "zufi",
+                f"/v1/admin/authorities/{authority_id}",
+                json=body,
+                headers={"If-Match": version} if version else {},
+            )
+        except AdminApiError as exc:
             if generate is not None:
                 generate.unlink()  # never active, so nothing to hand over
+            if exc.status == 412:
+                raise fail(f"authority {authority_id} changed meanwhile; run the rotation again") from exc
             raise
     if generate is not None:
         console.print(f"private key written to {generate} (hand it to the authority; keep it secret)")

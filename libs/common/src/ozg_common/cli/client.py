@@ -90,15 +90,22 @@ class AdminClient:
         self.http.close()
 
     def request(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        return _json(self._send(method, service, path, **kwargs))
+
+    def _send(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {
             "Authorization": f"Bearer {self.credentials.bearer(self.http)}",
             **kwargs.pop("headers", {}),
         }
         try:
-            response = self.http.request(method, service_url(service) + path, headers=headers, **kwargs)
+            return self.http.request(method, service_url(service) + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise AdminApiError(f"{service} is not reachable at {service_url(service)}: {exc}") from exc
-        return _json(response)
+
+    def get_versioned(self, service: str, path: str) -> tuple[Any, str | None]:
+        """A resource and its ETag, for a PUT that should only replace what was read (If-Match)."""
+        response = self._send("GET", service, path)
+        return _json(response), response.headers.get("etag")
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         return self.request("GET", service, path, params={k: v for k, v in params.items() if v is not None})

@@ -1,9 +1,9 @@
 """Destinations (public) and authorities with their Zustellkanal (admin)."""
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, Response, status
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
@@ -13,6 +13,7 @@ from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, PublicDestin
 from ozg_zufi.catalogue.schemas import ServiceOut
 from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import (
+    AuthorityChanged,
     AuthorityNotFound,
     DestinationIdConflict,
     DestinationNotFound,
@@ -85,22 +86,38 @@ async def create_authority(
 @admin_router.put(
     "/{authority_id}",
     summary="Create or replace an authority with its Zustellkanal",
-    responses=problem_responses(*WRITE_ERRORS),
+    description="With `If-Match` (the `ETag` of a GET), only if nobody has changed it since: "
+    "a read-modify-write (a key rotation, say) then cannot undo a change made in between.",
+    responses=problem_responses(*WRITE_ERRORS, AuthorityChanged),
 )
 async def put_authority(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, authority_id: uuid.UUID, body: AuthorityIn
+    session: SessionDep,
+    zufi: ZufiDep,
+    _admin: AdminDep,
+    authority_id: uuid.UUID,
+    body: AuthorityIn,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> AuthorityOut:
+    if if_match is not None:
+        await authorities.require_unchanged(session, authority_id, if_match)
     authority, destination = await authorities.put_authority(session, zufi, authority_id, body)
-    return authorities.authority_out(authority, destination)
+    answer = authorities.authority_out(authority, destination)
+    response.headers["ETag"] = authorities.entity_tag(answer)
+    return answer
 
 
 @admin_router.get(
     "/{authority_id}",
-    summary="An authority with its Zustellkanal",
+    summary="An authority with its Zustellkanal; its `ETag` serves a later PUT's `If-Match`",
     responses=problem_responses(Unauthorized, Forbidden, AuthorityNotFound),
 )
-async def get_authority(session: SessionDep, _admin: AdminDep, authority_id: uuid.UUID) -> AuthorityOut:
-    return authorities.authority_out(*await authorities.get_authority(session, authority_id))
+async def get_authority(
+    session: SessionDep, _admin: AdminDep, authority_id: uuid.UUID, response: Response
+) -> AuthorityOut:
+    answer = authorities.authority_out(*await authorities.get_authority(session, authority_id))
+    response.headers["ETag"] = authorities.entity_tag(answer)
+    return answer
 
 
 @admin_router.delete(

@@ -1,5 +1,6 @@
 """Authorities and their Zustellkanal: write them, publish DestinationChanged, patch the routing index."""
 
+import hashlib
 import uuid
 
 from sqlalchemy import select
@@ -9,7 +10,13 @@ from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
 from ozg_zufi.authorities.keys import public_encryption_jwk, public_signing_jwk
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, DestinationOut
 from ozg_zufi.context import Zufi
-from ozg_zufi.errors import AuthorityNotFound, DestinationIdConflict, DestinationNotFound, UnknownReference
+from ozg_zufi.errors import (
+    AuthorityChanged,
+    AuthorityNotFound,
+    DestinationIdConflict,
+    DestinationNotFound,
+    UnknownReference,
+)
 from ozg_zufi.models import Authority, Destination, Service, utcnow
 from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry, RoutingIndex
 
@@ -60,13 +67,35 @@ def authority_out(authority: Authority, destination: Destination | None) -> Auth
 
 
 async def get_authority(
-    session: AsyncSession, authority_id: uuid.UUID
+    session: AsyncSession, authority_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Authority, Destination | None]:
-    authority = await session.get(Authority, authority_id)
+    """`for_update`: locked until the transaction ends, for a write that depends on what was read."""
+    authority = await session.get(Authority, authority_id, with_for_update=for_update)
     if authority is None:
         raise AuthorityNotFound(f"No authority {authority_id}.")
-    destination = await session.scalar(select(Destination).where(Destination.authority_id == authority_id))
+    query = select(Destination).where(Destination.authority_id == authority_id)
+    destination = await session.scalar(query.with_for_update() if for_update else query)
     return authority, destination
+
+
+def entity_tag(authority: AuthorityOut) -> str:
+    """The strong ETag of an authority as the admin API shows it: any change of what it shows (a
+    background recompute of the destination's services included) changes the tag."""
+    return '"' + hashlib.sha256(authority.model_dump_json(by_alias=True).encode()).hexdigest()[:32] + '"'
+
+
+async def require_unchanged(session: AsyncSession, authority_id: uuid.UUID, if_match: str) -> None:
+    """RFC 9110 If-Match: go on only if the authority is still as the client read it (`*`: if it
+    exists). Locks it, so the write that follows replaces exactly what was compared."""
+    try:
+        current = authority_out(*await get_authority(session, authority_id, for_update=True))
+    except AuthorityNotFound as exc:
+        raise AuthorityChanged(f"Authority {authority_id} does not exist (any more).") from exc
+    wanted = {tag.strip() for tag in if_match.split(",")}
+    if "*" not in wanted and entity_tag(current) not in wanted:
+        raise AuthorityChanged(
+            f"Authority {authority_id} has changed since it was read: read it again and repeat the change."
+        )
 
 
 async def get_destination(session: AsyncSession, destination_id: uuid.UUID) -> tuple[Destination, Authority]:
