@@ -5,12 +5,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 EVENT_TYPE_PREFIX = "de.ozg-router."
 SPEC_VERSION = "1.0"
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A moment in an event: zone-aware once read; one a peer sent without an offset is UTC, as every
+time in this suite (consumers compare it with times read back from their databases)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class CloudEvent(BaseModel):
     source: str
     type: str
     subject: str | None = None
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    time: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
     datacontenttype: str = "application/json"
     specversion: str = SPEC_VERSION
     data: dict[str, Any]

@@ -1,12 +1,12 @@
 """Events of the kop-gateway: deliveries and the authority's answers (Rückkanal)."""
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from ozg_common.contracts.submission import CaseEvent
 from ozg_common.contracts.topics import DELIVERY
+from ozg_common.events import UtcDatetime
 
 
 class DeliverySucceeded(CaseEvent):
@@ -19,7 +19,7 @@ class DeliverySucceeded(CaseEvent):
     submission_id: str
     destination_id: str
     attempts: int
-    delivered_at: datetime
+    delivered_at: UtcDatetime
     kind: Literal["submission", "reply", "read-receipt"] = "submission"
     """What was delivered: the application, a citizen's reply, or a read receipt."""
     callback: bool | None = None
@@ -49,7 +49,7 @@ class CaseAccepted(CaseEvent):
 
     submission_id: str
     destination_id: str
-    accepted_at: datetime
+    accepted_at: UtcDatetime
     security_event_token: str | None = None
 
 
@@ -61,7 +61,7 @@ class CaseRejected(CaseEvent):
 
     submission_id: str
     destination_id: str
-    rejected_at: datetime
+    rejected_at: UtcDatetime
     problems: list[dict[str, Any]] = []
     security_event_token: str | None = None
 
@@ -80,7 +80,7 @@ class CaseStatusChanged(CaseEvent):
     destination_id: str
     status: StatusMonitorState
     note: str | None = None
-    changed_at: datetime
+    changed_at: UtcDatetime
 
 
 class MessageAttachment(BaseModel):
@@ -108,4 +108,4 @@ class CaseReplyCreated(CaseEvent):
     attachments: list[MessageAttachment] = []
     reply_address: str | None = None
     retrieval_confirmation_address: str | None = None
-    created_at: datetime
+    created_at: UtcDatetime

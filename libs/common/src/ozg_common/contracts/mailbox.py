@@ -1,10 +1,9 @@
 """Events of the citizen's mailbox (Postfach)."""
 
-from datetime import datetime
-
 from ozg_common.contracts.delivery import MessageAttachment
 from ozg_common.contracts.submission import CaseEvent
 from ozg_common.contracts.topics import MAILBOX
+from ozg_common.events import UtcDatetime
 
 
 class MailboxMessageRead(CaseEvent):
@@ -16,7 +15,7 @@ class MailboxMessageRead(CaseEvent):
     message_id: str
     destination_id: str
     retrieval_confirmation_address: str | None = None
-    read_at: datetime
+    read_at: UtcDatetime
 
 
 class MailboxCitizenReplied(CaseEvent):
@@ -31,4 +30,4 @@ class MailboxCitizenReplied(CaseEvent):
     title: str
     content: str
     attachments: list[MessageAttachment] = []
-    replied_at: datetime
+    replied_at: UtcDatetime

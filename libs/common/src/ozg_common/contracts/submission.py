@@ -1,11 +1,9 @@
 """Events of the submission service: the application's lifecycle."""
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
 from ozg_common.contracts.topics import SUBMISSION
-from ozg_common.events import Event
+from ozg_common.events import Event, UtcDatetime
 
 
 class CaseEvent(Event):
@@ -45,7 +43,7 @@ class SubmissionSubmitted(CaseEvent):
     mailbox_uuid: str | None = None
     payment_required: bool = False
     payment_transaction_id: str | None = None
-    submitted_at: datetime
+    submitted_at: UtcDatetime
 
 
 class SubmissionReadyForDelivery(CaseEvent):
@@ -86,8 +84,8 @@ class SubmissionPickupReminder(CaseEvent):
     destination_id: str
     reminder: int
     """1 for the first reminder, 2 for the second."""
-    forwarded_at: datetime
-    auto_reject_at: datetime | None = None
+    forwarded_at: UtcDatetime
+    auto_reject_at: UtcDatetime | None = None
     """When the application is rejected automatically unless it is picked up."""
 
 

@@ -75,8 +75,7 @@ def record_step(
     """Add a step to the timeline (its steps loaded); the latest step is the current status."""
     if once and any(step.status == status for step in application.steps):
         return
-    step = StatusStep(id=uuid.uuid4(), status=status, occurred_at=_utc(occurred_at), note=note)
-    application.steps.append(step)
+    application.steps.append(StatusStep(id=uuid.uuid4(), status=status, occurred_at=occurred_at, note=note))
     application.status = max(application.steps, key=StatusStep.sort_key).status
     application.updated_at = datetime.now(UTC)
 
@@ -113,10 +112,10 @@ async def attach_submission(
             status_detail=AWAITING_PAYMENT if payment_required else None,
             payment_required=payment_required,
             payment_transaction_id=payment_transaction_id,
-            created_at=min(now, _utc(submitted_at)),
+            created_at=min(now, submitted_at),
             updated_at=now,
             steps=steps,
-            occurred_at=_utc(submitted_at),
+            occurred_at=submitted_at,
         ):
             return
     known = await repository.by_case(session, case_id)
@@ -136,7 +135,7 @@ async def attach_submission(
     application.authority_name = authority_name
     application.payment_required = payment_required
     application.payment_transaction_id = payment_transaction_id
-    application.created_at = min(application.created_at, _utc(submitted_at))
+    application.created_at = min(application.created_at, submitted_at)
     record_step(application, "INITIATED", submitted_at, once=True)
     if payment is not None:
         await apply_payment(session, application, payment)
@@ -156,7 +155,6 @@ async def record_payment(
     occurred_at: datetime,
 ) -> None:
     """Keep the payment's outcome; apply it to its application if that is known already."""
-    occurred_at = _utc(occurred_at)
     payment = await session.get(Payment, transaction_id)
     detail = payment_information.get("statusDetail")
     if payment is None:
@@ -241,8 +239,3 @@ async def record_status(
 
 async def _has_messages(session: AsyncSession, application: Application) -> bool:
     return await messages.count_for_application(session, application.id) > 0
-
-
-def _utc(moment: datetime) -> datetime:
-    """An event's time; one without an offset is UTC (as every time in this suite)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
