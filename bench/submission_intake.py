@@ -336,7 +336,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
                 await wait_until(lambda: _ok(http, "/readyz"), 60, "submission (migrations)")
             first.terminate()
-            await asyncio.wait_for(first.wait(), 30)
+            async with asyncio.timeout(30):
+                await first.wait()
             command = [
                 *("-m", "uvicorn", "--factory", "ozg_submission.app:create_app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)),
@@ -460,7 +461,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.sleep(0.5)
         finally:
             server.terminate()
-            await asyncio.wait_for(server.wait(), 30)
+            async with asyncio.timeout(30):
+                await server.wait()
             trivial.terminate()
             trivial.join(10)
 

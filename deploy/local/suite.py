@@ -11,6 +11,7 @@ import time
 from ozg_common.processes import ServiceProcess
 from ozg_common.settings import PROJECT_ROOT
 from ozg_common.suite_harness import SERVICES, dev_secrets, installed, shared_environment, write_clients
+from ozg_common.tasks import wait_until_set
 
 VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "log"
@@ -53,10 +54,7 @@ async def main() -> int:
                 if process.process is not None and process.process.poll() is not None:
                     print(f"{name} exited; see {process.log_path}. Stopping.", file=sys.stderr)
                     return 1
-            try:
-                await asyncio.wait_for(stop.wait(), 1.0)
-            except TimeoutError:
-                continue
+            await wait_until_set(stop, 1.0)
         return 0
     finally:
         print("\nstopping ...", flush=True)

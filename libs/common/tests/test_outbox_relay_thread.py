@@ -97,24 +97,59 @@ class Deaf(OutboxRelay):
                 await asyncio.sleep(0.05)
 
 
+class LosesItsFirstCancellation(OutboxRelay):
+    async def run(self) -> None:
+        # As a loop around 3.11's asyncio.wait_for does when the cancellation meets a wake-up.
+        lost = False
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if lost:
+                    raise
+                lost = True
+
+
+async def _stop(relay: OutboxRelay) -> None:
+    """Starts the relay's thread and stops it (within 5 s), as a service's shutdown does."""
+    relay.stop_timeout = 0.5
+    running = asyncio.create_task(relay.run_in_thread())
+    await asyncio.sleep(0.3)
+    running.cancel()
+    began = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert time.monotonic() - began < 5
+
+
 async def _stopped_while_stuck(kind: type[OutboxRelay], caplog: pytest.LogCaptureFixture) -> str:
     """Cancels a relay thread that will not stop; returns where its log says it hung."""
     RELEASE.clear()
     database = Database(await fresh_postgres_database("test_common_relay_thread"))
     relay = kind(database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "stuck"))
-    relay.stop_timeout = 0.5
-    running = asyncio.create_task(relay.run_in_thread())
-    await asyncio.sleep(0.3)
-    running.cancel()
     try:
-        began = time.monotonic()
-        with pytest.raises(asyncio.CancelledError):
-            await running
-        assert time.monotonic() - began < 5
+        await _stop(relay)
         [stuck] = [r for r in caplog.records if "did not stop in time" in r.getMessage()]
+        # Restarted meanwhile, a second thread would share the first one's connections.
+        with pytest.raises(RuntimeError, match="previous thread still runs"):
+            await relay.run_in_thread()
         return str(stuck.where)
     finally:
         RELEASE.set()
+        await database.dispose()
+
+
+async def test_a_relay_thread_that_lost_its_cancellation_is_cancelled_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = Database(await fresh_postgres_database("test_common_relay_thread"))
+    relay = LosesItsFirstCancellation(
+        database, worker.outbox_table, lambda: durable_producer(kafka_bootstrap(), "lost")
+    )
+    try:
+        await _stop(relay)
+        assert not [r for r in caplog.records if "did not stop" in r.getMessage()]
+    finally:
         await database.dispose()
 
 

@@ -1,12 +1,17 @@
 """Email notices on a real SMTP server: no content, a link, retried when SMTP is down."""
 
+import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from ozg_mailbox.models import Notice
+from ozg_common.testing import fresh_database
+from ozg_mailbox.models import Model, Notice
+from ozg_mailbox.notices.sender import NoticeSender
+from ozg_mailbox.settings import MailboxSettings
 
 
 async def test_new_message_sends_a_notice_without_content(
@@ -76,3 +81,19 @@ async def test_notice_is_retried_when_smtp_is_down(
 
     [mail] = await wait_for(mailed, within=30)
     assert mail["Subject"] == "Neue Nachricht in Ihrem Postfach"
+
+
+async def test_the_notice_sender_stops_when_stopped_as_a_commit_wakes_it(tmp_path: Path) -> None:
+    database = await fresh_database("postgresql", "test_mailbox_notice_stop", tmp_path, Model.metadata)
+    sender = NoticeSender(database, MailboxSettings(database_url=database.url, notice_poll_interval=30))
+    running = asyncio.create_task(sender.run())
+    try:
+        await asyncio.sleep(0.5)  # idle, waiting for a wake-up
+        async with database.transaction():
+            pass  # every commit wakes the sender
+        running.cancel()  # a service stopping at that moment
+        done, _ = await asyncio.wait([running], timeout=3)
+        assert done, "the notice sender ran on after it was cancelled"
+    finally:
+        running.cancel()
+        await database.dispose()

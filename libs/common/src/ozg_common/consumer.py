@@ -127,7 +127,8 @@ class EventConsumer:
                 self._consumer = None
                 self.forget(list(self._positions))
                 try:
-                    await asyncio.wait_for(consumer.stop(), 10)
+                    async with asyncio.timeout(10):
+                        await consumer.stop()
                 except (KafkaError, OSError, TimeoutError):
                     logger.debug("consumer stop failed", exc_info=True)
 

@@ -42,6 +42,7 @@ def install_health(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
 
 async def _safe(check: ReadinessCheck) -> bool:
     try:
-        return await asyncio.wait_for(check(), 2.0)
+        async with asyncio.timeout(2.0):
+            return await check()
     except Exception:
         return False

@@ -71,7 +71,8 @@ async def broker_reachable(bootstrap_servers: str, wait_seconds: float = 1.0) ->
     for server in bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), wait_seconds)
+            async with asyncio.timeout(wait_seconds):
+                _, writer = await asyncio.open_connection(host, int(port))
         except (OSError, TimeoutError):
             continue
         writer.close()

@@ -20,6 +20,7 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.logging import correlation_id
 from ozg_common.messaging import insert_many
+from ozg_common.tasks import await_chain, stop_within
 from ozg_common.tracing import current_traceparent
 
 logger = logging.getLogger(__name__)
@@ -74,24 +75,15 @@ class Outbox:
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
 
-def _awaiting(task: asyncio.Task[Any]) -> str:
-    """A task and the chain of coroutines it awaits (`Task.print_stack` shows only the outermost)."""
-    lines = [repr(task)]
-    awaited: Any = task.get_coro()
-    while awaited is not None:
-        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
-        if frame is not None:
-            code = frame.f_code
-            lines.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}')
-        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
-    return "\n".join(lines)
+def _stack(thread: threading.Thread) -> str:
+    frame = sys._current_frames().get(thread.ident or 0)
+    return "".join(traceback.format_stack(frame)) if frame else "gone"
 
 
 async def _where_stuck(thread: threading.Thread, task: asyncio.Task[None]) -> str:
     """What a thread that would not stop is doing: its own stack, and the stacks of its event
     loop's tasks if the loop still runs callbacks (a rare hang is only mendable once seen)."""
-    frame = sys._current_frames().get(thread.ident or 0)
-    parts = ["thread:\n" + "".join(traceback.format_stack(frame)) if frame else "thread: gone"]
+    parts = ["thread:\n" + _stack(thread)]
     loop = task.get_loop()
     collected: concurrent.futures.Future[str] = concurrent.futures.Future()
 
@@ -99,7 +91,7 @@ async def _where_stuck(thread: threading.Thread, task: asyncio.Task[None]) -> st
         if not collected.set_running_or_notify_cancel():
             return  # asked too late: the loop was blocked, and the answer is no longer awaited
         try:
-            collected.set_result("\n".join(map(_awaiting, asyncio.all_tasks(loop))))
+            collected.set_result("\n".join(map(await_chain, asyncio.all_tasks(loop))))
         except Exception as exc:  # a diagnosis must not fail the shutdown it explains
             collected.set_exception(exc)
 
@@ -108,7 +100,8 @@ async def _where_stuck(thread: threading.Thread, task: asyncio.Task[None]) -> st
     except RuntimeError:  # its loop has closed meanwhile
         return "\n".join([*parts, "tasks: its loop has closed"])
     try:
-        parts.append("tasks:\n" + await asyncio.wait_for(asyncio.wrap_future(collected), 1.0))
+        async with asyncio.timeout(1.0):
+            parts.append("tasks:\n" + await asyncio.wrap_future(collected))
     except TimeoutError:
         parts.append("tasks: its loop runs no callbacks")
     except Exception as exc:
@@ -132,6 +125,7 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         round_interval: float = 0.0,
         keep_published: timedelta = timedelta(hours=1),
+        stop_timeout: float = 15.0,
     ) -> None:
         self.database = database
         self.table = table
@@ -146,7 +140,7 @@ class OutboxRelay:
         self._last_round = 0.0
         self.keep_published = keep_published
         self.published_total = 0
-        self.stop_timeout = 15.0
+        self.stop_timeout = stop_timeout
         """Seconds a cancelled `run_in_thread` waits for its thread (producer stop and pool close
         take a few at most)."""
         self._rounds_database = database
@@ -155,6 +149,7 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
         self._producer: AIOKafkaProducer | None = None
+        self._thread: threading.Thread | None = None
         self._last_purge = datetime.now(UTC)
         database.on_commit(self.wake)
 
@@ -185,9 +180,12 @@ class OutboxRelay:
         second and events waited for it in the outbox. In a thread the round only shares the GIL,
         which passes between threads every few milliseconds. Cancelling this stops the thread.
         """
+        if self._thread is not None and self._thread.is_alive():
+            # Two threads would share this relay's connections and producer across event loops.
+            raise RuntimeError("the outbox relay's previous thread still runs")
         started: concurrent.futures.Future[asyncio.Task[None]] = concurrent.futures.Future()
         finished: concurrent.futures.Future[None] = concurrent.futures.Future()
-        thread = threading.Thread(
+        thread = self._thread = threading.Thread(
             target=self._thread_main, args=(started, finished), name="outbox-relay", daemon=True
         )
         thread.start()
@@ -196,16 +194,26 @@ class OutboxRelay:
         except asyncio.CancelledError:
             # Shielded: a second cancel must not leave the thread running with nobody to stop it.
             task = await asyncio.shield(asyncio.wrap_future(started))
-            with contextlib.suppress(RuntimeError):  # its loop has closed already
-                task.get_loop().call_soon_threadsafe(task.cancel)
+            loop = task.get_loop()
+
+            def cancel(again: bool) -> None:
+                if again:
+                    logger.warning(
+                        "outbox relay thread goes on; cancelling again", extra={"where": _stack(thread)}
+                    )
+                with contextlib.suppress(RuntimeError):  # its loop has closed already
+                    loop.call_soon_threadsafe(task.cancel)
+
             # Bounded: a relay that does not stop must not hold up the service's shutdown (its
             # unmarked events stay in the outbox for the next start); the thread is a daemon.
-            await asyncio.to_thread(thread.join, self.stop_timeout)
-            if thread.is_alive():
-                logger.error(
-                    "outbox relay thread did not stop in time; left behind",
-                    extra={"seconds": self.stop_timeout, "where": await _where_stuck(thread, task)},
-                )
+            try:
+                await stop_within(cancel, lambda: not thread.is_alive(), limit=self.stop_timeout)
+            finally:
+                if thread.is_alive():
+                    logger.error(
+                        "outbox relay thread did not stop in time; left behind",
+                        extra={"seconds": self.stop_timeout, "where": await _where_stuck(thread, task)},
+                    )
             raise
         # `run` only ends when cancelled: a relay that stopped by itself (a stray cancellation
         # inside the client, say) must be restarted by the supervisor, not end quietly.
@@ -353,6 +361,7 @@ class OutboxRelay:
         if self._producer is not None:
             producer, self._producer = self._producer, None
             try:
-                await asyncio.wait_for(producer.stop(), 5)
+                async with asyncio.timeout(5):
+                    await producer.stop()
             except (KafkaError, OSError, TimeoutError):
                 logger.debug("producer stop failed", exc_info=True)

@@ -24,6 +24,7 @@ from ozg_common.metrics import ServiceMetrics, install_metrics
 from ozg_common.outbox import Outbox, OutboxRelay, event_source
 from ozg_common.problems import install_problem_handlers
 from ozg_common.settings import ServiceSettings
+from ozg_common.tasks import await_chain, awaiting_at, stop_tasks
 from ozg_common.tracing import TracingMiddleware, configure_tracing
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class ServiceRuntime:
             lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}"),
             poll_interval=s.outbox_poll_interval,
             round_interval=s.outbox_round_interval,
+            # Its thread must have stopped, or been given up, before the runtime gives up its task.
+            stop_timeout=s.stop_timeout * 0.75,
         )
         self.metrics = ServiceMetrics(s.service_name)
         self.metrics.refreshers.append(self._refresh_metrics)
@@ -132,11 +135,22 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(supervised(), name=name))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        await self.database.dispose()
+        """Stop the background tasks, then the database; a task that will not stop is reported
+        with where it waits (an error, not a shutdown that hangs until the process is killed)."""
+        tasks, self._tasks = self._tasks, []
+        try:
+            stuck = await stop_tasks(tasks, limit=self.settings.stop_timeout)
+        finally:
+            await self.database.dispose()
+        if stuck:
+            logger.error(
+                "background tasks did not stop; left behind",
+                extra={"where": "\n".join(map(await_chain, stuck))},
+            )
+            raise RuntimeError(
+                f"background tasks did not stop within {self.settings.stop_timeout:g} s: "
+                + "; ".join(map(awaiting_at, stuck))
+            )
 
     async def kafka_ready(self) -> bool:
         return await broker_reachable(self.settings.kafka_bootstrap_servers)

@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval: float = 0.5
     outbox_round_interval: float = Field(default=0.5, ge=0)
     otlp_endpoint: str | None = None
+    stop_timeout: float = Field(default=20.0, gt=0)
+    """Seconds the background work (relay, consumers, jobs) gets to stop at shutdown; within the
+    orchestrator's grace period (Kubernetes: 30 s), so a stuck task is reported instead of killed."""
     workers: int = Field(default=1, ge=1)
     """Processes serving on the one port (uvicorn workers, one per core), each with its own event loop,
     consumers and outbox relay, as replicas are; more than one needs PostgreSQL."""

@@ -6,7 +6,6 @@ after a crash carries the same Idempotency-Key.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.db import Database
 from ozg_common.logging import correlated
+from ozg_common.tasks import wait_until_set
 from ozg_demo_receiver.control.state import Control
 from ozg_demo_receiver.models import FINAL_STAGES, Application, Stage
 from ozg_demo_receiver.processing import repository
@@ -58,8 +58,7 @@ class Clerk:
         try:
             while True:
                 await self._dispatch()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                await wait_until_set(self._wake, 1.0)
                 self._wake.clear()
         finally:
             for task in self._tasks:

@@ -7,7 +7,6 @@ batches by a recorder, with the attempt rows and the events, in one transaction 
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from ozg_common.db import Database
+from ozg_common.tasks import wait_until_set
 from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.lanes import Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
@@ -78,10 +78,7 @@ class DeliveryWorker:
                 await self._sweep()
             if wanted and claimed == wanted:
                 continue  # there may be more due right now
-            # Not asyncio.wait_for: on 3.11 it swallows a cancel that races with the wake-up.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.poll_interval):
-                    await self._wakeup.wait()
+            if await wait_until_set(self._wakeup, self.settings.poll_interval):
                 # Every commit wakes the claimer: gather a few before the next claim query.
                 await asyncio.sleep(self.settings.claim_debounce)
 

@@ -1,7 +1,6 @@
 """Sends staged email notices over SMTP, retrying with back-off; never blocks the consumers."""
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -10,6 +9,7 @@ import aiosmtplib
 from sqlalchemy import select
 
 from ozg_common.db import Database
+from ozg_common.tasks import wait_until_set
 from ozg_mailbox.models import Mailbox, Notice
 from ozg_mailbox.settings import MailboxSettings
 
@@ -55,8 +55,7 @@ class NoticeSender:
             sent = await self.send_due()
             if sent < self.batch_size:
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.settings.notice_poll_interval)
+                await wait_until_set(self._wakeup, self.settings.notice_poll_interval)
 
     async def send_due(self) -> int:
         """Work through one batch of due notices; returns how many were handled."""

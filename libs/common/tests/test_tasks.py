@@ -1,0 +1,115 @@
+"""Background work stops in bounded time, even when a cancellation is lost on its way, and what
+will not stop is named with where it waits."""
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+import messaging_worker as worker
+import pytest
+
+from ozg_common.service import ServiceRuntime
+from ozg_common.settings import ServiceSettings
+from ozg_common.tasks import stop_tasks, stop_within, wait_until_set
+
+
+async def _loses_first_cancellation() -> None:
+    """Loops as a wait that swallowed its cancellation would (3.11's asyncio.wait_for)."""
+    lost = False
+    while True:
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            if lost:
+                raise
+            lost = True
+
+
+async def _never_stops(release: asyncio.Event) -> None:
+    while not release.is_set():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.01)
+
+
+async def test_a_loop_woken_as_it_is_cancelled_stops() -> None:
+    wakeup = asyncio.Event()
+
+    async def loop() -> None:
+        while True:
+            wakeup.clear()
+            await wait_until_set(wakeup, 30)
+
+    running = asyncio.create_task(loop())
+    await asyncio.sleep(0.05)
+    wakeup.set()
+    running.cancel()
+    done, _ = await asyncio.wait([running], timeout=2)
+    assert done, "the loop ran on after its cancellation"
+
+
+async def test_wait_until_set_tells_a_wake_up_from_a_timeout() -> None:
+    event = asyncio.Event()
+    assert not await wait_until_set(event, 0.01)
+    event.set()
+    assert await wait_until_set(event, 5)
+
+
+async def test_a_task_that_lost_its_cancellation_is_cancelled_again() -> None:
+    task = asyncio.create_task(_loses_first_cancellation())
+    await asyncio.sleep(0.05)
+    began = time.monotonic()
+    assert await stop_tasks([task], limit=0.4) == []
+    assert task.cancelled()
+    assert time.monotonic() - began < 0.4
+
+
+async def test_a_task_that_never_stops_is_given_up_after_the_limit() -> None:
+    release = asyncio.Event()
+    stubborn = asyncio.create_task(_never_stops(release))
+    obedient = asyncio.create_task(asyncio.sleep(60))
+    await asyncio.sleep(0.05)  # both started
+    try:
+        began = time.monotonic()
+        assert await stop_tasks([stubborn, obedient], limit=0.5) == [stubborn]
+        assert 0.5 <= time.monotonic() - began < 2
+        assert obedient.cancelled()
+    finally:
+        release.set()
+        await stubborn
+
+
+async def test_the_stopper_finishes_its_wait_before_it_passes_on_its_own_cancellation() -> None:
+    release = asyncio.Event()
+    stubborn = asyncio.create_task(_never_stops(release))
+    stopper = asyncio.create_task(stop_within(lambda _: stubborn.cancel(), stubborn.done, limit=0.5))
+    await asyncio.sleep(0.05)
+    stopper.cancel()
+    await asyncio.sleep(0.1)
+    assert not stopper.done(), "a cancelled stopper must not leave what it stops unwatched"
+    with pytest.raises(asyncio.CancelledError):
+        await stopper
+    release.set()
+    await stubborn
+
+
+class _Settings(ServiceSettings):
+    stop_timeout: float = 0.5
+
+
+async def test_a_service_names_the_background_task_that_would_not_stop(tmp_path: Path) -> None:
+    runtime = ServiceRuntime(
+        settings=_Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'stop.sqlite3'}"),
+        metadata=worker.metadata,
+        migrations=tmp_path,
+    )
+    release = asyncio.Event()
+    runtime.spawn("lost-once", _loses_first_cancellation)
+    runtime.spawn("deaf", lambda: _never_stops(release))
+    await asyncio.sleep(0.05)
+    try:
+        named = r"did not stop within 0.5 s: deaf \(test_tasks.py:\d+ in _never_stops\)$"
+        with pytest.raises(RuntimeError, match=named):
+            await runtime.stop()
+    finally:
+        release.set()
