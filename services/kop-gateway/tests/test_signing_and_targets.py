@@ -1,9 +1,11 @@
 """The signing kit receivers use (ozg_common.webhooks) and the SSRF guard, without the network."""
 
+import ipaddress
 import time
 
 import pytest
 from kop_testkit import ENCRYPTION_KEY, MASTER_SECRET
+from pydantic import ValidationError
 
 from ozg_common.webhooks import (
     WebhookVerificationError,
@@ -121,6 +123,42 @@ def test_ssrf_guard_allows_what_settings_allow() -> None:
     TargetGuard(settings(allow_http=True)).check("http://93.184.215.14/kop")
     with pytest.raises(TargetRefused):
         TargetGuard(settings(allow_loopback=True)).check("https://10.1.2.3/kop")
+
+
+@pytest.mark.parametrize(
+    ("entry", "url"),
+    [
+        ("10.20.0.0/16", "https://10.20.3.4/kop"),  # the municipality's network
+        ("0:0:0:0:0:0:0:1", "https://[::1]/kop"),  # any notation of an address
+        ("[FD00::0001]", "https://[fd00::1]/kop"),
+    ],
+)
+def test_allowed_addresses_match_in_any_notation(entry: str, url: str) -> None:
+    TargetGuard(settings(allowed_hosts=[entry])).check(url)
+
+
+def test_allowed_networks_end_where_they_end() -> None:
+    with pytest.raises(TargetRefused):
+        TargetGuard(settings(allowed_hosts=["10.20.0.0/16"])).check("https://10.21.0.1/kop")
+
+
+@pytest.mark.parametrize(
+    ("entry", "host"),
+    [
+        ("FACHVERFAHREN.Kommune.example.", "fachverfahren.kommune.example"),  # case, the root's dot
+        ("bürgeramt.example", "xn--brgeramt-65a.example"),  # as a URL carries it (IDNA)
+        ("xn--brgeramt-65a.example", "bürgeramt.example"),
+        ("fachverfahren.kommune.example", "fachverfahren.kommune.example."),
+    ],
+)
+def test_allowed_host_names_match_as_urls_carry_them(entry: str, host: str) -> None:
+    TargetGuard(settings(allowed_hosts=[entry])).check_addresses(host, [ipaddress.ip_address("10.0.0.5")])
+
+
+@pytest.mark.parametrize("entry", ["10.0.0.0/33", "fach verfahren.example", "https://kommune.example/"])
+def test_an_allowed_host_that_is_neither_name_nor_address_is_refused_at_start(entry: str) -> None:
+    with pytest.raises(ValidationError, match="allowed_hosts"):
+        settings(allowed_hosts=[entry])
 
 
 async def test_host_names_are_checked_by_the_resolver_the_client_connects_with() -> None:

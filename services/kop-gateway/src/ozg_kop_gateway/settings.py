@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings, refuse_placeholder
 from ozg_common.webhooks import MASTER_SECRET_FILE, load_or_create_secret
+from ozg_kop_gateway.deliveries.hosts import canonical_host
 
 SECRET_KEY_FILE = "secrets/kop-gateway-secret-encryption-key"
 
@@ -58,7 +59,8 @@ class KopGatewaySettings(ServiceSettings):
     """Seconds an open circuit waits before one probe is let through."""
 
     allowed_hosts: list[str] = Field(default_factory=list)
-    """Host names or IP addresses that may be called although they resolve to a private address."""
+    """Host names, IP addresses or networks (10.20.0.0/16) that may be called although they are not
+    public; in any notation (case, IDNA or Unicode, a trailing dot, compressed IPv6 or not)."""
     allow_loopback: bool = False
     allow_http: bool = False
 
@@ -72,6 +74,11 @@ class KopGatewaySettings(ServiceSettings):
         if any(delay < 0 for delay in value):
             raise ValueError("retry delays must not be negative")
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _canonical_hosts(cls, value: list[str]) -> list[str]:
+        return [canonical_host(entry) for entry in value]
 
     @model_validator(mode="after")
     def _secrets(self) -> "KopGatewaySettings":

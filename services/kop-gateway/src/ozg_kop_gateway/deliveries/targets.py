@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
+from ozg_kop_gateway.deliveries.hosts import host_name, network
 from ozg_kop_gateway.settings import KopGatewaySettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -49,7 +50,10 @@ class TargetGuard:
     """Which URLs and addresses the gateway may call."""
 
     def __init__(self, settings: KopGatewaySettings) -> None:
-        self.allowed_hosts = {h.lower().strip("[]") for h in settings.allowed_hosts}
+        # Entries are canonical already (KopGatewaySettings): networks, and names as URLs carry them.
+        networks = {entry: network(entry) for entry in settings.allowed_hosts}
+        self.allowed_networks = [found for found in networks.values() if found is not None]
+        self.allowed_names = {entry for entry, found in networks.items() if found is None}
         self.allow_loopback = settings.allow_loopback
         self.allow_http = settings.allow_http
 
@@ -76,19 +80,22 @@ class TargetGuard:
         self.check_addresses(host, [address])
 
     def check_addresses(self, host: str, addresses: list[IPAddress]) -> None:
-        if host.lower() in self.allowed_hosts:
+        if self.allowed_names and host_name(host) in self.allowed_names:
             return
         for address in addresses:
             if not self._permitted(address):
                 raise TargetRefused(f"{host} resolves to the non-public address {address}")
 
+    def _allowed(self, address: IPAddress) -> bool:
+        return any(address in allowed for allowed in self.allowed_networks)
+
     def _permitted(self, address: IPAddress) -> bool:
-        if str(address) in self.allowed_hosts:
+        if self._allowed(address):
             return True
         reached = _reached(address)
         if reached is None:
             return False
-        if str(reached) in self.allowed_hosts:
+        if self._allowed(reached):
             return True
         if reached.is_loopback:
             return self.allow_loopback
