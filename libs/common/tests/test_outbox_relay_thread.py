@@ -10,6 +10,7 @@ import uuid
 import messaging_worker as worker
 import pytest
 from aiokafka import AIOKafkaConsumer
+from lost_cancellation import loses_first_cancellation
 
 from ozg_common.db import Database
 from ozg_common.kafka import durable_producer, ensure_topics
@@ -99,15 +100,7 @@ class Deaf(OutboxRelay):
 
 class LosesItsFirstCancellation(OutboxRelay):
     async def run(self) -> None:
-        # As a loop around 3.11's asyncio.wait_for does when the cancellation meets a wake-up.
-        lost = False
-        while True:
-            try:
-                await asyncio.sleep(0.01)
-            except asyncio.CancelledError:
-                if lost:
-                    raise
-                lost = True
+        await loses_first_cancellation()
 
 
 async def _stop(relay: OutboxRelay) -> None:

@@ -8,22 +8,11 @@ from pathlib import Path
 
 import messaging_worker as worker
 import pytest
+from lost_cancellation import loses_first_cancellation
 
 from ozg_common.service import ServiceRuntime
 from ozg_common.settings import ServiceSettings
 from ozg_common.tasks import stop_tasks, stop_within, wait_until_set
-
-
-async def _loses_first_cancellation() -> None:
-    """Loops as a wait that swallowed its cancellation would (3.11's asyncio.wait_for)."""
-    lost = False
-    while True:
-        try:
-            await asyncio.sleep(0.01)
-        except asyncio.CancelledError:
-            if lost:
-                raise
-            lost = True
 
 
 async def _never_stops(release: asyncio.Event) -> None:
@@ -56,7 +45,7 @@ async def test_wait_until_set_tells_a_wake_up_from_a_timeout() -> None:
 
 
 async def test_a_task_that_lost_its_cancellation_is_cancelled_again() -> None:
-    task = asyncio.create_task(_loses_first_cancellation())
+    task = asyncio.create_task(loses_first_cancellation())
     await asyncio.sleep(0.05)
     began = time.monotonic()
     assert await stop_tasks([task], limit=0.4) == []
@@ -104,7 +93,7 @@ async def test_a_service_names_the_background_task_that_would_not_stop(tmp_path:
         migrations=tmp_path,
     )
     release = asyncio.Event()
-    runtime.spawn("lost-once", _loses_first_cancellation)
+    runtime.spawn("lost-once", loses_first_cancellation)
     runtime.spawn("deaf", lambda: _never_stops(release))
     await asyncio.sleep(0.05)
     try:

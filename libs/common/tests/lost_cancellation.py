@@ -1,0 +1,16 @@
+"""Work that loses a cancellation, for the tests of stopping it."""
+
+import asyncio
+
+
+async def loses_first_cancellation() -> None:
+    """Loops as a wait that swallowed its cancellation would (3.11's asyncio.wait_for): the first
+    cancellation is lost, the next one ends it."""
+    lost = False
+    while True:
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            if lost:
+                raise
+            lost = True
