@@ -151,5 +151,43 @@ async def test_responsibilities_move_the_offer_to_the_authority_named(
     await synced(client, admin)
     assert key in await offered(client, kreis)
     await announced(events, kreis, key, offered=True)
-    # An administered destination keeps what it offered: only its administrator takes a service away.
+    # Routing no longer sends it to the office: the office no longer offers it, as it never declared it.
+    assert key not in await offered(client, office_destination)
+    await announced(events, office_destination, key, offered=False)
+    shown = await client.get(f"/v1/admin/authorities/{office.json()['id']}", headers=admin)
+    assert shown.json()["destination"]["services"] == []
+    assert key not in shown.json()["destination"]["offeredServices"]
+
+
+async def test_a_declared_service_stays_offered_when_routing_moves_away(
+    client: httpx.AsyncClient, admin: dict[str, str], events: EventLog, public_jwk: dict[str, Any]
+) -> None:
+    key = "99123400000013"
+    created = await client.put(
+        f"/v1/admin/services/{key}", json={"name": "Fischereischein", "level": "KREIS"}, headers=admin
+    )
+    assert created.status_code == 200, created.text
+    declared = {"url": "https://kop.example.org/fisch", "encryptionKey": public_jwk, "services": [key]}
+    office = await client.post(
+        "/v1/admin/authorities",
+        json={"name": "Fischereiaufsicht Burg", "areaId": AMT_BURG, "destination": declared},
+        headers=admin,
+    )
+    assert office.status_code == 201, office.text
+    office_destination = office.json()["destination"]["id"]
+    amt = await client.put(
+        "/v1/admin/responsibilities",
+        json={"leikaKey": key, "areaId": AMT_BURG, "authorityId": office.json()["id"]},
+        headers=admin,
+    )
+    assert amt.status_code == 200, amt.text
+    await synced(client, admin)
+    removed = await client.delete(f"/v1/admin/responsibilities/{amt.json()['id']}", headers=admin)
+    assert removed.status_code == 204
+    await synced(client, admin)
+    # Its administrator declared it: only the administrator takes it away.
     assert key in await offered(client, office_destination)
+    await announced(events, office_destination, key, offered=True)
+    shown = await client.get(f"/v1/admin/authorities/{office.json()['id']}", headers=admin)
+    assert shown.json()["destination"]["services"] == [key]
+    assert shown.json()["destination"]["offeredServices"] == [key]

@@ -112,6 +112,9 @@ class Destination(Model):
     signing_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Public JWK the authority signs its Security Event Tokens (accept/reject) with; optional."""
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """What it offers: what its administrator declared plus what routing sends it (`catalogue/offers.py`)."""
+    declared_services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """What its administrator declared (the admin API's `services`); none for a generated destination."""
     reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
     """When an administrator (or an import) last wrote it. The background recompute of `services`

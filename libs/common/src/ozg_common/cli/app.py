@@ -328,7 +328,9 @@ def with_keys(
         return key
 
     destination = {
-        name: value for name, value in current.items() if name not in {"encryptionKid", "signingKid"}
+        name: value
+        for name, value in current.items()
+        if name not in {"encryptionKid", "signingKid", "offeredServices"}  # shown, not written
     }
     destination["encryptionKey"] = encryption or published(current["encryptionKid"])
     if signing is not None or current.get("signingKid"):

@@ -76,7 +76,10 @@ class DestinationOut(Schema):
     signature_scheme: str
     encryption_kid: str
     signing_kid: str | None
-    services: list[str]
+    services: list[str] = Field(description="LeiKa keys its administrator declared (as written by PUT).")
+    offered_services: list[str] = Field(
+        description="What it offers: the declared services plus those routing sends it (read-only)."
+    )
     reply_channels: list[str]
 
 

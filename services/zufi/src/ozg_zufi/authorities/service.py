@@ -59,7 +59,8 @@ def authority_out(authority: Authority, destination: Destination | None) -> Auth
             signature_scheme=destination.signature_scheme,
             encryption_kid=destination.encryption_kid,
             signing_kid=destination.signing_key["kid"] if destination.signing_key else None,
-            services=destination.services,
+            services=destination.declared_services,
+            offered_services=destination.services,
             reply_channels=destination.reply_channels,
         ),
         updated_at=authority.updated_at,
@@ -158,7 +159,11 @@ async def put_authority(
     destination.encryption_kid = jwk["kid"]
     destination.encryption_key = jwk
     destination.signing_key = signing_jwk
-    destination.services = data.destination.services
+    # What routing added stays offered until the recompute below has judged it again.
+    declared = data.destination.services
+    routed = [key for key in destination.services or () if key not in (destination.declared_services or ())]
+    destination.declared_services = declared
+    destination.services = [*declared, *(key for key in routed if key not in declared)]
     destination.reply_channels = data.destination.reply_channels
     destination.updated_at = now
     await session.flush()

@@ -74,19 +74,22 @@ async def offered_in(index: RoutingIndex, scope: set[str]) -> Offered:
 
 
 def offers(
-    destination_id: uuid.UUID, current: Sequence[str], *, generated: bool, scope: set[str], offered: Offered
+    destination_id: uuid.UUID,
+    current: Sequence[str],
+    declared: Sequence[str],
+    *,
+    generated: bool,
+    scope: set[str],
+    offered: Offered,
 ) -> list[str]:
-    """The destination's services once the keys in `scope` are recomputed (the others stay as they are)."""
+    """The destination's services once the keys in `scope` are recomputed (the others stay as they
+    are): of those, each active one that it declared or routing sends it."""
 
-    def stays(key: str) -> bool:
-        if key not in scope:
-            return True
-        if key not in offered:
-            return False  # deactivated
-        return not generated or destination_id in offered[key]
+    def wanted(key: str) -> bool:
+        return key in offered and (key in declared or destination_id in offered[key])
 
-    kept = [key for key in current if stays(key)]
-    added = [key for key, routed in offered.items() if destination_id in routed and key not in kept]
+    kept = [key for key in current if key not in scope or wanted(key)]
+    added = [key for key in offered if wanted(key) and key not in kept]
     return sorted(kept + added) if generated else kept + added
 
 
@@ -104,13 +107,15 @@ async def sync_offers(zufi: Zufi, index: RoutingIndex, run: SyncRun) -> None:
     async with zufi.database.sessionmaker() as session:
         # Streamed in partitions: decoding 13,000 rows at once would stall routing for a while.
         rows = await session.stream(
-            select(Destination.id, Destination.services, Authority.generated)
+            select(Destination.id, Destination.services, Destination.declared_services, Authority.generated)
             .join(Authority, Authority.id == Destination.authority_id)
             .execution_options(yield_per=PER_YIELD)
         )
         async for partition in rows.partitions():
-            for destination_id, services, generated in partition:
-                new = offers(destination_id, services, generated=generated, scope=scope, offered=offered)
+            for destination_id, services, declared, generated in partition:
+                new = offers(
+                    destination_id, services, declared, generated=generated, scope=scope, offered=offered
+                )
                 if new != services:
                     stale.append(destination_id)
     stale.sort()
@@ -135,7 +140,12 @@ async def _rewrite(
     events = []
     for destination, authority in rows:
         services = offers(
-            destination.id, destination.services, generated=authority.generated, scope=scope, offered=offered
+            destination.id,
+            destination.services,
+            destination.declared_services,
+            generated=authority.generated,
+            scope=scope,
+            offered=offered,
         )
         if services != destination.services:
             # `updated_at` stays: see `Destination.updated_at`.
