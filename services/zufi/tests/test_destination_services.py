@@ -58,6 +58,55 @@ async def announced(events: EventLog, destination_id: str, service: str, *, offe
     raise AssertionError(f"the newest event of {destination_id} says {newest}")
 
 
+async def new_service(
+    client: httpx.AsyncClient, admin: dict[str, str], key: str, name: str, level: str
+) -> None:
+    created = await client.put(
+        f"/v1/admin/services/{key}", json={"name": name, "level": level}, headers=admin
+    )
+    assert created.status_code == 200, created.text
+
+
+async def new_office(
+    client: httpx.AsyncClient, admin: dict[str, str], name: str, destination: dict[str, Any]
+) -> dict[str, Any]:
+    """An administered authority for the Amt Burg with its destination, as the admin API answers it."""
+    office = await client.post(
+        "/v1/admin/authorities",
+        json={"name": name, "areaId": AMT_BURG, "destination": destination},
+        headers=admin,
+    )
+    assert office.status_code == 201, office.text
+    return dict(office.json())
+
+
+async def make_responsible(
+    client: httpx.AsyncClient, admin: dict[str, str], key: str, area: str, authority_id: str
+) -> str:
+    """Names the authority for the service in the area; returns the responsibility's id."""
+    answer = await client.put(
+        "/v1/admin/responsibilities",
+        json={"leikaKey": key, "areaId": area, "authorityId": authority_id},
+        headers=admin,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+async def remove_responsibility(
+    client: httpx.AsyncClient, admin: dict[str, str], responsibility: str
+) -> None:
+    removed = await client.delete(f"/v1/admin/responsibilities/{responsibility}", headers=admin)
+    assert removed.status_code == 204
+
+
+async def administered(client: httpx.AsyncClient, admin: dict[str, str], authority_id: str) -> dict[str, Any]:
+    """The authority's destination as its administrator sees it."""
+    shown = await client.get(f"/v1/admin/authorities/{authority_id}", headers=admin)
+    assert shown.status_code == 200, shown.text
+    return dict(shown.json()["destination"])
+
+
 async def test_the_sync_status_is_for_administrators(client: httpx.AsyncClient) -> None:
     answer = await client.get("/v1/admin/services/destination-sync")
     assert answer.status_code == 401
@@ -68,10 +117,7 @@ async def test_a_new_gemeinde_service_is_offered_by_each_gemeinde_and_withdrawn_
     client: httpx.AsyncClient, admin: dict[str, str], events: EventLog
 ) -> None:
     key = "99123400000011"
-    created = await client.put(
-        f"/v1/admin/services/{key}", json={"name": "Baumfällung anzeigen", "level": "GEMEINDE"}, headers=admin
-    )
-    assert created.status_code == 200, created.text
+    await new_service(client, admin, key, "Baumfällung anzeigen", "GEMEINDE")
     averlak = await destination_of(client, key, AVERLAK)
     kiel = await destination_of(client, key, KIEL)
     kreis = await destination_of(client, "99036005001000", AVERLAK)  # Kreisverwaltung Dithmarschen
@@ -102,92 +148,58 @@ async def test_responsibilities_move_the_offer_to_the_authority_named(
     client: httpx.AsyncClient, admin: dict[str, str], events: EventLog, public_jwk: dict[str, Any]
 ) -> None:
     key = "99123400000012"
-    created = await client.put(
-        f"/v1/admin/services/{key}", json={"name": "Jagdschein verlängern", "level": "KREIS"}, headers=admin
-    )
-    assert created.status_code == 200, created.text
+    await new_service(client, admin, key, "Jagdschein verlängern", "KREIS")
     kreis = await destination_of(client, key, AVERLAK)
-    office = await client.post(
-        "/v1/admin/authorities",
-        json={
-            "name": "Untere Jagdbehörde Burg",
-            "areaId": AMT_BURG,
-            "destination": {"url": "https://kop.example.org/jagd", "encryptionKey": public_jwk},
-        },
-        headers=admin,
+    office = await new_office(
+        client,
+        admin,
+        "Untere Jagdbehörde Burg",
+        {"url": "https://kop.example.org/jagd", "encryptionKey": public_jwk},
     )
-    assert office.status_code == 201, office.text
-    office_destination = office.json()["destination"]["id"]
-    assert office.json()["destination"]["services"] == []
+    office_destination = office["destination"]["id"]
+    assert office["destination"]["services"] == []
 
     # The Amt's Gemeinden: the new office; every other Gemeinde of the Kreis: still the Kreis.
-    amt = await client.put(
-        "/v1/admin/responsibilities",
-        json={"leikaKey": key, "areaId": AMT_BURG, "authorityId": office.json()["id"]},
-        headers=admin,
-    )
-    assert amt.status_code == 200, amt.text
+    amt = await make_responsible(client, admin, key, AMT_BURG, office["id"])
     await synced(client, admin)
     assert key in await offered(client, office_destination)
     assert key in await offered(client, kreis)
     await announced(events, office_destination, key, offered=True)
 
     # The whole Kreis: the Kreisverwaltung no longer does it, so it no longer offers it.
-    whole = await client.put(
-        "/v1/admin/responsibilities",
-        json={"leikaKey": key, "areaId": DITHMARSCHEN, "authorityId": office.json()["id"]},
-        headers=admin,
-    )
-    assert whole.status_code == 200, whole.text
+    whole = await make_responsible(client, admin, key, DITHMARSCHEN, office["id"])
     await synced(client, admin)
     assert key not in await offered(client, kreis)
     await announced(events, kreis, key, offered=False)
 
     for responsibility in (whole, amt):
-        removed = await client.delete(
-            f"/v1/admin/responsibilities/{responsibility.json()['id']}", headers=admin
-        )
-        assert removed.status_code == 204
+        await remove_responsibility(client, admin, responsibility)
     await synced(client, admin)
     assert key in await offered(client, kreis)
     await announced(events, kreis, key, offered=True)
     # Routing no longer sends it to the office: the office no longer offers it, as it never declared it.
     assert key not in await offered(client, office_destination)
     await announced(events, office_destination, key, offered=False)
-    shown = await client.get(f"/v1/admin/authorities/{office.json()['id']}", headers=admin)
-    assert shown.json()["destination"]["services"] == []
-    assert key not in shown.json()["destination"]["offeredServices"]
+    shown = await administered(client, admin, office["id"])
+    assert shown["services"] == []
+    assert key not in shown["offeredServices"]
 
 
 async def test_a_declared_service_stays_offered_when_routing_moves_away(
     client: httpx.AsyncClient, admin: dict[str, str], events: EventLog, public_jwk: dict[str, Any]
 ) -> None:
     key = "99123400000013"
-    created = await client.put(
-        f"/v1/admin/services/{key}", json={"name": "Fischereischein", "level": "KREIS"}, headers=admin
-    )
-    assert created.status_code == 200, created.text
+    await new_service(client, admin, key, "Fischereischein", "KREIS")
     declared = {"url": "https://kop.example.org/fisch", "encryptionKey": public_jwk, "services": [key]}
-    office = await client.post(
-        "/v1/admin/authorities",
-        json={"name": "Fischereiaufsicht Burg", "areaId": AMT_BURG, "destination": declared},
-        headers=admin,
-    )
-    assert office.status_code == 201, office.text
-    office_destination = office.json()["destination"]["id"]
-    amt = await client.put(
-        "/v1/admin/responsibilities",
-        json={"leikaKey": key, "areaId": AMT_BURG, "authorityId": office.json()["id"]},
-        headers=admin,
-    )
-    assert amt.status_code == 200, amt.text
+    office = await new_office(client, admin, "Fischereiaufsicht Burg", declared)
+    office_destination = office["destination"]["id"]
+    amt = await make_responsible(client, admin, key, AMT_BURG, office["id"])
     await synced(client, admin)
-    removed = await client.delete(f"/v1/admin/responsibilities/{amt.json()['id']}", headers=admin)
-    assert removed.status_code == 204
+    await remove_responsibility(client, admin, amt)
     await synced(client, admin)
     # Its administrator declared it: only the administrator takes it away.
     assert key in await offered(client, office_destination)
     await announced(events, office_destination, key, offered=True)
-    shown = await client.get(f"/v1/admin/authorities/{office.json()['id']}", headers=admin)
-    assert shown.json()["destination"]["services"] == [key]
-    assert shown.json()["destination"]["offeredServices"] == [key]
+    shown = await administered(client, admin, office["id"])
+    assert shown["services"] == [key]
+    assert shown["offeredServices"] == [key]
