@@ -1,6 +1,8 @@
 """Work that loses a cancellation, for the tests of stopping it."""
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 
 
 async def loses_first_cancellation() -> None:
@@ -14,3 +16,10 @@ async def loses_first_cancellation() -> None:
             if lost:
                 raise
             lost = True
+
+
+async def ignores_cancellation(released: Callable[[], bool]) -> None:
+    """Swallows every cancellation until `released()`, as a stuck loop would."""
+    while not released():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.01)

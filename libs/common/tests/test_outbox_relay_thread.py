@@ -2,7 +2,6 @@
 woken by the commits, and the thread ends when the service stops the relay."""
 
 import asyncio
-import contextlib
 import threading
 import time
 import uuid
@@ -10,7 +9,7 @@ import uuid
 import messaging_worker as worker
 import pytest
 from aiokafka import AIOKafkaConsumer
-from lost_cancellation import loses_first_cancellation
+from lost_cancellation import ignores_cancellation, loses_first_cancellation
 
 from ozg_common.db import Database
 from ozg_common.kafka import durable_producer, ensure_topics
@@ -93,9 +92,7 @@ class Stubborn(OutboxRelay):
 
 class Deaf(OutboxRelay):
     async def run(self) -> None:
-        while not RELEASE.is_set():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.sleep(0.05)
+        await ignores_cancellation(RELEASE.is_set)
 
 
 class LosesItsFirstCancellation(OutboxRelay):

@@ -2,23 +2,16 @@
 will not stop is named with where it waits."""
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 
 import messaging_worker as worker
 import pytest
-from lost_cancellation import loses_first_cancellation
+from lost_cancellation import ignores_cancellation, loses_first_cancellation
 
 from ozg_common.service import ServiceRuntime
 from ozg_common.settings import ServiceSettings
 from ozg_common.tasks import stop_tasks, stop_within, wait_until_set
-
-
-async def _never_stops(release: asyncio.Event) -> None:
-    while not release.is_set():
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(0.01)
 
 
 async def test_a_loop_woken_as_it_is_cancelled_stops() -> None:
@@ -55,7 +48,7 @@ async def test_a_task_that_lost_its_cancellation_is_cancelled_again() -> None:
 
 async def test_a_task_that_never_stops_is_given_up_after_the_limit() -> None:
     release = asyncio.Event()
-    stubborn = asyncio.create_task(_never_stops(release))
+    stubborn = asyncio.create_task(ignores_cancellation(release.is_set))
     obedient = asyncio.create_task(asyncio.sleep(60))
     await asyncio.sleep(0.05)  # both started
     try:
@@ -70,7 +63,7 @@ async def test_a_task_that_never_stops_is_given_up_after_the_limit() -> None:
 
 async def test_the_stopper_finishes_its_wait_before_it_passes_on_its_own_cancellation() -> None:
     release = asyncio.Event()
-    stubborn = asyncio.create_task(_never_stops(release))
+    stubborn = asyncio.create_task(ignores_cancellation(release.is_set))
     stopper = asyncio.create_task(stop_within(lambda _: stubborn.cancel(), stubborn.done, limit=0.5))
     await asyncio.sleep(0.05)
     stopper.cancel()
@@ -94,10 +87,10 @@ async def test_a_service_names_the_background_task_that_would_not_stop(tmp_path:
     )
     release = asyncio.Event()
     runtime.spawn("lost-once", loses_first_cancellation)
-    runtime.spawn("deaf", lambda: _never_stops(release))
+    runtime.spawn("deaf", lambda: ignores_cancellation(release.is_set))
     await asyncio.sleep(0.05)
     try:
-        named = r"did not stop within 0.5 s: deaf \(test_tasks.py:\d+ in _never_stops\)$"
+        named = r"did not stop within 0.5 s: deaf \(lost_cancellation.py:\d+ in ignores_cancellation\)$"
         with pytest.raises(RuntimeError, match=named):
             await runtime.stop()
     finally:
