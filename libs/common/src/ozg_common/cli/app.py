@@ -275,8 +275,9 @@ def rotate_destination_key(
             encryption = key.as_dict(private=False)
         try:
             body = with_keys(client, current, encryption=encryption, signing=signing)
-            # Only over what was read: a change made meanwhile (an admin's, or zufi's own recompute
-            # of the services) is not undone by writing the old authority back.
+            # Only over what was read: another administrator's change made meanwhile is not undone
+            # by writing the old authority back. (zufi's recompute of what it offers changes the tag
+            # too, though a PUT would not undo it: the rotation is then simply run again.)
             answer = client.put(
                 "zufi",
                 f"/v1/admin/authorities/{authority_id}",
