@@ -47,7 +47,11 @@ def kafka_bootstrap() -> str:
 
 
 async def fresh_postgres_database(name: str) -> str:
-    """Drop and create database `name`; returns its SQLAlchemy URL."""
+    """Drop and create database `name`; returns its SQLAlchemy URL.
+
+    `OZG_TEST_DATABASE_PREFIX` is put before the name, so that checkouts testing at the same time
+    against one PostgreSQL server never drop each other's databases."""
+    name = os.environ.get("OZG_TEST_DATABASE_PREFIX", "") + name
     server = make_url(postgres_server_url())
     connection = await asyncpg.connect(
         host=server.host,
