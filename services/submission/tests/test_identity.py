@@ -122,6 +122,42 @@ async def test_admin_registers_rotates_and_deletes_clients(suite: Suite) -> None
     problem(bad_scope, 400, "invalid-application")
 
 
+async def test_administrators_cannot_lock_themselves_out(suite: Suite) -> None:
+    admin = await suite.auth("admin")
+    for own in (
+        await suite.http.delete("/v1/admin/clients/admin", headers=admin),
+        await suite.http.patch("/v1/admin/clients/admin", json={"active": False}, headers=admin),
+    ):
+        assert "itself" in problem(own, 409, "administrator-lock-out")["detail"]
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "second-admin", "scopes": ["admin"]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    second = await _token(suite, "second-admin", created.json()["clientSecret"])
+    second_admin = {"Authorization": f"Bearer {second['body']['access_token']}"}  # type: ignore[index]
+    deactivated = await suite.http.patch(
+        "/v1/admin/clients/second-admin", json={"active": False}, headers=admin
+    )
+    assert deactivated.status_code == 200, "another administrator may be deactivated while one stays"
+
+    # The deactivated administrator's token is still valid until it expires; the one active
+    # administrator left must survive it.
+    for removal in (
+        await suite.http.delete("/v1/admin/clients/admin", headers=second_admin),
+        await suite.http.patch("/v1/admin/clients/admin", json={"active": False}, headers=second_admin),
+        await suite.http.patch("/v1/admin/clients/admin", json={"scopes": ["send"]}, headers=second_admin),
+    ):
+        assert "last active" in problem(removal, 409, "administrator-lock-out")["detail"]
+    kept = await suite.http.get("/v1/admin/clients/admin", headers=admin)
+    assert kept.json()["active"] is True
+    assert kept.json()["scopes"] == ["admin"]
+    renamed = await suite.http.patch(
+        "/v1/admin/clients/admin", json={"description": "operators"}, headers=second_admin
+    )
+    assert renamed.status_code == 200, "changes that keep the administrator are allowed"
+    assert (await suite.http.delete("/v1/admin/clients/second-admin", headers=admin)).status_code == 204
+
+
 async def test_administration_needs_the_admin_scope(suite: Suite) -> None:
     problem(await suite.http.get("/v1/admin/clients"), 401, "unauthorized")
     problem(await suite.http.get("/v1/admin/clients", headers=await suite.auth("sender")), 403, "forbidden")

@@ -73,6 +73,13 @@ class ClientExists(SubmissionError, Conflict):
     title = "A client with this id exists"
 
 
+class AdministratorLockOut(SubmissionError, Conflict):
+    """A change that would leave nobody able to administer the suite."""
+
+    slug = "administrator-lock-out"
+    title = "The change would lock the administrators out"
+
+
 # --- Access
 
 

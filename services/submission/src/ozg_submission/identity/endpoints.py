@@ -9,6 +9,7 @@ from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_submission.context import ContextDep
 from ozg_submission.errors import (
+    AdministratorLockOut,
     ClientExists,
     ClientNotFound,
     InvalidApplication,
@@ -110,10 +111,21 @@ async def get_client(client_id: str, session: SessionDep, _: AdminDep) -> Client
     return _view(await service.find_client(session, client_id))
 
 
-@admin.patch("/clients/{client_id}", responses=problem_responses(ClientNotFound, InvalidApplication))
-async def update_client(client_id: str, body: ClientUpdate, session: SessionDep, _: AdminDep) -> ClientView:
+@admin.patch(
+    "/clients/{client_id}",
+    summary="Change a client's scopes, description or activity (never the last administrator's role)",
+    responses=problem_responses(ClientNotFound, InvalidApplication, AdministratorLockOut),
+)
+async def update_client(
+    client_id: str, body: ClientUpdate, session: SessionDep, principal: AdminDep
+) -> ClientView:
     client = await service.update_client(
-        session, client_id, scopes=body.scopes, description=body.description, active=body.active
+        session,
+        client_id,
+        scopes=body.scopes,
+        description=body.description,
+        active=body.active,
+        caller=principal.client_id,
     )
     return _view(client)
 
@@ -130,9 +142,14 @@ async def rotate_secret(
     return _with_secret(await service.rotate_secret(session, client_id, grace=grace))
 
 
-@admin.delete("/clients/{client_id}", status_code=204, responses=problem_responses(ClientNotFound))
-async def delete_client(client_id: str, session: SessionDep, _: AdminDep) -> None:
-    await service.delete_client(session, client_id)
+@admin.delete(
+    "/clients/{client_id}",
+    status_code=204,
+    summary="Delete a client (not itself, not the last administrator)",
+    responses=problem_responses(ClientNotFound, AdministratorLockOut),
+)
+async def delete_client(client_id: str, session: SessionDep, principal: AdminDep) -> None:
+    await service.delete_client(session, client_id, caller=principal.client_id)
 
 
 @admin.post(

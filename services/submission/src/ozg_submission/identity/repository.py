@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_submission.identity.scopes import ADMIN
 from ozg_submission.models import ApiClient
 
 
@@ -17,3 +18,10 @@ async def get_client(session: AsyncSession, client_id: str, *, for_update: bool 
 
 async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
     return (await session.scalars(select(ApiClient).order_by(ApiClient.client_id))).all()
+
+
+async def lock_active_administrators(session: AsyncSession) -> list[ApiClient]:
+    """The active clients holding the admin scope, locked until the transaction ends, so that two
+    administrators removing each other at the same moment cannot both succeed."""
+    active = (await session.scalars(select(ApiClient).where(ApiClient.active).with_for_update())).all()
+    return [client for client in active if ADMIN in client.scopes]

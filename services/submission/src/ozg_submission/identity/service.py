@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.auth import TokenIssuer
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.errors import (
+    AdministratorLockOut,
     ClientExists,
     ClientNotFound,
     InvalidApplication,
@@ -23,6 +24,7 @@ from ozg_submission.errors import (
 )
 from ozg_submission.identity import repository
 from ozg_submission.identity.scopes import (
+    ADMIN,
     CITIZEN,
     DESTINATION_PREFIX,
     SCOPE_PATTERN,
@@ -97,6 +99,23 @@ async def rotate_secret(session: AsyncSession, client_id: str, *, grace: timedel
     return IssuedSecret(client, secret)
 
 
+async def _keep_administrators(
+    session: AsyncSession, client: ApiClient, caller: str | None, *, withdrawn: bool, stays_admin: bool
+) -> None:
+    """Refuses what would lock the operators out: a client deleting or deactivating itself
+    (`withdrawn`), or the last active administrator losing its admin role."""
+    if withdrawn and client.client_id == caller:
+        raise AdministratorLockOut("A client cannot delete or deactivate itself.")
+    if stays_admin or not (client.active and ADMIN in client.scopes):
+        return
+    administrators = await repository.lock_active_administrators(session)
+    if all(other.client_id == client.client_id for other in administrators):
+        raise AdministratorLockOut(
+            f"{client.client_id} is the last active client with the admin scope; "
+            "give another client the admin scope first."
+        )
+
+
 async def update_client(
     session: AsyncSession,
     client_id: str,
@@ -104,10 +123,20 @@ async def update_client(
     scopes: Sequence[str] | None,
     description: str | None,
     active: bool | None,
+    caller: str | None,
 ) -> ApiClient:
     client = await find_client(session, client_id, for_update=True)
+    new_scopes = _checked_scopes(scopes) if scopes is not None else client.scopes
+    still_active = client.active if active is None else active
+    await _keep_administrators(
+        session,
+        client,
+        caller,
+        withdrawn=active is False,
+        stays_admin=still_active and ADMIN in new_scopes,
+    )
     if scopes is not None:
-        client.scopes = _checked_scopes(scopes)
+        client.scopes = new_scopes
     if description is not None:
         client.description = description
     if active is not None:
@@ -116,8 +145,10 @@ async def update_client(
     return client
 
 
-async def delete_client(session: AsyncSession, client_id: str) -> None:
-    await session.delete(await find_client(session, client_id))
+async def delete_client(session: AsyncSession, client_id: str, *, caller: str | None) -> None:
+    client = await find_client(session, client_id, for_update=True)
+    await _keep_administrators(session, client, caller, withdrawn=True, stays_admin=False)
+    await session.delete(client)
 
 
 def _secret_matches(client: ApiClient, secret: str, now: datetime) -> bool:
