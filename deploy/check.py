@@ -52,6 +52,14 @@ SERVICES = (
     Service("demo-receiver", 8009, optional=True),
 )
 
+PRODUCTION_OVERLAY = "production"
+DEMO_SETTINGS: dict[str, dict[str, object]] = {
+    "zufi": {"seed_demo": False},
+    "payment": {"simulated_provider_enabled": False},
+    "kop-gateway": {"allow_loopback": False, "allow_http": False},
+}
+"""Each service's demo, simulation and development switches, with the value production must have."""
+
 failures: list[str] = []
 
 
@@ -211,8 +219,20 @@ def check_kubernetes(rendered: Path) -> None:
             keys = set(config) | env
             # Values from Secrets are unknown here: only their names are checked.
             values = dict(config)
-            check_settings_subset(f"k8s {path.stem} {name}", service, values, keys)
+            settings = check_settings_subset(f"k8s {path.stem} {name}", service, values, keys)
+            if path.stem == PRODUCTION_OVERLAY:
+                check_no_demo(f"k8s {path.stem} {name}", service, settings)
         check_ingresses(path.stem, objects)
+
+
+def check_no_demo(where: str, service: Service, settings: BaseSettings | None) -> None:
+    """Production runs no demo part: no demo receiver, every demo or simulation switch off."""
+    if service.optional:
+        fail(f"{where}: the {service.name} is a demo part and must not be deployed")
+    for field, safe in DEMO_SETTINGS.get(service.name, {}).items():
+        value = getattr(settings, field, safe)
+        if value != safe:
+            fail(f"{where}: {service.env_prefix}{field.upper()} is {value}; production needs {safe}")
 
 
 PRIVATE_PATHS = ("/v1/admin", "/metrics", "/healthz", "/readyz")
@@ -239,20 +259,24 @@ def check_ingresses(overlay: str, objects: list[dict[str, Any]]) -> None:
                     fail(f"k8s {overlay}: Ingress {name}: {path} reaches no port of {backend['name']}")
 
 
-def check_settings_subset(where: str, service: Service, values: Mapping[str, str], keys: set[str]) -> None:
-    """Like check_settings, but a ConfigMap need not document every setting (the env files do)."""
+def check_settings_subset(
+    where: str, service: Service, values: Mapping[str, str], keys: set[str]
+) -> BaseSettings | None:
+    """Like check_settings, but a ConfigMap need not document every setting (the env files do).
+    Returns the settings as the service would read them, where they load."""
     cls = settings_class(service)
     if cls is None:
         print(f"skip {where}: {service.module}.settings is not installed")
-        return
+        return None
     for key in sorted(keys):
         if key.removeprefix(service.env_prefix).lower() not in cls.model_fields:
             fail(f"{where}: {key} is not a setting of {cls.__name__}")
     with only_environment({**values, f"{service.env_prefix}VAR_DIR": scratch_var_dir()}):
         try:
-            cls()
+            return cls()
         except Exception as exc:
             fail(f"{where}: {cls.__name__} rejects these values: {exc}")
+            return None
 
 
 def check_observability() -> None:

@@ -1,0 +1,75 @@
+"""deploy/check.py refuses a production overlay that runs any demo part."""
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+CHECK = Path(__file__).resolve().parents[2] / "deploy" / "check.py"
+
+
+@pytest.fixture
+def check() -> Iterator[ModuleType]:
+    spec = importlib.util.spec_from_file_location("deploy_check", CHECK)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["deploy_check"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("deploy_check", None)
+
+
+def _deployment(name: str, port: int) -> dict[str, object]:
+    probe = {"httpGet": {"path": "/readyz"}}
+    container = {
+        "ports": [{"containerPort": port}],
+        "livenessProbe": {"httpGet": {"path": "/healthz"}},
+        "readinessProbe": probe,
+        "envFrom": [{"configMapRef": {"name": name}}],
+    }
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+
+
+def _render(folder: Path, overlay: str, zufi_config: dict[str, str], *extra: dict[str, object]) -> Path:
+    objects = [
+        {"kind": "ConfigMap", "metadata": {"name": "zufi"}, "data": zufi_config},
+        _deployment("zufi", 8001),
+        *extra,
+    ]
+    folder.mkdir(exist_ok=True)
+    (folder / f"{overlay}.yaml").write_text(yaml.safe_dump_all(objects))
+    return folder
+
+
+def test_production_with_the_demo_seed_on_fails(check: ModuleType, tmp_path: Path) -> None:
+    check.check_kubernetes(_render(tmp_path / "on", "production", {"OZG_ZUFI_SEED_DEMO": "true"}))
+    assert check.failures == ["k8s production zufi: OZG_ZUFI_SEED_DEMO is True; production needs False"]
+
+
+def test_production_with_the_demo_seed_left_at_its_default_fails(check: ModuleType, tmp_path: Path) -> None:
+    check.check_kubernetes(_render(tmp_path / "default", "production", {}))
+    assert check.failures == ["k8s production zufi: OZG_ZUFI_SEED_DEMO is True; production needs False"]
+
+
+def test_production_with_a_demo_receiver_fails(check: ModuleType, tmp_path: Path) -> None:
+    receiver = _deployment("demo-receiver", 8009)
+    config = {"kind": "ConfigMap", "metadata": {"name": "demo-receiver"}, "data": {}}
+    check.check_kubernetes(
+        _render(tmp_path / "receiver", "production", {"OZG_ZUFI_SEED_DEMO": "false"}, config, receiver)
+    )
+    assert any("demo-receiver is a demo part" in failure for failure in check.failures)
+
+
+def test_demo_parts_are_fine_outside_production(check: ModuleType, tmp_path: Path) -> None:
+    check.check_kubernetes(_render(tmp_path / "demo", "demo", {"OZG_ZUFI_SEED_DEMO": "true"}))
+    check.check_kubernetes(_render(tmp_path / "prod", "production", {"OZG_ZUFI_SEED_DEMO": "false"}))
+    assert check.failures == []
