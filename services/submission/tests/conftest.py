@@ -27,6 +27,10 @@ LIMITS = {
     "max_application_bytes": 256 * 1024,
     "max_attachments": 5,
     "inline_attachment_limit": 2 * 1024,
+    # Slow refill, so that a test can use up a ration of failed token requests however slowly
+    # this machine checks secrets; the burst leaves room for the failures other tests make.
+    "token_failure_rate": 0.2,
+    "token_failure_burst": 10,
 }
 
 

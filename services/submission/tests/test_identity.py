@@ -1,10 +1,13 @@
 """Tokens, JWKS, the client registry (admin API, CLI, rotation) and citizen tokens."""
 
 import asyncio
+import itertools
 import json
 import os
 import sys
+from collections.abc import Iterator
 
+import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from submission_testkit import Suite, problem
@@ -156,6 +159,60 @@ async def test_administrators_cannot_lock_themselves_out(suite: Suite) -> None:
     )
     assert renamed.status_code == 200, "changes that keep the administrator are allowed"
     assert (await suite.http.delete("/v1/admin/clients/second-admin", headers=admin)).status_code == 204
+
+
+def _from(suite: Suite, address: str) -> httpx.AsyncClient:
+    """A client whose requests come from another loopback address."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=suite.http.base_url, transport=transport, timeout=30)
+
+
+async def _guess(http: httpx.AsyncClient, client_id: str, secret: str = "guessed") -> httpx.Response:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return await http.post("/token", data=form)
+
+
+async def _guess_until_throttled(http: httpx.AsyncClient, client_ids: Iterator[str]) -> httpx.Response:
+    for _ in range(40):
+        answer = await _guess(http, next(client_ids))
+        if answer.status_code != 401:
+            return answer
+    raise AssertionError("40 failed token requests were never throttled")
+
+
+async def test_failed_token_requests_are_rationed_per_address_and_per_client(suite: Suite) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "guessed-portal", "scopes": ["send"]}, headers=admin
+    )
+    secret = created.json()["clientSecret"]
+    async with _from(suite, "127.0.0.2") as guesser, _from(suite, "127.0.0.3") as elsewhere:
+        unknown_ids = (f"nobody-{n}" for n in itertools.count())
+        throttled = problem(
+            await _guess_until_throttled(guesser, unknown_ids), 429, "token-requests-throttled"
+        )
+        assert "address" in throttled["detail"]
+        refused = await _guess(guesser, "guessed-portal", secret)
+        problem(refused, 429, "token-requests-throttled")
+        assert int(refused.headers["retry-after"]) >= 1
+        assert (await _guess(elsewhere, "guessed-portal", secret)).status_code == 200, (
+            "another address is not affected"
+        )
+
+    # Guesses for one client id from ever new addresses use up that client's ration.
+    addresses = (f"127.0.1.{n}" for n in itertools.count(1))
+    for _ in range(40):
+        async with _from(suite, next(addresses)) as http:
+            answer = await _guess(http, "guessed-portal")
+        if answer.status_code != 401:
+            break
+    assert "client" in problem(answer, 429, "token-requests-throttled")["detail"]
+    assert (await _token(suite, "sender", suite.secrets["sender"]))["status"] == 200, (
+        "other clients are not affected"
+    )
+    metrics = (await suite.http.get("/metrics")).text
+    assert 'token_requests_throttled_total{limit="address"}' in metrics
+    assert 'token_requests_throttled_total{limit="client"}' in metrics
 
 
 async def test_administration_needs_the_admin_scope(suite: Suite) -> None:

@@ -18,6 +18,7 @@ from ozg_common.service import ServiceRuntime
 from ozg_submission.applications.forms import FormSchemas
 from ozg_submission.applications.zufi import ZufiClient
 from ozg_submission.eventlog.tokens import SET_ALGORITHM, EventSigner
+from ozg_submission.identity.throttle import TokenAttempts
 from ozg_submission.models import Destination
 from ozg_submission.settings import SubmissionSettings
 
@@ -29,6 +30,7 @@ class SubmissionMetrics:
     runtime: ServiceRuntime
     submissions: Counter = field(init=False)
     retention: Counter = field(init=False)
+    token_throttled: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         registry = self.runtime.metrics.registry
@@ -36,6 +38,12 @@ class SubmissionMetrics:
             "submissions_total",
             "Submissions by origin and resulting status",
             ["origin", "status"],
+            registry=registry,
+        )
+        self.token_throttled = Counter(
+            "token_requests_throttled_total",
+            "Token requests refused because failed attempts used up a ration",
+            ["limit"],
             registry=registry,
         )
         self.retention = Counter(
@@ -59,6 +67,7 @@ class SubmissionContext:
     blobs: FilesystemBlobStore
     zufi: ZufiClient
     forms: FormSchemas
+    token_attempts: TokenAttempts
     _runtime: ServiceRuntime | None = None
     _metrics: SubmissionMetrics | None = None
 
@@ -74,6 +83,7 @@ class SubmissionContext:
             blobs=FilesystemBlobStore(settings.blob_path),
             zufi=ZufiClient(settings.zufi_url, cache_seconds=settings.route_cache_seconds),
             forms=FormSchemas(),
+            token_attempts=TokenAttempts(settings.token_failure_rate, settings.token_failure_burst),
         )
 
     def attach(self, runtime: ServiceRuntime) -> None:

@@ -10,6 +10,7 @@ from ozg_common.problems import (
     PayloadTooLarge,
     ProblemError,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
     UnsupportedMediaType,
@@ -50,6 +51,17 @@ class InvalidScope(TokenRequestError):
     slug = "invalid-scope"
     title = "The client may not request this scope"
     oauth_error = "invalid_scope"
+
+
+class TokenRequestsThrottled(SubmissionError, TooManyRequests):
+    """Failed token requests for one client id or from one address used up their ration."""
+
+    slug = "token-requests-throttled"
+    title = "Too many failed token requests"
+
+    def __init__(self, detail: str, *, limit: str, headers: dict[str, str]) -> None:
+        super().__init__(detail, headers=headers)
+        self.limit = limit
 
 
 class InvalidClient(SubmissionError, Unauthorized):

@@ -24,6 +24,10 @@ class SubmissionSettings(ServiceSettings):
     route_cache_seconds: float = 60.0
     bootstrap_clients_file: Path | None = None
     token_lifetime: int = 1800
+    token_failure_rate: float = 1.0
+    """Failed `/token` requests per second allowed per client id and per source address, per replica."""
+    token_failure_burst: int = 10
+    """Failed `/token` requests allowed at once per client id and per source address."""
     keys_dir: Path | None = None
     event_key_bits: int = 2048
     """The SET signing key; RSA signing holds the GIL, and 4096 bits cost 5x the time per event."""

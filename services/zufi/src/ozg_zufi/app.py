@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ozg_common.keys import load_or_create_rsa_key
+from ozg_common.ratelimit import TokenBuckets
 from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_zufi.areas.endpoints import router as areas_router
 from ozg_zufi.authorities.endpoints import admin_router as authorities_admin_router
@@ -17,7 +18,7 @@ from ozg_zufi.imports.endpoints import admin_router as imports_admin_router
 from ozg_zufi.keys_endpoint import router as keys_router
 from ozg_zufi.metrics import ZufiMetrics
 from ozg_zufi.models import Model
-from ozg_zufi.ratelimit import RateLimitMiddleware, TokenBuckets
+from ozg_zufi.ratelimit import RateLimitMiddleware
 from ozg_zufi.responsibilities.endpoints import admin_router as responsibilities_admin_router
 from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.endpoints import router as routes_router

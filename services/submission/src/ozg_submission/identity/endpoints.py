@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
@@ -17,6 +17,7 @@ from ozg_submission.errors import (
     InvalidScope,
     NotPermitted,
     TokenRequestError,
+    TokenRequestsThrottled,
     UnsupportedGrantType,
 )
 from ozg_submission.identity import repository, service
@@ -55,11 +56,14 @@ def _with_secret(issued: service.IssuedSecret) -> ClientWithSecret:
 @router.post(
     "/token",
     summary="OAuth2 client_credentials grant (client_secret_post)",
-    responses=problem_responses(TokenRequestError, UnsupportedGrantType, InvalidScope, InvalidClient),
+    responses=problem_responses(
+        TokenRequestError, UnsupportedGrantType, InvalidScope, InvalidClient, TokenRequestsThrottled
+    ),
 )
 async def token(
     session: SessionDep,
     context: ContextDep,
+    request: Request,
     response: Response,
     grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
@@ -72,7 +76,17 @@ async def token(
         raise TokenRequestError("A form field is too long.")
     if grant_type != "client_credentials":
         raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials.")
-    client = await service.authenticate(session, client_id, client_secret)
+    address = request.client.host if request.client else ""
+    try:
+        context.token_attempts.check(client_id, address)
+    except TokenRequestsThrottled as throttled:
+        context.metrics.token_throttled.labels(throttled.limit).inc()
+        raise
+    try:
+        client = await service.authenticate(session, client_id, client_secret)
+    except InvalidClient:
+        context.token_attempts.failed(client_id, address)
+        raise
     scopes = await service.granted_scopes(session, client, scope)
     response.headers["Cache-Control"] = "no-store"
     return TokenAnswer(
