@@ -230,19 +230,28 @@ def create_service_app(
     return app
 
 
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn serves a service: address, keep-alive, and which proxies' forwarded headers count."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_keep_alive": settings.http_keep_alive,
+        # Without trusted proxies the headers are not read at all: uvicorn's own default would
+        # believe any local process.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+    }
+
+
 def serve(create_app: Callable[..., FastAPI], settings: ServiceSettings) -> None:
     """Run the service with uvicorn on the configured address (the services' `__main__`): the app
     `create_app(settings)` in this process, or `settings.workers` processes sharing the port, each
     building its app from the same environment."""
     import uvicorn
 
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_config": None,
-        "access_log": False,
-        "timeout_keep_alive": settings.http_keep_alive,
-    }
+    options = uvicorn_options(settings)
     if settings.workers > 1:
         target = f"{create_app.__module__}:{create_app.__qualname__}"
         uvicorn.run(target, factory=True, workers=settings.workers, **options)

@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     """Processes serving on the one port (uvicorn workers, one per core), each with its own event loop,
     consumers and outbox relay, as replicas are; more than one needs PostgreSQL."""
+    forwarded_allow_ips: str = ""
+    """Proxies (addresses or networks, comma-separated; e.g. the ingress controller's pod network) whose
+    `X-Forwarded-For` and `X-Forwarded-Proto` are believed. Empty: none, the peer's address counts,
+    so a caller cannot choose the address its rate limits are kept under."""
     http_keep_alive: int = 75
     """Seconds an idle HTTP connection stays open. Longer than the idle timeout of the clients and load
     balancers in front (httpx 5 s, nginx 60 s): whoever closes first must be the client, or a request

@@ -24,7 +24,8 @@ from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.processes import ServiceProcess
-from ozg_common.settings import PROJECT_ROOT
+from ozg_common.service import uvicorn_options
+from ozg_common.settings import PROJECT_ROOT, ServiceSettings
 
 TEST_ISSUER = "http://127.0.0.1:8002"
 
@@ -93,10 +94,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
-    """Serve `app` over real HTTP on loopback for the block; yields its base URL."""
+async def serving(
+    app: FastAPI, port: int | None = None, *, settings: ServiceSettings | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` over real HTTP on loopback for the block; yields its base URL. With `settings`,
+    uvicorn is set up as the service's own `serve` sets it up."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    options = uvicorn_options(settings) if settings else {"log_config": None}
+    config = uvicorn.Config(app, **(options | {"host": "127.0.0.1", "port": port, "lifespan": "on"}))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 60
