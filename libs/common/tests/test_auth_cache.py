@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from ozg_common.auth import TokenIssuer, TokenVerifier
@@ -69,3 +70,19 @@ async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_r
         await asyncio.sleep(0.7)
         with pytest.raises(Unauthorized):
             await verifier.verify(token)
+
+
+@pytest.mark.parametrize("typ", ["secevent+jwt", "JWT", None], ids=["SET", "ID token", "no typ"])
+async def test_only_access_tokens_pass_as_access_tokens(typ: str | None) -> None:
+    """An event-log SET or an ID token signed with the issuer's key, with every claim an access
+    token has, still is no access token."""
+    issuer = _issuer()
+    verifier = TokenVerifier(issuer=ISSUER, jwks=issuer.jwks())
+    access = issuer.issue("client-a", ["admin"], client_id="client-a")
+    claims = jwt.decode(access, issuer.key).claims
+    header = {"alg": "RS256", "kid": issuer.key.kid, **({"typ": typ} if typ else {})}
+    with pytest.raises(Unauthorized, match="not an access token"):
+        await verifier.verify(jwt.encode(header, claims, issuer.key))
+    assert (await verifier.verify(access)).has("admin")
+    anything = TokenVerifier(issuer=ISSUER, jwks=issuer.jwks(), token_types=None)
+    assert (await anything.verify(jwt.encode(header, claims, issuer.key))).has("admin")

@@ -81,8 +81,9 @@ async def test_citizen_idp_tokens_open_the_mailbox_but_never_the_admin_api(
         {"citizen_issuer": "https://id.buerger.test"},
         {"citizen_jwks_url": "https://id.buerger.test/certs"},
         {"citizen_audience": AUDIENCE},
+        {"citizen_issuer": "https://id.buerger.test", "citizen_jwks_url": "https://id.buerger.test/certs"},
     ],
-    ids=["issuer without keys", "keys without issuer", "audience without issuer"],
+    ids=["issuer without keys", "keys without issuer", "audience without issuer", "issuer without audience"],
 )
 def test_an_incomplete_citizen_idp_is_refused_at_start(values: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="citizen_"):

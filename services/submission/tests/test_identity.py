@@ -8,10 +8,14 @@ import sys
 from collections.abc import Iterator
 
 import httpx
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from submission_testkit import Suite, problem
+from test_applications import application
 
+from ozg_common.auth import TokenVerifier
+from ozg_common.problems import Unauthorized
 from ozg_submission.settings import SubmissionSettings
 
 
@@ -213,6 +217,20 @@ async def test_failed_token_requests_are_rationed_per_address_and_per_client(sui
     metrics = (await suite.http.get("/metrics")).text
     assert 'token_requests_throttled_total{limit="address"}' in metrics
     assert 'token_requests_throttled_total{limit="client"}' in metrics
+
+
+async def test_an_event_log_token_is_no_access_token(suite: Suite, settings: SubmissionSettings) -> None:
+    """The published JWKS holds the event-log key too: a SET verifies with it, but the other services,
+    which check tokens against that JWKS, must not take it for an access token."""
+    sender = await suite.auth("sender")
+    created = await suite.http.post("/v1/applications", json=application(), headers=sender)
+    assert created.status_code == 201, created.text
+    log = await suite.http.get(f"/v1/submissions/{created.json()['submissionId']}/events", headers=sender)
+    security_event_token = log.json()["eventLog"][0]
+    jwks = (await suite.http.get("/.well-known/jwks.json")).json()
+    verifier = TokenVerifier(issuer=settings.public_base_url, jwks=jwks)
+    with pytest.raises(Unauthorized, match="not an access token"):
+        await verifier.verify(security_event_token)
 
 
 async def test_administration_needs_the_admin_scope(suite: Suite) -> None:

@@ -18,6 +18,9 @@ from ozg_common.problems import Forbidden, Unauthorized
 
 TOKEN_ALGORITHM = "RS256"
 ACCEPTED_ALGORITHMS = ["RS256", "PS256", "PS512", "ES256"]
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+"""The `typ` of an access token (RFC 9068 §2.1): what tells it from an ID token or an event-log SET
+signed with a key of the same issuer."""
 VERIFIED_TOKENS_KEPT = 10_000
 """Bound of the verified-token cache; when full it starts afresh (tokens are re-verified)."""
 
@@ -86,8 +89,11 @@ class TokenVerifier:
         jwks: dict[str, Any] | None = None,
         refresh_after: float = 300.0,
         audience: str = "",
+        token_types: frozenset[str] | None = ACCESS_TOKEN_TYPES,
     ) -> None:
         self.issuer = issuer
+        # None: any `typ`, for an IdP that writes a generic one; then `audience` must set its tokens apart.
+        self.token_types = token_types
         # When set, a token must name it in `aud`: an IdP serving many clients issues tokens for each.
         self.audience = audience
         self.jwks_url = jwks_url
@@ -139,6 +145,12 @@ class TokenVerifier:
             except ValueError:
                 # An unknown kid may mean the issuer rotated its key: fetch once more.
                 decoded = jwt.decode(token, await self._key_set(force=True), algorithms=ACCEPTED_ALGORITHMS)
+        except (JoseError, ValueError) as exc:
+            raise Unauthorized("The bearer token is invalid or expired.") from exc
+        token_type = str(decoded.header.get("typ", "")).lower()
+        if self.token_types is not None and token_type not in self.token_types:
+            raise Unauthorized("The bearer token is not an access token.")
+        try:
             jwt.JWTClaimsRegistry(
                 leeway=30, iss={"essential": True, "value": self.issuer}, exp={"essential": True}
             ).validate(decoded.claims)

@@ -59,6 +59,7 @@ class CitizenLogin:
                 issuer=settings.citizen_issuer,
                 jwks_url=settings.citizen_jwks_url,
                 audience=settings.citizen_audience,
+                token_types=settings.citizen_token_type_set,
             )
         )
 

@@ -49,8 +49,12 @@ class MailboxSettings(ServiceSettings):
     citizen_jwks_url: str = ""
     """The citizen IdP's JWKS; set together with `citizen_issuer`."""
     citizen_audience: str = ""
-    """With `citizen_issuer`: a citizen token's `aud` must name it. An IdP shared by many services
-    issues tokens for each of them; a token meant for another service must not open the mailbox."""
+    """Required with `citizen_issuer`: a citizen token's `aud` must name it. An IdP shared by many
+    services issues tokens for each of them; a token meant for another service must not open the
+    mailbox, and an ID token (`aud`: the web client) is not an access token."""
+    citizen_token_types: str = "at+jwt,application/at+jwt"
+    """The `typ` headers the citizen IdP writes on access tokens (comma-separated); `*`: any, for an
+    IdP that writes a generic `JWT` on every token (then only the audience sets access tokens apart)."""
 
     @model_validator(mode="after")
     def _citizen_idp_complete(self) -> "MailboxSettings":
@@ -59,7 +63,15 @@ class MailboxSettings(ServiceSettings):
         if self.citizen_audience and not self.citizen_issuer:
             # The suite's issuer writes no `aud`: every citizen would be locked out.
             raise ValueError("citizen_audience needs citizen_issuer (the suite's tokens carry no aud)")
+        if self.citizen_issuer and not self.citizen_audience:
+            raise ValueError("citizen_issuer needs citizen_audience (this mailbox's client id at the IdP)")
         return self
+
+    @property
+    def citizen_token_type_set(self) -> frozenset[str] | None:
+        """`citizen_token_types` as the token verifier takes them (None: any)."""
+        types = {part.strip().lower() for part in self.citizen_token_types.split(",") if part.strip()}
+        return None if "*" in types else frozenset(types)
 
     @property
     def separate_citizen_idp(self) -> bool:
