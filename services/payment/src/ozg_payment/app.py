@@ -10,24 +10,21 @@ are published as `payment.payed|canceled|failed` events.
 Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`,
 and those whose provider contradicted a final state at `GET /v1/admin/reconciliation`.
 
-Error answers are RFC 9457 problems that also carry the XBezahldienste `errorCode`
+Error answers are the XBezahldienste error body: an RFC 9457 problem with the `errorCode`
 (`VALIDATION_ERROR`, `CALCULATION_ERROR`, `PAYMENT_EXISTS`, `NO_VALID_ORIGINATOR_OR_ENDPOINT`,
-`BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`).
+`BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`) and its `functionalText`.
 """
 
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from ozg_common.contracts.zufi import ServiceChanged
-from ozg_common.problems import ProblemError, problem_response, validation_problem
 from ozg_common.service import ConsumerSpec, ServiceRuntime, create_service_app
 from ozg_payment.catalogue.endpoints import router as catalogue_router
 from ozg_payment.catalogue.service import on_service_changed
-from ozg_payment.errors import with_error_code
+from ozg_payment.errors import install_error_handler
 from ozg_payment.events import CONSUMES, PRODUCES
 from ozg_payment.metrics import PaymentMetrics
 from ozg_payment.models import Model
@@ -82,20 +79,5 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     )
     app.state.payments = payments
     app.state.simulated_provider = SimulatedProvider(settings, http)
-    _install_error_codes(app)
+    install_error_handler(app)
     return app
-
-
-def _install_error_codes(app: FastAPI) -> None:
-    """Every problem this service answers also names its XBezahldienste errorCode."""
-
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProblemError)
-        return problem_response(with_error_code(exc.to_problem(request.url.path)), exc.headers)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(with_error_code(validation_problem(exc).to_problem(request.url.path)))
-
-    app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(RequestValidationError, on_validation)

@@ -7,10 +7,9 @@ from fastapi import APIRouter, Path
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_payment.catalogue import repository
-from ozg_payment.catalogue.schemas import FeeSchedule
+from ozg_payment.catalogue.schemas import Fee, FeeSchedule
 from ozg_payment.dependencies import SenderDep
 from ozg_payment.errors import ServiceNotFound
-from ozg_payment.xbezahldienste import PaymentItem
 
 router = APIRouter(tags=["fees"])
 
@@ -34,9 +33,9 @@ async def fee_schedule(
         name=service.name,
         payment_required=service.payment_required,
         items=[
-            PaymentItem(
+            Fee(
                 id=fee.item_id,
-                description=fee.description[:250],
+                description=fee.description,
                 price=fee.price,
                 quantity=fee.quantity,
                 tax_rate=fee.tax_rate,

@@ -7,7 +7,7 @@ import httpx
 from pydantic import ValidationError
 
 from ozg_payment.providers.base import ProviderError, ProviderRefused, ProviderTransaction
-from ozg_payment.xbezahldienste import PaymentTransactionAnswer, ProviderPaymentRequest
+from ozg_payment.xbezahldienste import ProviderPaymentRequest, provider_payment_information
 
 
 class XBezahldiensteUpstream:
@@ -57,8 +57,8 @@ class XBezahldiensteUpstream:
     @staticmethod
     def _transaction(answer: httpx.Response) -> ProviderTransaction:
         try:
-            info = PaymentTransactionAnswer.model_validate_json(answer.content).payment_information
-        except ValidationError as exc:
+            info = provider_payment_information(answer.json())
+        except (ValueError, ValidationError) as exc:
             raise ProviderError(f"the provider's answer is no XBezahldienste transaction: {exc}") from exc
         return ProviderTransaction(
             provider_transaction_id=info.transaction_id,

@@ -53,7 +53,6 @@ def _answer(payments: Payments, transaction: TransactionRow) -> PaymentTransacti
     response_model_exclude_none=True,
     summary="Create a payment transaction",
     responses={
-        200: {"description": "PAYMENT_EXISTS: the same request was made before; its transaction"},
         **problem_responses(
             ValidationFailed,
             BookingDataMissing,
@@ -85,13 +84,14 @@ async def create_transaction(
     catalogue unit price, and `amount` = Σ price × quantity, else `CALCULATION_ERROR`.
     The optional `caseId` extension names the case the payment is for; events are keyed by it.
 
-    The same `requestId` again with the same body (the timestamp aside) answers the existing
-    transaction with 200 (`PAYMENT_EXISTS`, no second charge); with another body: 409.
+    A `requestId` used before is `PAYMENT_EXISTS` (400), whatever the body: nothing is charged
+    twice. A portal that timed out waiting for this answer retries with the same `requestId`; the
+    PAYMENT_EXISTS answer then carries the transaction's `transactionId` and `Location` (to the
+    client that made the first request only), and the portal reads the status there (GET) and
+    sends the citizen to its `transactionRedirectUrl` while it is INITIAL.
     """
-    transaction, created = await payments.create(session, principal, originator_id, endpoint_id, body)
+    transaction = await payments.create(session, principal, originator_id, endpoint_id, body)
     response.headers["Location"] = payments.transaction_url(transaction)
-    if not created:
-        response.status_code = 200
     return _answer(payments, transaction)
 
 

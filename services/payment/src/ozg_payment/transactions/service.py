@@ -76,17 +76,14 @@ class Payments:
         originator_id: str,
         endpoint_id: str,
         request: PaymentTransactionRequest,
-    ) -> tuple[PaymentTransaction, bool]:
-        """Open a transaction at the provider; the same request again answers the first one.
-
-        Answers the transaction and whether it was created now.
-        """
+    ) -> PaymentTransaction:
+        """Open a transaction at the provider; a requestId used before is PAYMENT_EXISTS."""
         check_ids(originator_id, endpoint_id)
         digest = fingerprint(request)
         client = principal.client_id or principal.subject
         existing = await repository.by_request_id(session, originator_id, endpoint_id, request.request_id)
         if existing is not None:
-            return self._same_request(existing, digest, client), False
+            raise self._payment_exists(existing, digest, client)
         leika_key = await identify_service(session, request.leika_key, request.items)
         items = await check_fee(session, leika_key, request.amount, request.items)
         accepted = request.model_copy(update={"items": items, "leika_key": leika_key})
@@ -111,9 +108,9 @@ class Payments:
         )
         raced = await self._insert(session, transaction)
         if raced is not None:
-            return self._same_request(raced, digest, client), False
+            raise self._payment_exists(raced, digest, client)
         await self._open_at_provider(session, transaction, accepted)
-        return transaction, True
+        return transaction
 
     async def _insert(
         self, session: AsyncSession, transaction: PaymentTransaction
@@ -136,13 +133,22 @@ class Payments:
                     return raced
         raise RuntimeError("could not draw a unique Kassenzeichen")
 
-    def _same_request(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentTransaction:
-        if existing.client_id != client or existing.request_fingerprint != digest:
-            raise PaymentExists(
-                "This requestId was used before with another request body.",
-                transactionId=str(existing.id) if existing.client_id == client else None,
-            )
-        return existing
+    def _payment_exists(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentExists:
+        """PAYMENT_EXISTS; the client that made the first request learns where its transaction is.
+
+        A portal whose first POST timed out retries with the same requestId; from this answer's
+        `transactionId` and `Location` it reads the status instead of paying twice. The text says
+        whether the first request had the same body (a retry) or another one (a reused id).
+        """
+        if existing.client_id != client:
+            return PaymentExists("This requestId was used before.")
+        same = "the same request" if existing.request_fingerprint == digest else "another request body"
+        return PaymentExists(
+            f"This requestId was used before with {same}; its transaction is at the Location given.",
+            headers={"Location": self.transaction_url(existing)},
+            transactionId=str(existing.id),
+            transactionUrl=self.transaction_url(existing),
+        )
 
     async def _open_at_provider(
         self, session: AsyncSession, transaction: PaymentTransaction, request: PaymentTransactionRequest

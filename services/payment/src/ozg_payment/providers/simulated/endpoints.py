@@ -71,11 +71,8 @@ async def open_transaction(
     provider: ProviderDep,
     response: Response,
 ) -> PaymentTransactionAnswer:
-    transaction, created = await provider.open(session, originator_id, endpoint_id, body)
-    answer = provider.answer(transaction)
+    answer = provider.answer(await provider.open(session, originator_id, endpoint_id, body))
     response.headers["Location"] = answer.payment_information.transaction_url or ""
-    if not created:
-        response.status_code = 200
     return answer
 
 
