@@ -17,54 +17,43 @@ Error answers are the XBezahldienste error body: an RFC 9457 problem with the `e
 
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 
-from ozg_common.contracts.zufi import ServiceChanged
-from ozg_common.service import ConsumerSpec, ServiceRuntime, create_service_app
+from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_payment.catalogue.endpoints import router as catalogue_router
-from ozg_payment.catalogue.service import on_service_changed
 from ozg_payment.errors import install_error_handler
-from ozg_payment.events import CONSUMES, PRODUCES
-from ozg_payment.metrics import PaymentMetrics
+from ozg_payment.events import PRODUCES, consumers
 from ozg_payment.models import Model
 from ozg_payment.providers.simulated.endpoints import api as simulated_api
 from ozg_payment.providers.simulated.endpoints import checkout as simulated_checkout
-from ozg_payment.providers.simulated.service import SimulatedProvider
-from ozg_payment.providers.upstream import XBezahldiensteUpstream
 from ozg_payment.settings import PaymentSettings
+from ozg_payment.state import PaymentState
 from ozg_payment.transactions.endpoints import router as transactions_router
-from ozg_payment.transactions.reconciler import recheck_forever, refresh_gauges
-from ozg_payment.transactions.service import Payments
+from ozg_payment.transactions.reconciler import recheck_forever
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     settings = settings or PaymentSettings()
+    state = PaymentState.build(settings)
     runtime = ServiceRuntime(
         settings=settings,
         metadata=Model.metadata,
         migrations=MIGRATIONS,
         produces=PRODUCES,
-        consumers=[
-            ConsumerSpec(
-                group_id="payment-catalogue", topics=CONSUMES, handlers={ServiceChanged: on_service_changed}
-            )
-        ],
+        consumers=consumers(state),
     )
-    http = httpx.AsyncClient(timeout=settings.provider_timeout)
-    provider = XBezahldiensteUpstream(http, settings.upstream_url, api_key=settings.provider_api_key)
-    payments = Payments(settings, provider, runtime.outbox, PaymentMetrics(runtime.metrics.registry))
-    runtime.metrics.refreshers.append(lambda: refresh_gauges(runtime.database, payments))
+    state.attach(runtime)
 
     async def start_rechecks(runtime: ServiceRuntime) -> None:
         runtime.spawn(
-            "payment-recheck", lambda: recheck_forever(runtime.database, payments, settings.recheck_interval)
+            "payment-recheck",
+            lambda: recheck_forever(runtime.database, state.payments, settings.recheck_interval),
         )
 
-    async def close_http(runtime: ServiceRuntime) -> None:
-        await http.aclose()
+    async def close_state(runtime: ServiceRuntime) -> None:
+        await state.close()
 
     routers = [transactions_router, catalogue_router]
     if settings.simulated_provider_enabled:
@@ -75,9 +64,8 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         description=__doc__ or "",
         routers=routers,
         on_startup=[start_rechecks],
-        on_shutdown=[close_http],
+        on_shutdown=[close_state],
     )
-    app.state.payments = payments
-    app.state.simulated_provider = SimulatedProvider(settings, http)
+    app.state.payment = state
     install_error_handler(app)
     return app

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_payment.dependencies import AdminDep, PaymentsDep, SenderDep
+from ozg_payment.dependencies import AdminDep, SenderDep
 from ozg_payment.errors import (
     BookingDataMissing,
     CalculationError,
@@ -20,15 +20,13 @@ from ozg_payment.errors import (
     TransactionNotFound,
     ValidationFailed,
 )
-from ozg_payment.models import PaymentTransaction as TransactionRow
-from ozg_payment.transactions import repository
+from ozg_payment.state import StateDep
 from ozg_payment.transactions.schemas import (
     OperatorTransactionPage,
     PaymentTransaction,
     PaymentTransactionRequest,
     ReconciliationCase,
 )
-from ozg_payment.transactions.service import Payments
 from ozg_payment.xbezahldienste import TransactionStatus
 
 router = APIRouter(tags=["paymenttransaction"])
@@ -38,12 +36,6 @@ OriginatorId = Annotated[
 ]
 EndPointId = Annotated[str, Path(alias="endPointId", description="The receiving authority, e.g. its AGS.")]
 TransactionId = Annotated[str, Path(alias="transactionId")]
-
-
-def _answer(payments: Payments, transaction: TransactionRow) -> PaymentTransaction:
-    return PaymentTransaction.model_validate(
-        {**transaction.request, "paymentInformation": payments.payment_information(transaction)}
-    )
 
 
 @router.post(
@@ -73,7 +65,7 @@ async def create_transaction(
     body: PaymentTransactionRequest,
     principal: SenderDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
     response: Response,
 ) -> PaymentTransaction:
     """Open a payment; the answer's `transactionRedirectUrl` is the checkout page for the citizen.
@@ -90,9 +82,9 @@ async def create_transaction(
     client that made the first request only), and the portal reads the status there (GET) and
     sends the citizen to its `transactionRedirectUrl` while it is INITIAL.
     """
-    transaction = await payments.create(session, principal, originator_id, endpoint_id, body)
-    response.headers["Location"] = payments.transaction_url(transaction)
-    return _answer(payments, transaction)
+    transaction = await state.payments.create(session, principal, originator_id, endpoint_id, body)
+    response.headers["Location"] = state.payments.transaction_url(transaction)
+    return state.payments.answer(transaction)
 
 
 @router.get(
@@ -108,11 +100,11 @@ async def read_transaction(
     transaction_id: TransactionId,
     principal: SenderDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
 ) -> PaymentTransaction:
     """The transaction as last confirmed with the provider (re-checked periodically)."""
-    transaction = await payments.get(session, principal, originator_id, endpoint_id, transaction_id)
-    return _answer(payments, transaction)
+    transaction = await state.payments.get(session, principal, originator_id, endpoint_id, transaction_id)
+    return state.payments.answer(transaction)
 
 
 @router.get(
@@ -121,9 +113,9 @@ async def read_transaction(
     responses=problem_responses(InvalidOriginatorOrEndpoint, ProviderUnavailable, Unauthorized, Forbidden),
 )
 async def provider_status(
-    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, payments: PaymentsDep
+    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, state: StateDep
 ) -> dict[str, str]:
-    if not await payments.provider_healthy(originator_id, endpoint_id):
+    if not await state.payments.provider_healthy(originator_id, endpoint_id):
         raise ProviderUnavailable("The payment service provider does not answer.")
     return {"status": "UP"}
 
@@ -136,14 +128,14 @@ async def provider_status(
     responses=problem_responses(TransactionNotFound),
 )
 async def citizen_returns(
-    transaction_id: TransactionId, session: SessionDep, payments: PaymentsDep
+    transaction_id: TransactionId, session: SessionDep, state: StateDep
 ) -> RedirectResponse:
     """Confirms the outcome with the provider, then sends the citizen on to the sender's redirectUrl.
 
     Whatever the provider appended to this URL is ignored: a redirect is no proof of payment.
     """
-    transaction = await payments.find(session, transaction_id)
-    await payments.confirm(session, transaction)
+    transaction = await state.payments.find(session, transaction_id)
+    await state.payments.confirm(session, transaction)
     return RedirectResponse(transaction.request["redirectUrl"], status_code=303)
 
 
@@ -153,12 +145,10 @@ async def citizen_returns(
     summary="The provider's hint that a transaction changed",
     responses=problem_responses(TransactionNotFound),
 )
-async def provider_notifies(
-    transaction_id: TransactionId, session: SessionDep, payments: PaymentsDep
-) -> Response:
+async def provider_notifies(transaction_id: TransactionId, session: SessionDep, state: StateDep) -> Response:
     """Any body is ignored; the state is fetched from the provider (server-side confirmation)."""
-    transaction = await payments.find(session, transaction_id)
-    await payments.confirm(session, transaction)
+    transaction = await state.payments.find(session, transaction_id)
+    await state.payments.confirm(session, transaction)
     return Response(status_code=204)
 
 
@@ -169,20 +159,8 @@ async def provider_notifies(
     responses=problem_responses(Unauthorized, Forbidden),
     tags=["admin"],
 )
-async def reconciliation(admin: AdminDep, session: SessionDep) -> list[ReconciliationCase]:
-    return [
-        ReconciliationCase(
-            transaction_id=str(row.id),
-            originator_id=row.originator_id,
-            end_point_id=row.endpoint_id,
-            transaction_reference=row.kassenzeichen,
-            status=row.status,
-            provider_status=row.late_provider_status or "",
-            reported_at=row.late_reported_at or row.status_changed_at,
-            case_id=row.case_id,
-        )
-        for row in await repository.reconciliation_cases(session)
-    ]
+async def reconciliation(admin: AdminDep, session: SessionDep, state: StateDep) -> list[ReconciliationCase]:
+    return await state.payments.reconciliation_cases(session)
 
 
 @router.get(
@@ -195,7 +173,7 @@ async def reconciliation(admin: AdminDep, session: SessionDep) -> list[Reconcili
 async def list_transactions(
     admin: AdminDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
     case_id: Annotated[str | None, Query(alias="caseId", min_length=1, max_length=100)] = None,
     status: Annotated[TransactionStatus | None, Query()] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -206,4 +184,4 @@ async def list_transactions(
     A provider result that arrived after the transaction was final shows as `lateProviderStatus`
     (see also `/v1/admin/reconciliation`).
     """
-    return await payments.listing(session, case_id=case_id, status=status, offset=offset, limit=limit)
+    return await state.payments.listing(session, case_id=case_id, status=status, offset=offset, limit=limit)

@@ -32,7 +32,9 @@ from ozg_payment.transactions.schemas import (
     OperatorTransaction,
     OperatorTransactionPage,
     PaymentTransactionRequest,
+    ReconciliationCase,
 )
+from ozg_payment.transactions.schemas import PaymentTransaction as PaymentTransactionAnswer
 from ozg_payment.xbezahldienste import (
     FINAL_STATUSES,
     PaymentInformation,
@@ -364,6 +366,22 @@ class Payments:
             transactions=[self.operator_view(row) for row in rows],
         )
 
+    async def reconciliation_cases(self, session: AsyncSession) -> list[ReconciliationCase]:
+        """Transactions whose provider contradicted their final state, oldest report first."""
+        return [
+            ReconciliationCase(
+                transaction_id=str(row.id),
+                originator_id=row.originator_id,
+                end_point_id=row.endpoint_id,
+                transaction_reference=row.kassenzeichen,
+                status=row.status,
+                provider_status=row.late_provider_status or "",
+                reported_at=row.late_reported_at or row.status_changed_at,
+                case_id=row.case_id,
+            )
+            for row in await repository.reconciliation_cases(session)
+        ]
+
     def operator_view(self, transaction: PaymentTransaction) -> OperatorTransaction:
         return OperatorTransaction.model_validate(
             {
@@ -381,6 +399,12 @@ class Payments:
         )
 
     # -- answers ---------------------------------------------------------------------------
+
+    def answer(self, transaction: PaymentTransaction) -> PaymentTransactionAnswer:
+        """The transaction as senders read it: their request and its paymentInformation."""
+        return PaymentTransactionAnswer.model_validate(
+            {**transaction.request, "paymentInformation": self.payment_information(transaction)}
+        )
 
     def transaction_url(self, transaction: PaymentTransaction) -> str:
         return (
