@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request
+from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request, transactions_of_case
 
 from ozg_common.testing import TestTokens
 
@@ -22,13 +22,6 @@ def assert_problem(answer: httpx.Response, status: int, error_code: str) -> dict
     assert problem["functionalText"]
     assert "errorMessage" not in problem
     return problem
-
-
-async def transactions_of_case(client: httpx.AsyncClient, tokens: TestTokens, case_id: str) -> int:
-    admin = tokens.headers("admin", subject="operator")
-    listed = await client.get("/v1/admin/transactions", params={"caseId": case_id}, headers=admin)
-    total: int = listed.json()["totalCount"]
-    return total
 
 
 def item(**overrides: Any) -> dict[str, Any]:

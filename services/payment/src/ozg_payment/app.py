@@ -65,6 +65,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         routers=routers,
         on_startup=[start_rechecks],
         on_shutdown=[close_state],
+        readiness=state.readiness(),
     )
     app.state.payment = state
     install_error_handler(app)

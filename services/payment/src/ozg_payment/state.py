@@ -6,6 +6,7 @@ from typing import Annotated
 import httpx
 from fastapi import Depends, Request
 
+from ozg_common.health import ReadinessCheck
 from ozg_common.service import ServiceRuntime
 from ozg_payment.metrics import PaymentMetrics
 from ozg_payment.providers.simulated.service import SimulatedProvider
@@ -27,6 +28,7 @@ class PaymentState:
     http: httpx.AsyncClient
     """The simulated provider's client for its notifications."""
     provider: XBezahldiensteUpstream
+    """The provider's adapter, with an HTTP client of its own (its login, its TLS context)."""
     simulated_provider: SimulatedProvider
     _payments: Payments | None = None
 
@@ -36,7 +38,7 @@ class PaymentState:
         return cls(
             settings=settings,
             http=http,
-            provider=XBezahldiensteUpstream(http, settings.upstream_url, api_key=settings.provider_api_key),
+            provider=XBezahldiensteUpstream.from_settings(settings),
             simulated_provider=SimulatedProvider(settings, http),
         )
 
@@ -52,7 +54,18 @@ class PaymentState:
         assert self._payments is not None, "attach the runtime first"
         return self._payments
 
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        """A provider of its own must answer for /readyz; the simulated one is this process."""
+        if not self.settings.provider_url:
+            return {}
+        originator, endpoint = (
+            self.settings.provider_status_originator_id,
+            self.settings.provider_status_endpoint_id,
+        )
+        return {"provider": lambda: self.provider.reachable(originator, endpoint)}
+
     async def close(self) -> None:
+        await self.provider.aclose()
         await self.http.aclose()
 
 

@@ -16,11 +16,16 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentF
 from ozg_common.outbox import Outbox
 from ozg_payment.catalogue.service import check_fee, identify_service
 from ozg_payment.errors import (
+    BookingDataMissing,
+    CalculationError,
+    InvalidOriginatorOrEndpoint,
     NotYourTransaction,
+    PaymentError,
     PaymentExists,
     ProviderRejected,
     ProviderUnavailable,
     TransactionNotFound,
+    ValidationFailed,
 )
 from ozg_payment.kassenzeichen import new_kassenzeichen
 from ozg_payment.metrics import PaymentMetrics
@@ -51,6 +56,14 @@ EVENTS: dict[str, type[PaymentEvent]] = {
     "FAILED": PaymentFailed,
 }
 TIMEOUT_DETAIL = "Zeitüberschreitung: nicht innerhalb der Frist bezahlt"
+SENDERS_FAULTS: dict[str, type[PaymentError]] = {
+    "VALIDATION_ERROR": ValidationFailed,
+    "CALCULATION_ERROR": CalculationError,
+    "BOOKING_DATA_MISSING": BookingDataMissing,
+    "NO_VALID_ORIGINATOR_OR_ENDPOINT": InvalidOriginatorOrEndpoint,
+}
+"""Provider refusals the sender can mend, answered with the provider's code; any other refusal
+(our login, a PAYMENT_EXISTS for our own request id) is the provider's or ours: UNSPECIFIED."""
 
 
 def now() -> datetime:
@@ -170,7 +183,8 @@ class Payments:
         except ProviderRefused as exc:
             self.metrics.provider_errors.labels("create").inc()
             logger.warning("provider refused a transaction", extra={"error": str(exc)})
-            raise ProviderRejected("The payment service provider refused this transaction.") from exc
+            text = f"The payment service provider refused this transaction: {exc.functional_text}"
+            raise SENDERS_FAULTS.get(exc.code, ProviderRejected)(text) from exc
         except ProviderError as exc:
             self.metrics.provider_errors.labels("create").inc()
             logger.warning("provider unavailable", extra={"error": str(exc)})
