@@ -7,8 +7,9 @@ provider itself before it counts, then on to the sender's `redirectUrl`. Pending
 re-checked periodically; a transaction left INITIAL past the timeout becomes FAILED. Final states
 are published as `payment.payed|canceled|failed` events.
 
-Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`,
-and those whose provider contradicted a final state at `GET /v1/admin/reconciliation`.
+Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`;
+`GET /v1/admin/reconciliation` is the cash office's report per day and Kassenzeichen (JSON or
+CSV): what was paid, what is still INITIAL past its timeout, what a late PAYED turned round.
 
 Error answers are the XBezahldienste error body: an RFC 9457 problem with the `errorCode`
 (`VALIDATION_ERROR`, `CALCULATION_ERROR`, `PAYMENT_EXISTS`, `NO_VALID_ORIGINATOR_OR_ENDPOINT`,

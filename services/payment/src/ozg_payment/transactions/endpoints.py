@@ -1,8 +1,9 @@
 """XBezahldienste HTTP API, plus the two doors the provider and the citizen's browser come back by."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
 from ozg_common.db import SessionDep
@@ -25,8 +26,9 @@ from ozg_payment.transactions.schemas import (
     OperatorTransactionPage,
     PaymentTransaction,
     PaymentTransactionRequest,
-    ReconciliationCase,
+    ReconciliationReport,
 )
+from ozg_payment.transactions.service import reconciliation_csv, reconciliation_report
 from ozg_payment.xbezahldienste import TransactionStatus
 
 router = APIRouter(tags=["paymenttransaction"])
@@ -154,13 +156,29 @@ async def provider_notifies(transaction_id: TransactionId, session: SessionDep, 
 
 @router.get(
     "/v1/admin/reconciliation",
-    response_model=list[ReconciliationCase],
-    summary="Transactions an operator must reconcile (e.g. PAYED at the provider after FAILED here)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    response_model=ReconciliationReport,
+    summary="Reconciliation report per day and Kassenzeichen, as JSON or CSV (operators)",
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(ValidationFailed, Unauthorized, Forbidden),
+    },
     tags=["admin"],
 )
-async def reconciliation(admin: AdminDep, session: SessionDep, state: StateDep) -> list[ReconciliationCase]:
-    return await state.payments.reconciliation_cases(session)
+async def reconciliation(
+    admin: AdminDep,
+    session: SessionDep,
+    accept: Annotated[str, Header()] = "application/json",
+    first: Annotated[date | None, Query(alias="from", description="First day (UTC); default: `to`.")] = None,
+    last: Annotated[date | None, Query(alias="to", description="Last day (UTC); default: today.")] = None,
+    output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Response:
+    """Per day and Kassenzeichen: what was paid, what is still INITIAL past its timeout, and what a
+    late provider result (PAYED after FAILED) turned round. CSV with `format=csv` or
+    `Accept: text/csv`: one line per entry."""
+    report = await reconciliation_report(session, first, last)
+    if output == "csv" or (output is None and "text/csv" in accept):
+        return Response(reconciliation_csv(report), media_type="text/csv; charset=utf-8")
+    return Response(report.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(

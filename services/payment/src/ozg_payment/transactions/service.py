@@ -4,9 +4,13 @@ The provider is the only source of truth for an outcome: a redirect or a notific
 prompts `confirm`, which asks the provider itself.
 """
 
+import csv
+import io
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +41,11 @@ from ozg_payment.transactions.schemas import (
     OperatorTransaction,
     OperatorTransactionPage,
     PaymentTransactionRequest,
-    ReconciliationCase,
+    ReconciliationDay,
+    ReconciliationEntry,
+    ReconciliationKind,
+    ReconciliationReport,
+    ReconciliationSum,
 )
 from ozg_payment.transactions.schemas import PaymentTransaction as PaymentTransactionAnswer
 from ozg_payment.xbezahldienste import (
@@ -64,6 +72,24 @@ SENDERS_FAULTS: dict[str, type[PaymentError]] = {
 }
 """Provider refusals the sender can mend, answered with the provider's code; any other refusal
 (our login, a PAYMENT_EXISTS for our own request id) is the provider's or ours: UNSPECIFIED."""
+
+
+RECONCILIATION_MAX_DAYS = 92
+"""The longest report: one quarter."""
+CSV_COLUMNS = (
+    "day",
+    "kassenzeichen",
+    "kind",
+    "amount",
+    "transactionId",
+    "caseId",
+    "originatorId",
+    "endPointId",
+    "status",
+    "providerStatus",
+    "paymentMethod",
+    "at",
+)
 
 
 def now() -> datetime:
@@ -380,22 +406,6 @@ class Payments:
             transactions=[self.operator_view(row) for row in rows],
         )
 
-    async def reconciliation_cases(self, session: AsyncSession) -> list[ReconciliationCase]:
-        """Transactions whose provider contradicted their final state, oldest report first."""
-        return [
-            ReconciliationCase(
-                transaction_id=str(row.id),
-                originator_id=row.originator_id,
-                end_point_id=row.endpoint_id,
-                transaction_reference=row.kassenzeichen,
-                status=row.status,
-                provider_status=row.late_provider_status or "",
-                reported_at=row.late_reported_at or row.status_changed_at,
-                case_id=row.case_id,
-            )
-            for row in await repository.reconciliation_cases(session)
-        ]
-
     def operator_view(self, transaction: PaymentTransaction) -> OperatorTransaction:
         return OperatorTransaction.model_validate(
             {
@@ -447,3 +457,88 @@ class Payments:
                 "status_detail": transaction.status_detail,
             }
         )
+
+
+async def reconciliation_report(
+    session: AsyncSession, first: date | None, last: date | None
+) -> ReconciliationReport:
+    """Per day (UTC) and Kassenzeichen from `first` to `last` (default: today): what was paid, what
+    is still INITIAL past its timeout, and what the provider turned round after it was final.
+
+    An overdue transaction counts under the day its timeout passed; one that went overdue before
+    `first` and is still INITIAL shows under `first`, as it is still open.
+    """
+    moment = now()
+    last = last or moment.date()
+    first = first or last
+    if first > last:
+        raise ValidationFailed("`from` must not be after `to`.")
+    if (last - first).days >= RECONCILIATION_MAX_DAYS:
+        raise ValidationFailed(f"A report covers at most {RECONCILIATION_MAX_DAYS} days.")
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    entries: list[ReconciliationEntry] = []
+    for row in await repository.reconciliation_rows(session, start, end, moment):
+        if row.status == "PAYED" and start <= row.status_changed_at < end:
+            entries.append(_entry(row, "PAYED", row.status_changed_at, first))
+        if row.status == "INITIAL" and row.expires_at < moment:
+            entries.append(_entry(row, "OVERDUE", row.expires_at, first))
+        if row.late_reported_at is not None and start <= row.late_reported_at < end:
+            entries.append(_entry(row, "TURNED_ROUND", row.late_reported_at, first))
+    by_day: dict[date, list[ReconciliationEntry]] = defaultdict(list)
+    for entry in sorted(entries, key=lambda e: (e.day, e.kassenzeichen, e.kind)):
+        by_day[entry.day].append(entry)
+    return ReconciliationReport.model_validate(
+        {
+            "from": first,
+            "to": last,
+            "days": [
+                ReconciliationDay(
+                    day=day,
+                    payed=_sum(day_entries, "PAYED"),
+                    overdue=_sum(day_entries, "OVERDUE"),
+                    turned_round=_sum(day_entries, "TURNED_ROUND"),
+                    entries=day_entries,
+                )
+                for day, day_entries in sorted(by_day.items())
+            ],
+        }
+    )
+
+
+def reconciliation_csv(report: ReconciliationReport) -> str:
+    """The report's entries as CSV (RFC 4180, a header line, amounts with a decimal point)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for day in report.days:
+        for entry in day.entries:
+            row = entry.model_dump(mode="json", by_alias=True)
+            writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _entry(
+    row: PaymentTransaction, kind: ReconciliationKind, at: datetime, first: date
+) -> ReconciliationEntry:
+    return ReconciliationEntry.model_validate(
+        {
+            "day": max(at.astimezone(UTC).date(), first),
+            "kassenzeichen": row.kassenzeichen,
+            "kind": kind,
+            "amount": row.amount,
+            "transaction_id": str(row.id),
+            "case_id": row.case_id,
+            "originator_id": row.originator_id,
+            "end_point_id": row.endpoint_id,
+            "status": row.status,
+            "provider_status": row.late_provider_status if kind == "TURNED_ROUND" else None,
+            "payment_method": row.payment_method,
+            "at": at,
+        }
+    )
+
+
+def _sum(entries: list[ReconciliationEntry], kind: ReconciliationKind) -> ReconciliationSum:
+    of_kind = [entry for entry in entries if entry.kind == kind]
+    return ReconciliationSum(count=len(of_kind), amount=sum((e.amount for e in of_kind), Decimal(0)))
