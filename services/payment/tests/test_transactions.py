@@ -1,5 +1,6 @@
 """The XBezahldienste API: validation limits, fee checks, idempotency and server-side confirmation."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -176,6 +177,20 @@ async def test_reused_request_id_is_payment_exists(
     other_sender = tokens.headers("send", subject="another-online-service")
     foreign = assert_problem(await client.post(PATH, json=body, headers=other_sender), 400, "PAYMENT_EXISTS")
     assert "transactionId" not in foreign, "another client learns nothing about the transaction"
+    assert await transactions_of_case(client, tokens, body["caseId"]) == 1
+
+
+async def test_the_same_request_id_at_once_is_charged_once(
+    client: httpx.AsyncClient, sender: dict[str, str], shop: str, tokens: TestTokens
+) -> None:
+    body = payment_request(shop)
+    answers = await asyncio.gather(*(client.post(PATH, json=body, headers=sender) for _ in range(4)))
+    assert sorted(answer.status_code for answer in answers) == [201, 400, 400, 400]
+    [created] = [answer for answer in answers if answer.status_code == 201]
+    for answer in answers:
+        if answer.status_code == 400:
+            problem = assert_problem(answer, 400, "PAYMENT_EXISTS")
+            assert problem["transactionId"] == created.json()["paymentInformation"]["transactionId"]
     assert await transactions_of_case(client, tokens, body["caseId"]) == 1
 
 

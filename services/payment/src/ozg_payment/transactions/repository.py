@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_payment.models import PaymentTransaction
@@ -18,6 +19,19 @@ async def get(
     if lock:
         statement = statement.with_for_update(skip_locked=True)
     return (await session.scalars(statement)).one_or_none()
+
+
+async def insert(session: AsyncSession, transaction: PaymentTransaction) -> bool:
+    """Insert; False (and nothing inserted) when its requestId or Kassenzeichen is taken."""
+    try:
+        async with session.begin_nested():
+            session.add(transaction)
+            await session.flush()
+    except IntegrityError:
+        if transaction in session:
+            session.expunge(transaction)
+        return False
+    return True
 
 
 async def by_request_id(

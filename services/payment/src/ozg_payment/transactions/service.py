@@ -12,7 +12,6 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
@@ -159,19 +158,13 @@ class Payments:
         """Insert; answers the transaction a concurrent identical requestId inserted first, if any."""
         for _ in range(5):
             transaction.kassenzeichen = new_kassenzeichen()
-            try:
-                async with session.begin_nested():
-                    session.add(transaction)
-                    await session.flush()
+            if await repository.insert(session, transaction):
                 return None
-            except IntegrityError:
-                if transaction in session:
-                    session.expunge(transaction)
-                raced = await repository.by_request_id(
-                    session, transaction.originator_id, transaction.endpoint_id, transaction.request_id
-                )
-                if raced is not None:
-                    return raced
+            raced = await repository.by_request_id(
+                session, transaction.originator_id, transaction.endpoint_id, transaction.request_id
+            )
+            if raced is not None:
+                return raced
         raise RuntimeError("could not draw a unique Kassenzeichen")
 
     def _payment_exists(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentExists:
