@@ -22,8 +22,10 @@ from payment_testkit import (
     transactions_of_case,
 )
 from provider_standin import CLIENT_ID, CLIENT_SECRET, Listener, StandInProvider, TestPki
+from pydantic import ValidationError
 
 from ozg_common.testing import TestTokens
+from ozg_payment.settings import PaymentSettings
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 PROVIDER_TIMEOUT = 1.5
@@ -242,3 +244,19 @@ async def test_mutual_tls_login(
                 await stranger.get(f"{provider.base_url}/status/{ORIGINATOR}/{ENDPOINT}")
     finally:
         await listener.stop()
+
+
+@pytest.mark.parametrize(
+    ("login", "missing"),
+    [
+        (
+            "oauth2",
+            "OZG_PAYMENT_PROVIDER_TOKEN_URL, OZG_PAYMENT_PROVIDER_CLIENT_ID, "
+            "OZG_PAYMENT_PROVIDER_CLIENT_SECRET",
+        ),
+        ("mtls", "OZG_PAYMENT_PROVIDER_CLIENT_CERT, OZG_PAYMENT_PROVIDER_CLIENT_KEY"),
+    ],
+)
+def test_a_login_without_its_settings_does_not_start(login: str, missing: str) -> None:
+    with pytest.raises(ValidationError, match=f"OZG_PAYMENT_PROVIDER_AUTH={login} needs {missing}"):
+        PaymentSettings(provider_auth=login, provider_url="https://epayment.example.org")

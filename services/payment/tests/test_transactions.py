@@ -1,6 +1,7 @@
 """The XBezahldienste API: validation limits, fee checks, idempotency and server-side confirmation."""
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -11,6 +12,9 @@ from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request, tra
 from ozg_common.testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
+FUNCTIONAL_TEXT = r"[\w\s,.\u00C0-\u017F-]+"
+"""The standard's functionalText pattern (its `\\s-,` read as the three signs, as Python needs)."""
+TITLE = r"[\w\s.-]+"
 
 
 def assert_problem(answer: httpx.Response, status: int, error_code: str) -> dict[str, Any]:
@@ -20,7 +24,9 @@ def assert_problem(answer: httpx.Response, status: int, error_code: str) -> dict
     problem: dict[str, Any] = answer.json()
     assert problem["status"] == status
     assert problem["errorCode"] == error_code
-    assert problem["functionalText"]
+    assert re.fullmatch(FUNCTIONAL_TEXT, problem["functionalText"]), problem["functionalText"]
+    assert len(problem["functionalText"]) <= 2000
+    assert re.fullmatch(TITLE, problem["title"]), problem["title"]
     assert "errorMessage" not in problem
     return problem
 

@@ -6,6 +6,7 @@ request (VALIDATION_ERROR, CALCULATION_ERROR, BOOKING_DATA_MISSING, PAYMENT_EXIS
 NO_VALID_ORIGINATOR_OR_ENDPOINT) are a `400 Bad Request`; a caller without the right is FORBIDDEN.
 """
 
+import re
 from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
@@ -26,6 +27,7 @@ ErrorCode = Literal[
 """The XBezahldienste error codes."""
 
 FUNCTIONAL_TEXT_MAX_LENGTH = 2000
+FUNCTIONAL_TEXT_FORBIDDEN = re.compile(r"[^\w\s,.\u00C0-\u017F-]+")
 CODE_BY_STATUS: dict[int, ErrorCode] = {
     400: "VALIDATION_ERROR",
     401: "FORBIDDEN",
@@ -36,9 +38,17 @@ CODE_BY_STATUS: dict[int, ErrorCode] = {
 """The code of a problem raised outside this hierarchy (the shared auth and validation)."""
 
 
+def functional_text(text: str) -> str:
+    """`text` as the standard's functionalText allows it: words, spaces, commas, dots, hyphens and
+    accented letters, at most 2000 characters (other signs become spaces; `detail` keeps them)."""
+    words = " ".join(FUNCTIONAL_TEXT_FORBIDDEN.sub(" ", text).split())
+    return (words or "Fehler")[:FUNCTIONAL_TEXT_MAX_LENGTH]
+
+
 def xbezahldienste_problem(problem: Problem, code: ErrorCode | None = None) -> Problem:
-    """`problem` with the XBezahldienste `errorCode` and `functionalText`."""
-    text = (problem.detail or problem.title)[:FUNCTIONAL_TEXT_MAX_LENGTH]
+    """`problem` with its XBezahldienste `errorCode` (the one it carries, else the one its status
+    implies) and its `functionalText`."""
+    text = functional_text(problem.detail or problem.title)
     code = (
         code
         or (problem.model_extra or {}).get("errorCode")
