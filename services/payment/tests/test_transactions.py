@@ -55,6 +55,8 @@ def item(**overrides: Any) -> dict[str, Any]:
         ({"items": [item(price=-12.50)], "amount": 12.50}, "items.0.price"),
         ({"items": [item(price=12.505)], "amount": 12.50}, "items.0.price"),
         ({"items": [item(quantity=0)], "amount": 12.50}, "items.0.quantity"),
+        ({"items": [item(taxRate=100.01)], "amount": 12.50}, "items.0.taxRate"),
+        ({"requestTimestamp": "gestern"}, "requestTimestamp"),
         ({"currency": "USD"}, "currency"),
         ({"currency": "EURO"}, "currency"),
         ({"amount": 1000000.00}, "amount"),
