@@ -7,6 +7,11 @@ provider itself before it counts, then on to the sender's `redirectUrl`. Pending
 re-checked periodically; a transaction left INITIAL past the timeout becomes FAILED. Final states
 are published as `payment.payed|canceled|failed` events.
 
+A requestId opens one transaction: sent again it is `PAYMENT_EXISTS`. A portal that timed out
+waiting for its POST sends it again unchanged; the PAYMENT_EXISTS answer names the transaction
+(`transactionId`, `Location`), whose status the portal then reads (GET) and continues from, so
+nothing is charged twice.
+
 Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`;
 `GET /v1/admin/reconciliation` is the cash office's report per day and Kassenzeichen (JSON or
 CSV): what was paid, what is still INITIAL past its timeout, what a late PAYED turned round.
