@@ -91,6 +91,19 @@ async def test_token_is_cached_and_refreshed_once_when_refused(
     assert all(header.startswith("Bearer ") for header in provider.authorizations)
 
 
+async def test_calls_refused_together_fetch_one_new_token(
+    payment: httpx.AsyncClient, provider: StandInProvider, sender: dict[str, str], shop: str
+) -> None:
+    assert (await payment.post(PATH, json=payment_request(shop), headers=sender)).status_code == 201
+    issued = provider.tokens_issued
+    provider.revoke_tokens()
+    answers = await asyncio.gather(
+        *(payment.post(PATH, json=payment_request(shop), headers=sender) for _ in range(4))
+    )
+    assert [answer.status_code for answer in answers] == [201] * 4
+    assert provider.tokens_issued == issued + 1
+
+
 async def test_portal_that_timed_out_retries_and_pays_once(
     payment: httpx.AsyncClient, provider: StandInProvider, sender: dict[str, str], shop: str
 ) -> None:

@@ -5,7 +5,6 @@ Mutual TLS needs no header: the client certificate is part of the HTTP client's 
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 import httpx
@@ -23,8 +22,9 @@ class ProviderLogin(Protocol):
         """The headers that authenticate the next call."""
         ...
 
-    def refused(self) -> bool:
-        """The provider answered 401: drop the credential; True when a fresh one may help."""
+    def refused(self, authorization: str) -> bool:
+        """The provider answered 401 to `authorization`: drop that credential; True when a fresh
+        one may help."""
         ...
 
 
@@ -37,7 +37,7 @@ class StaticLogin:
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         return self._headers
 
-    def refused(self) -> bool:
+    def refused(self, authorization: str) -> bool:
         return False
 
 
@@ -50,8 +50,6 @@ class ClientCredentialsLogin:
         client_id: str,
         client_secret: str,
         scope: str = "",
-        *,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token_url = token_url
         self.form = {
@@ -61,19 +59,20 @@ class ClientCredentialsLogin:
         }
         if scope:
             self.form["scope"] = scope
-        self.clock = clock
         self._token: str | None = None
         self._renew_at = 0.0
         self._lock = asyncio.Lock()
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         async with self._lock:
-            if self._token is None or self.clock() >= self._renew_at:
+            if self._token is None or time.monotonic() >= self._renew_at:
                 await self._fetch(client)
             return {"Authorization": f"Bearer {self._token}"}
 
-    def refused(self) -> bool:
-        self._token = None
+    def refused(self, authorization: str) -> bool:
+        # Calls that were refused together drop the token once; a later one keeps its successor.
+        if authorization == f"Bearer {self._token}":
+            self._token = None
         return True
 
     async def _fetch(self, client: httpx.AsyncClient) -> None:
@@ -95,4 +94,4 @@ class ClientCredentialsLogin:
         except (ValueError, KeyError, TypeError) as exc:
             raise ProviderError(f"token endpoint {self.token_url} answered no token") from exc
         self._token = token
-        self._renew_at = self.clock() + lifetime - min(REFRESH_MARGIN, lifetime / 2)
+        self._renew_at = time.monotonic() + lifetime - min(REFRESH_MARGIN, lifetime / 2)

@@ -90,7 +90,7 @@ class XBezahldiensteUpstream:
 
     async def _call(self, method: str, url: str, json: Any = None) -> httpx.Response:
         answer = await self._send(method, url, json)
-        if answer.status_code == 401 and self.login.refused():
+        if answer.status_code == 401 and self.login.refused(answer.request.headers.get("authorization", "")):
             answer = await self._send(method, url, json)
         if answer.status_code >= 500 or answer.status_code == 429:
             raise ProviderError(f"{method} {url}: HTTP {answer.status_code}")
