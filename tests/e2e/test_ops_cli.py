@@ -351,6 +351,6 @@ async def test_dead_letters_and_payments_are_listed_from_the_real_services(ozg: 
     assert "queued again" in (await ozg("deliveries", "replay", "--all-dead", "--destination", "none")).stdout
     for line in (await ozg("payments", "list", "--json")).stdout.splitlines():
         assert json.loads(line)["transactionId"]
-    assert "transactions to reconcile" in (await ozg("payments", "reconciliation")).stdout
+    assert "turned round" in (await ozg("payments", "reconciliation")).stdout
     unknown = json.loads((await ozg("cases", "trail", str(uuid.uuid4()), "--json")).stdout)
     assert "404" in unknown["submission events"]["notFound"]

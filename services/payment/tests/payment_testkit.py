@@ -90,6 +90,14 @@ def payment_request(redirect_url: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+async def transactions_of_case(client: httpx.AsyncClient, tokens: TestTokens, case_id: str) -> int:
+    """How many transactions payment stored for a case (the operators' listing)."""
+    admin = tokens.headers("admin", subject="operator")
+    listed = await client.get("/v1/admin/transactions", params={"caseId": case_id}, headers=admin)
+    total: int = listed.json()["totalCount"]
+    return total
+
+
 async def publish(bootstrap: str, prefix: str, *events: ServiceChanged) -> None:
     """Publish zufi's events the way zufi's outbox relay does (CloudEvents, binary mode)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)

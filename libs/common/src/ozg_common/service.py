@@ -17,7 +17,7 @@ from ozg_common.auth import TokenVerifier
 from ozg_common.consumer import EventConsumer, Handler
 from ozg_common.db import Database
 from ozg_common.events import Event, Topic
-from ozg_common.health import install_health
+from ozg_common.health import ReadinessCheck, install_health
 from ozg_common.kafka import broker_reachable, durable_producer, ensure_topics
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
@@ -181,9 +181,11 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    readiness: Mapping[str, ReadinessCheck] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with the suite's logging, problem details, health, metrics and lifespan."""
+    """A FastAPI app with the suite's logging, problem details, health, metrics and lifespan;
+    `readiness` adds the service's own /readyz checks to the database's and Kafka's."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
@@ -223,7 +225,7 @@ def create_service_app(
     checks = {"database": runtime.database_ready}
     if settings.kafka_enabled:
         checks["kafka"] = runtime.kafka_ready
-    install_health(app, checks)
+    install_health(app, {**checks, **(readiness or {})})
     app.include_router(asyncapi_router())
     for router in routers:
         app.include_router(router)

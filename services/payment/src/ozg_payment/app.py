@@ -7,67 +7,59 @@ provider itself before it counts, then on to the sender's `redirectUrl`. Pending
 re-checked periodically; a transaction left INITIAL past the timeout becomes FAILED. Final states
 are published as `payment.payed|canceled|failed` events.
 
-Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`,
-and those whose provider contradicted a final state at `GET /v1/admin/reconciliation`.
+A requestId opens one transaction: sent again it is `PAYMENT_EXISTS`. A portal that timed out
+waiting for its POST sends it again unchanged; the PAYMENT_EXISTS answer names the transaction
+(`transactionId`, `Location`), whose status the portal then reads (GET) and continues from, so
+nothing is charged twice.
 
-Error answers are RFC 9457 problems that also carry the XBezahldienste `errorCode`
+Operators (scope `admin`) list transactions by case and state at `GET /v1/admin/transactions`;
+`GET /v1/admin/reconciliation` is the cash office's report per day and Kassenzeichen (JSON or
+CSV): what was paid, what is still INITIAL past its timeout, what a late PAYED turned round.
+
+Error answers are the XBezahldienste error body: an RFC 9457 problem with the `errorCode`
 (`VALIDATION_ERROR`, `CALCULATION_ERROR`, `PAYMENT_EXISTS`, `NO_VALID_ORIGINATOR_OR_ENDPOINT`,
-`BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`).
+`BOOKING_DATA_MISSING`, `FORBIDDEN`, `UNSPECIFIED`) and its `functionalText`.
 """
 
 from pathlib import Path
 
-import httpx
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from ozg_common.contracts.zufi import ServiceChanged
-from ozg_common.problems import ProblemError, problem_response, validation_problem
-from ozg_common.service import ConsumerSpec, ServiceRuntime, create_service_app
+from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_payment.catalogue.endpoints import router as catalogue_router
-from ozg_payment.catalogue.service import on_service_changed
-from ozg_payment.errors import with_error_code
-from ozg_payment.events import CONSUMES, PRODUCES
-from ozg_payment.metrics import PaymentMetrics
+from ozg_payment.errors import install_error_handler
+from ozg_payment.events import PRODUCES, consumers
 from ozg_payment.models import Model
 from ozg_payment.providers.simulated.endpoints import api as simulated_api
 from ozg_payment.providers.simulated.endpoints import checkout as simulated_checkout
-from ozg_payment.providers.simulated.service import SimulatedProvider
-from ozg_payment.providers.upstream import XBezahldiensteUpstream
 from ozg_payment.settings import PaymentSettings
+from ozg_payment.state import PaymentState
 from ozg_payment.transactions.endpoints import router as transactions_router
-from ozg_payment.transactions.reconciler import recheck_forever, refresh_gauges
-from ozg_payment.transactions.service import Payments
+from ozg_payment.transactions.reconciler import recheck_forever
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     settings = settings or PaymentSettings()
+    state = PaymentState.build(settings)
     runtime = ServiceRuntime(
         settings=settings,
         metadata=Model.metadata,
         migrations=MIGRATIONS,
         produces=PRODUCES,
-        consumers=[
-            ConsumerSpec(
-                group_id="payment-catalogue", topics=CONSUMES, handlers={ServiceChanged: on_service_changed}
-            )
-        ],
+        consumers=consumers(state),
     )
-    http = httpx.AsyncClient(timeout=settings.provider_timeout)
-    provider = XBezahldiensteUpstream(http, settings.upstream_url, api_key=settings.provider_api_key)
-    payments = Payments(settings, provider, runtime.outbox, PaymentMetrics(runtime.metrics.registry))
-    runtime.metrics.refreshers.append(lambda: refresh_gauges(runtime.database, payments))
+    state.attach(runtime)
 
     async def start_rechecks(runtime: ServiceRuntime) -> None:
         runtime.spawn(
-            "payment-recheck", lambda: recheck_forever(runtime.database, payments, settings.recheck_interval)
+            "payment-recheck",
+            lambda: recheck_forever(runtime.database, state.payments, settings.recheck_interval),
         )
 
-    async def close_http(runtime: ServiceRuntime) -> None:
-        await http.aclose()
+    async def close_state(runtime: ServiceRuntime) -> None:
+        await state.close()
 
     routers = [transactions_router, catalogue_router]
     if settings.simulated_provider_enabled:
@@ -78,24 +70,9 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         description=__doc__ or "",
         routers=routers,
         on_startup=[start_rechecks],
-        on_shutdown=[close_http],
+        on_shutdown=[close_state],
+        readiness=state.readiness(),
     )
-    app.state.payments = payments
-    app.state.simulated_provider = SimulatedProvider(settings, http)
-    _install_error_codes(app)
+    app.state.payment = state
+    install_error_handler(app)
     return app
-
-
-def _install_error_codes(app: FastAPI) -> None:
-    """Every problem this service answers also names its XBezahldienste errorCode."""
-
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProblemError)
-        return problem_response(with_error_code(exc.to_problem(request.url.path)), exc.headers)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(with_error_code(validation_problem(exc).to_problem(request.url.path)))
-
-    app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(RequestValidationError, on_validation)

@@ -1,7 +1,7 @@
-"""The XBezahldienste protocol: request, paymentInformation and their limits.
+"""The XBezahldienste 1.0.0 protocol: request, paymentInformation, their limits and error codes.
 
 Spoken three times: by our API towards senders, by the upstream adapter towards a provider, and by
-the simulated provider. Field names are the standard's (camelCase); limits are the standard's.
+the simulated provider. Field names, limits and patterns are the standard's.
 """
 
 import hashlib
@@ -9,7 +9,7 @@ import json
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
@@ -22,8 +22,12 @@ FINAL_STATUSES: frozenset[str] = frozenset({"PAYED", "CANCELED", "FAILED"})
 PaymentMethod = Literal["GIROPAY", "PAYDIRECT", "CREDITCARD", "PAYPAL", "OTHER"]
 
 MAX_AMOUNT = Decimal("999999.99")
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-"""originatorId / endPointId: a client id or an AGS, nothing that needs escaping in a URL."""
+ID_PATTERN = r"^[\w\d-]+$"
+"""originatorId, endPointId, requestId and item id: at most 36 word characters or hyphens."""
+ID_MAX_LENGTH = 36
+PURPOSE_PATTERN = r"^[\w\d\s-]+$"
+TEXT_PATTERN = r"^[\w\d\s,.\u00C0-\u017F-]+$"
+"""description (of the request and of an item): words, spaces, commas, dots, hyphens, accents."""
 
 
 def _http_url(value: str) -> str:
@@ -33,6 +37,8 @@ def _http_url(value: str) -> str:
     return value
 
 
+Identifier = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+"""An XBezahldienste identifier (requestId, item id)."""
 HttpUrl = Annotated[str, Field(min_length=1, max_length=2082), AfterValidator(_http_url)]
 Money = Annotated[
     Decimal,
@@ -40,6 +46,14 @@ Money = Annotated[
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
 """Euro amounts travel as JSON numbers with at most two decimals."""
+Price = Annotated[Money, Field(gt=0)]
+"""An amount that must be paid: more than zero."""
+TaxRate = Annotated[
+    Decimal,
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
+"""Percent."""
 
 
 class CamelModel(BaseModel):
@@ -49,27 +63,23 @@ class CamelModel(BaseModel):
 class PaymentItem(CamelModel):
     """One position of the payment (a fee item)."""
 
-    id: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=250)
-    price: Money
+    id: Identifier
+    description: str = Field(min_length=1, max_length=250, pattern=TEXT_PATTERN)
+    price: Price
     quantity: int = Field(default=1, ge=1, le=9999)
-    tax_rate: Annotated[
-        Decimal,
-        Field(ge=0, le=100, max_digits=5, decimal_places=2),
-        PlainSerializer(float, return_type=float, when_used="json"),
-    ] = Decimal(0)
+    tax_rate: TaxRate = Decimal(0)
     booking_data: dict[str, str] | None = None
 
 
 class PaymentRequest(CamelModel):
     """`POST /paymenttransaction/{originatorId}/{endPointId}` body, as XBezahldienste limits it."""
 
-    request_id: str = Field(min_length=1, max_length=36)
+    request_id: Identifier
     request_timestamp: datetime
     currency: Literal["EUR"]
-    amount: Annotated[Money, Field(gt=0)]
-    purpose: str = Field(min_length=1, max_length=27)
-    description: str | None = Field(default=None, max_length=250)
+    amount: Price
+    purpose: str = Field(min_length=1, max_length=27, pattern=PURPOSE_PATTERN)
+    description: str | None = Field(default=None, max_length=250, pattern=TEXT_PATTERN)
     redirect_url: HttpUrl
     items: list[PaymentItem] = Field(min_length=1, max_length=99)
 
@@ -99,22 +109,35 @@ class ProviderPaymentRequest(PaymentRequest):
 
 
 class PaymentTransactionAnswer(PaymentRequest):
-    """A transaction as a provider answers it: the request and its paymentInformation."""
+    """A transaction as the simulated provider answers it: the request and its paymentInformation."""
 
     payment_information: PaymentInformation
 
 
-def fingerprint(request: PaymentRequest) -> str:
-    """What makes two requests with one requestId the same request (GOV.UK Pay's idempotency rule).
+def provider_payment_information(answer: Any) -> PaymentInformation:
+    """The paymentInformation in a provider's answer, whether or not the provider echoes the request.
 
-    The timestamp is left out: it records when a client sent, not what it asked for, so a retry
-    with a fresh timestamp is still the same request.
+    Real providers answer `{"paymentInformation": {...}}` alone or the paymentInformation object
+    itself; the simulated one echoes the request around it. Raises pydantic's ValidationError.
+    """
+    if isinstance(answer, dict) and "paymentInformation" in answer:
+        answer = answer["paymentInformation"]
+    return PaymentInformation.model_validate(answer)
+
+
+def fingerprint(request: PaymentRequest) -> str:
+    """What makes two requests with one requestId the same request.
+
+    The timestamp is left out: it records when a client sent, not what it asked for.
     """
     body = request.model_dump(mode="json", by_alias=True, exclude={"request_timestamp"})
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def check_ids(originator_id: str, endpoint_id: str) -> None:
-    """originatorId and endPointId must be ids, nothing else."""
-    if not (re.fullmatch(ID_PATTERN, originator_id) and re.fullmatch(ID_PATTERN, endpoint_id)):
-        raise InvalidOriginatorOrEndpoint("originatorId and endPointId must be 1–64 letters, digits or ._:-")
+    """originatorId and endPointId must be XBezahldienste identifiers, nothing else."""
+    for value in (originator_id, endpoint_id):
+        if len(value) > ID_MAX_LENGTH or not re.fullmatch(ID_PATTERN, value):
+            raise InvalidOriginatorOrEndpoint(
+                "originatorId and endPointId must be 1 to 36 letters, digits, underscores or hyphens."
+            )

@@ -18,6 +18,7 @@ from rich.table import Table
 from ozg_common.cli import trail
 from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, fail
 from ozg_common.cli.output import AsJson, console, folded, json_lines, payments_table
+from ozg_common.cli.reconciliation import reconciliation
 from ozg_common.cli.uploads import ProgressFile, file_chunks, upload_progress
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
@@ -32,6 +33,7 @@ destinations = typer.Typer(
 deliveries = typer.Typer(help="Deliveries to the authorities (kop-gateway).", no_args_is_help=True)
 payments = typer.Typer(help="Payment transactions (XBezahldienste) in payment.", no_args_is_help=True)
 cases = typer.Typer(help="Cases (Vorgänge) across all services.", no_args_is_help=True)
+payments.command("reconciliation")(reconciliation)
 for group, name in [
     (areas, "areas"),
     (catalogue, "catalogue"),
@@ -428,36 +430,6 @@ def list_payments(
         json_lines(rows)
         return
     console.print(payments_table(rows, f"{len(rows)} payment transactions", with_case=True))
-
-
-@payments.command("reconciliation")
-def payments_to_reconcile(
-    ctx: typer.Context,
-    as_json: AsJson = False,
-) -> None:
-    """Transactions whose provider contradicted their final state (e.g. money after FAILED).
-
-    Each needs an operator: refund the citizen, or see that the application is processed.
-    """
-    with admin(ctx) as client:
-        rows: list[dict[str, Any]] = client.get("payment", "/v1/admin/reconciliation")
-    if as_json:
-        json_lines(rows)
-        return
-    table = Table(
-        *folded("transaction", "case", "status here", "provider says", "reported", "Kassenzeichen"),
-        title=f"{len(rows)} transactions to reconcile",
-    )
-    for row in rows:
-        table.add_row(
-            row["transactionId"],
-            row.get("caseId") or "",
-            row["status"],
-            row["providerStatus"],
-            row["reportedAt"],
-            row["transactionReference"],
-        )
-    console.print(table)
 
 
 @cases.command("trail")

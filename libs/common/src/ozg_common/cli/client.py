@@ -110,6 +110,13 @@ class AdminClient:
     def get(self, service: str, path: str, **params: Any) -> Any:
         return self.request("GET", service, path, params={k: v for k, v in params.items() if v is not None})
 
+    def text(self, service: str, path: str, **params: Any) -> str:
+        """A GET whose answer is not JSON (e.g. CSV), as text; a refusal raises as for JSON."""
+        response = self._send("GET", service, path, params={k: v for k, v in params.items() if v is not None})
+        if not response.is_success:
+            _json(response)
+        return response.text
+
     def post(self, service: str, path: str, **kwargs: Any) -> Any:
         return self.request("POST", service, path, **kwargs)
 

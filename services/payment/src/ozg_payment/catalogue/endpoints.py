@@ -6,11 +6,10 @@ from fastapi import APIRouter, Path
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_payment.catalogue import repository
 from ozg_payment.catalogue.schemas import FeeSchedule
+from ozg_payment.catalogue.service import fee_schedule_of
 from ozg_payment.dependencies import SenderDep
 from ozg_payment.errors import ServiceNotFound
-from ozg_payment.xbezahldienste import PaymentItem
 
 router = APIRouter(tags=["fees"])
 
@@ -26,22 +25,4 @@ async def fee_schedule(
     principal: SenderDep,
     session: SessionDep,
 ) -> FeeSchedule:
-    service = await repository.get_service(session, leika_key)
-    if service is None or not service.active:
-        raise ServiceNotFound(f"The catalogue has no active service {leika_key}.")
-    return FeeSchedule(
-        leika_key=service.leika_key,
-        name=service.name,
-        payment_required=service.payment_required,
-        items=[
-            PaymentItem(
-                id=fee.item_id,
-                description=fee.description[:250],
-                price=fee.price,
-                quantity=fee.quantity,
-                tax_rate=fee.tax_rate,
-                booking_data=fee.booking_data,
-            )
-            for fee in await repository.fee_items(session, leika_key)
-        ],
-    )
+    return await fee_schedule_of(session, leika_key)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.contracts.zufi import ServiceChanged
 from ozg_common.events import CloudEvent
 from ozg_payment.catalogue import repository
+from ozg_payment.catalogue.schemas import Fee, FeeSchedule
 from ozg_payment.errors import BookingDataMissing, CalculationError, ServiceNotFound, ValidationFailed
 from ozg_payment.models import CatalogueFeeItem, CatalogueService
 from ozg_payment.xbezahldienste import PaymentItem
@@ -40,6 +41,29 @@ async def on_service_changed(session: AsyncSession, event: ServiceChanged, envel
                 booking_data=fee.booking_data,
             )
             for fee in event.fees
+        ],
+    )
+
+
+async def fee_schedule_of(session: AsyncSession, leika_key: str) -> FeeSchedule:
+    """The fees of an active service, as zufi's catalogue states them."""
+    service = await repository.get_service(session, leika_key)
+    if service is None or not service.active:
+        raise ServiceNotFound(f"The catalogue has no active service {leika_key}.")
+    return FeeSchedule(
+        leika_key=service.leika_key,
+        name=service.name,
+        payment_required=service.payment_required,
+        items=[
+            Fee(
+                id=fee.item_id,
+                description=fee.description,
+                price=fee.price,
+                quantity=fee.quantity,
+                tax_rate=fee.tax_rate,
+                booking_data=fee.booking_data,
+            )
+            for fee in await repository.fee_items(session, leika_key)
         ],
     )
 

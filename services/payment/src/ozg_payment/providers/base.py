@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Protocol
 
+from ozg_payment.errors import ErrorCode
 from ozg_payment.xbezahldienste import PaymentMethod, ProviderPaymentRequest, TransactionStatus
 
 
@@ -11,7 +12,13 @@ class ProviderError(Exception):
 
 
 class ProviderRefused(ProviderError):
-    """The provider answered the request with a client error; retrying the same will not help."""
+    """The provider answered with an XBezahldienste error; retrying the same will not help."""
+
+    def __init__(self, code: ErrorCode, functional_text: str, status: int) -> None:
+        super().__init__(f"HTTP {status} {code}: {functional_text}")
+        self.code = code
+        self.functional_text = functional_text
+        self.status = status
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """XBezahldienste HTTP API, plus the two doors the provider and the citizen's browser come back by."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_payment.dependencies import AdminDep, PaymentsDep, SenderDep
+from ozg_payment.dependencies import AdminDep, SenderDep
 from ozg_payment.errors import (
     BookingDataMissing,
     CalculationError,
@@ -20,15 +21,14 @@ from ozg_payment.errors import (
     TransactionNotFound,
     ValidationFailed,
 )
-from ozg_payment.models import PaymentTransaction as TransactionRow
-from ozg_payment.transactions import repository
+from ozg_payment.state import StateDep
 from ozg_payment.transactions.schemas import (
     OperatorTransactionPage,
     PaymentTransaction,
     PaymentTransactionRequest,
-    ReconciliationCase,
+    ReconciliationReport,
 )
-from ozg_payment.transactions.service import Payments
+from ozg_payment.transactions.service import reconciliation_csv, reconciliation_report
 from ozg_payment.xbezahldienste import TransactionStatus
 
 router = APIRouter(tags=["paymenttransaction"])
@@ -40,12 +40,6 @@ EndPointId = Annotated[str, Path(alias="endPointId", description="The receiving 
 TransactionId = Annotated[str, Path(alias="transactionId")]
 
 
-def _answer(payments: Payments, transaction: TransactionRow) -> PaymentTransaction:
-    return PaymentTransaction.model_validate(
-        {**transaction.request, "paymentInformation": payments.payment_information(transaction)}
-    )
-
-
 @router.post(
     "/paymenttransaction/{originatorId}/{endPointId}",
     status_code=201,
@@ -53,7 +47,6 @@ def _answer(payments: Payments, transaction: TransactionRow) -> PaymentTransacti
     response_model_exclude_none=True,
     summary="Create a payment transaction",
     responses={
-        200: {"description": "PAYMENT_EXISTS: the same request was made before; its transaction"},
         **problem_responses(
             ValidationFailed,
             BookingDataMissing,
@@ -74,7 +67,7 @@ async def create_transaction(
     body: PaymentTransactionRequest,
     principal: SenderDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
     response: Response,
 ) -> PaymentTransaction:
     """Open a payment; the answer's `transactionRedirectUrl` is the checkout page for the citizen.
@@ -85,14 +78,15 @@ async def create_transaction(
     catalogue unit price, and `amount` = Σ price × quantity, else `CALCULATION_ERROR`.
     The optional `caseId` extension names the case the payment is for; events are keyed by it.
 
-    The same `requestId` again with the same body (the timestamp aside) answers the existing
-    transaction with 200 (`PAYMENT_EXISTS`, no second charge); with another body: 409.
+    A `requestId` used before is `PAYMENT_EXISTS` (400), whatever the body: nothing is charged
+    twice. A portal that timed out waiting for this answer retries with the same `requestId`; the
+    PAYMENT_EXISTS answer then carries the transaction's `transactionId` and `Location` (to the
+    client that made the first request only), and the portal reads the status there (GET) and
+    sends the citizen to its `transactionRedirectUrl` while it is INITIAL.
     """
-    transaction, created = await payments.create(session, principal, originator_id, endpoint_id, body)
-    response.headers["Location"] = payments.transaction_url(transaction)
-    if not created:
-        response.status_code = 200
-    return _answer(payments, transaction)
+    transaction = await state.payments.create(session, principal, originator_id, endpoint_id, body)
+    response.headers["Location"] = state.payments.transaction_url(transaction)
+    return state.payments.answer(transaction)
 
 
 @router.get(
@@ -108,11 +102,11 @@ async def read_transaction(
     transaction_id: TransactionId,
     principal: SenderDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
 ) -> PaymentTransaction:
     """The transaction as last confirmed with the provider (re-checked periodically)."""
-    transaction = await payments.get(session, principal, originator_id, endpoint_id, transaction_id)
-    return _answer(payments, transaction)
+    transaction = await state.payments.get(session, principal, originator_id, endpoint_id, transaction_id)
+    return state.payments.answer(transaction)
 
 
 @router.get(
@@ -121,9 +115,9 @@ async def read_transaction(
     responses=problem_responses(InvalidOriginatorOrEndpoint, ProviderUnavailable, Unauthorized, Forbidden),
 )
 async def provider_status(
-    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, payments: PaymentsDep
+    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, state: StateDep
 ) -> dict[str, str]:
-    if not await payments.provider_healthy(originator_id, endpoint_id):
+    if not await state.payments.provider_healthy(originator_id, endpoint_id):
         raise ProviderUnavailable("The payment service provider does not answer.")
     return {"status": "UP"}
 
@@ -136,14 +130,14 @@ async def provider_status(
     responses=problem_responses(TransactionNotFound),
 )
 async def citizen_returns(
-    transaction_id: TransactionId, session: SessionDep, payments: PaymentsDep
+    transaction_id: TransactionId, session: SessionDep, state: StateDep
 ) -> RedirectResponse:
     """Confirms the outcome with the provider, then sends the citizen on to the sender's redirectUrl.
 
     Whatever the provider appended to this URL is ignored: a redirect is no proof of payment.
     """
-    transaction = await payments.find(session, transaction_id)
-    await payments.confirm(session, transaction)
+    transaction = await state.payments.find(session, transaction_id)
+    await state.payments.confirm(session, transaction)
     return RedirectResponse(transaction.request["redirectUrl"], status_code=303)
 
 
@@ -153,36 +147,38 @@ async def citizen_returns(
     summary="The provider's hint that a transaction changed",
     responses=problem_responses(TransactionNotFound),
 )
-async def provider_notifies(
-    transaction_id: TransactionId, session: SessionDep, payments: PaymentsDep
-) -> Response:
+async def provider_notifies(transaction_id: TransactionId, session: SessionDep, state: StateDep) -> Response:
     """Any body is ignored; the state is fetched from the provider (server-side confirmation)."""
-    transaction = await payments.find(session, transaction_id)
-    await payments.confirm(session, transaction)
+    transaction = await state.payments.find(session, transaction_id)
+    await state.payments.confirm(session, transaction)
     return Response(status_code=204)
 
 
 @router.get(
     "/v1/admin/reconciliation",
-    response_model=list[ReconciliationCase],
-    summary="Transactions an operator must reconcile (e.g. PAYED at the provider after FAILED here)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    response_model=ReconciliationReport,
+    summary="Reconciliation report per day and Kassenzeichen, as JSON or CSV (operators)",
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(ValidationFailed, Unauthorized, Forbidden),
+    },
     tags=["admin"],
 )
-async def reconciliation(admin: AdminDep, session: SessionDep) -> list[ReconciliationCase]:
-    return [
-        ReconciliationCase(
-            transaction_id=str(row.id),
-            originator_id=row.originator_id,
-            end_point_id=row.endpoint_id,
-            transaction_reference=row.kassenzeichen,
-            status=row.status,
-            provider_status=row.late_provider_status or "",
-            reported_at=row.late_reported_at or row.status_changed_at,
-            case_id=row.case_id,
-        )
-        for row in await repository.reconciliation_cases(session)
-    ]
+async def reconciliation(
+    admin: AdminDep,
+    session: SessionDep,
+    accept: Annotated[str, Header()] = "application/json",
+    first: Annotated[date | None, Query(alias="from", description="First day (UTC); default: `to`.")] = None,
+    last: Annotated[date | None, Query(alias="to", description="Last day (UTC); default: today.")] = None,
+    output: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Response:
+    """Per day and Kassenzeichen: what was paid, what is still INITIAL past its timeout, and what a
+    late provider result (PAYED after FAILED) turned round. CSV with `format=csv` or
+    `Accept: text/csv`: one line per entry."""
+    report = await reconciliation_report(session, first, last)
+    if output == "csv" or (output is None and "text/csv" in accept):
+        return Response(reconciliation_csv(report), media_type="text/csv; charset=utf-8")
+    return Response(report.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(
@@ -195,7 +191,7 @@ async def reconciliation(admin: AdminDep, session: SessionDep) -> list[Reconcili
 async def list_transactions(
     admin: AdminDep,
     session: SessionDep,
-    payments: PaymentsDep,
+    state: StateDep,
     case_id: Annotated[str | None, Query(alias="caseId", min_length=1, max_length=100)] = None,
     status: Annotated[TransactionStatus | None, Query()] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -206,4 +202,4 @@ async def list_transactions(
     A provider result that arrived after the transaction was final shows as `lateProviderStatus`
     (see also `/v1/admin/reconciliation`).
     """
-    return await payments.listing(session, case_id=case_id, status=status, offset=offset, limit=limit)
+    return await state.payments.listing(session, case_id=case_id, status=status, offset=offset, limit=limit)

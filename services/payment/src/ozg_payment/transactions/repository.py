@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_payment.models import PaymentTransaction
@@ -18,6 +19,19 @@ async def get(
     if lock:
         statement = statement.with_for_update(skip_locked=True)
     return (await session.scalars(statement)).one_or_none()
+
+
+async def insert(session: AsyncSession, transaction: PaymentTransaction) -> bool:
+    """Insert; False (and nothing inserted) when its requestId or Kassenzeichen is taken."""
+    try:
+        async with session.begin_nested():
+            session.add(transaction)
+            await session.flush()
+    except IntegrityError:
+        if transaction in session:
+            session.expunge(transaction)
+        return False
+    return True
 
 
 async def by_request_id(
@@ -65,12 +79,23 @@ async def record_late_result(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def reconciliation_cases(session: AsyncSession) -> Sequence[PaymentTransaction]:
-    statement = (
-        select(PaymentTransaction)
-        .where(PaymentTransaction.late_provider_status.is_not(None))
-        .order_by(PaymentTransaction.late_reported_at)
+async def reconciliation_rows(
+    session: AsyncSession, start: datetime, end: datetime, now: datetime
+) -> Sequence[PaymentTransaction]:
+    """Transactions paid or contradicted by the provider in [start, end), and every one still
+    INITIAL whose timeout passed before `end` (and before `now`)."""
+    paid = and_(
+        PaymentTransaction.status == "PAYED",
+        PaymentTransaction.status_changed_at >= start,
+        PaymentTransaction.status_changed_at < end,
     )
+    overdue = and_(PaymentTransaction.status == "INITIAL", PaymentTransaction.expires_at < min(end, now))
+    contradicted = and_(
+        PaymentTransaction.late_provider_status.is_not(None),
+        PaymentTransaction.late_reported_at >= start,
+        PaymentTransaction.late_reported_at < end,
+    )
+    statement = select(PaymentTransaction).where(or_(paid, overdue, contradicted))
     return (await session.scalars(statement)).all()
 
 

@@ -1,6 +1,7 @@
 """The API's payment transaction shapes: XBezahldienste plus two optional OZG extensions."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -28,17 +29,53 @@ class PaymentTransaction(PaymentTransactionRequest):
     payment_information: PaymentInformation
 
 
-class ReconciliationCase(CamelModel):
-    """A transaction whose provider result contradicts its final state."""
+ReconciliationKind = Literal["PAYED", "OVERDUE", "TURNED_ROUND"]
+"""What a report entry is: paid that day; still INITIAL past its timeout (since that day); a final
+state the provider contradicted that day (money after FAILED: a late PAYED turned it round)."""
 
+
+class ReconciliationEntry(CamelModel):
+    """One transaction in the reconciliation report, under one day and Kassenzeichen."""
+
+    day: date
+    kassenzeichen: str
+    kind: ReconciliationKind
+    amount: Money
     transaction_id: str
+    case_id: str | None
     originator_id: str
     end_point_id: str
-    transaction_reference: str
-    status: str
-    provider_status: str
-    reported_at: datetime
-    case_id: str | None = None
+    status: TransactionStatus
+    provider_status: TransactionStatus | None
+    """What the provider reported after our state was final (TURNED_ROUND), else nothing."""
+    payment_method: str | None
+    at: datetime
+    """When it was paid, became overdue, or the provider contradicted it."""
+
+
+class ReconciliationSum(CamelModel):
+    """How many entries of one kind a day has, and their amount."""
+
+    count: int
+    amount: Money
+
+
+class ReconciliationDay(CamelModel):
+    """One day of the report: the sums per kind and the entries by Kassenzeichen."""
+
+    day: date
+    payed: ReconciliationSum
+    overdue: ReconciliationSum
+    turned_round: ReconciliationSum
+    entries: list[ReconciliationEntry]
+
+
+class ReconciliationReport(CamelModel):
+    """What the cash office reconciles for the days from `from` to `to` (UTC)."""
+
+    from_: date = Field(alias="from")
+    to: date
+    days: list[ReconciliationDay]
 
 
 class OperatorTransaction(PaymentInformation):

@@ -4,11 +4,14 @@ The provider is the only source of truth for an outcome: a redirect or a notific
 prompts `confirm`, which asks the provider itself.
 """
 
+import csv
+import io
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
@@ -16,11 +19,16 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentF
 from ozg_common.outbox import Outbox
 from ozg_payment.catalogue.service import check_fee, identify_service
 from ozg_payment.errors import (
+    BookingDataMissing,
+    CalculationError,
+    InvalidOriginatorOrEndpoint,
     NotYourTransaction,
+    PaymentError,
     PaymentExists,
     ProviderRejected,
     ProviderUnavailable,
     TransactionNotFound,
+    ValidationFailed,
 )
 from ozg_payment.kassenzeichen import new_kassenzeichen
 from ozg_payment.metrics import PaymentMetrics
@@ -32,7 +40,13 @@ from ozg_payment.transactions.schemas import (
     OperatorTransaction,
     OperatorTransactionPage,
     PaymentTransactionRequest,
+    ReconciliationDay,
+    ReconciliationEntry,
+    ReconciliationKind,
+    ReconciliationReport,
+    ReconciliationSum,
 )
+from ozg_payment.transactions.schemas import PaymentTransaction as PaymentTransactionAnswer
 from ozg_payment.xbezahldienste import (
     FINAL_STATUSES,
     PaymentInformation,
@@ -49,6 +63,32 @@ EVENTS: dict[str, type[PaymentEvent]] = {
     "FAILED": PaymentFailed,
 }
 TIMEOUT_DETAIL = "Zeitüberschreitung: nicht innerhalb der Frist bezahlt"
+SENDERS_FAULTS: dict[str, type[PaymentError]] = {
+    "VALIDATION_ERROR": ValidationFailed,
+    "CALCULATION_ERROR": CalculationError,
+    "BOOKING_DATA_MISSING": BookingDataMissing,
+    "NO_VALID_ORIGINATOR_OR_ENDPOINT": InvalidOriginatorOrEndpoint,
+}
+"""Provider refusals the sender can mend, answered with the provider's code; any other refusal
+(our login, a PAYMENT_EXISTS for our own request id) is the provider's or ours: UNSPECIFIED."""
+
+
+RECONCILIATION_MAX_DAYS = 92
+"""The longest report: one quarter."""
+CSV_COLUMNS = (
+    "day",
+    "kassenzeichen",
+    "kind",
+    "amount",
+    "transactionId",
+    "caseId",
+    "originatorId",
+    "endPointId",
+    "status",
+    "providerStatus",
+    "paymentMethod",
+    "at",
+)
 
 
 def now() -> datetime:
@@ -76,17 +116,14 @@ class Payments:
         originator_id: str,
         endpoint_id: str,
         request: PaymentTransactionRequest,
-    ) -> tuple[PaymentTransaction, bool]:
-        """Open a transaction at the provider; the same request again answers the first one.
-
-        Answers the transaction and whether it was created now.
-        """
+    ) -> PaymentTransaction:
+        """Open a transaction at the provider; a requestId used before is PAYMENT_EXISTS."""
         check_ids(originator_id, endpoint_id)
         digest = fingerprint(request)
         client = principal.client_id or principal.subject
         existing = await repository.by_request_id(session, originator_id, endpoint_id, request.request_id)
         if existing is not None:
-            return self._same_request(existing, digest, client), False
+            raise self._payment_exists(existing, digest, client)
         leika_key = await identify_service(session, request.leika_key, request.items)
         items = await check_fee(session, leika_key, request.amount, request.items)
         accepted = request.model_copy(update={"items": items, "leika_key": leika_key})
@@ -111,9 +148,9 @@ class Payments:
         )
         raced = await self._insert(session, transaction)
         if raced is not None:
-            return self._same_request(raced, digest, client), False
+            raise self._payment_exists(raced, digest, client)
         await self._open_at_provider(session, transaction, accepted)
-        return transaction, True
+        return transaction
 
     async def _insert(
         self, session: AsyncSession, transaction: PaymentTransaction
@@ -121,28 +158,31 @@ class Payments:
         """Insert; answers the transaction a concurrent identical requestId inserted first, if any."""
         for _ in range(5):
             transaction.kassenzeichen = new_kassenzeichen()
-            try:
-                async with session.begin_nested():
-                    session.add(transaction)
-                    await session.flush()
+            if await repository.insert(session, transaction):
                 return None
-            except IntegrityError:
-                if transaction in session:
-                    session.expunge(transaction)
-                raced = await repository.by_request_id(
-                    session, transaction.originator_id, transaction.endpoint_id, transaction.request_id
-                )
-                if raced is not None:
-                    return raced
+            raced = await repository.by_request_id(
+                session, transaction.originator_id, transaction.endpoint_id, transaction.request_id
+            )
+            if raced is not None:
+                return raced
         raise RuntimeError("could not draw a unique Kassenzeichen")
 
-    def _same_request(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentTransaction:
-        if existing.client_id != client or existing.request_fingerprint != digest:
-            raise PaymentExists(
-                "This requestId was used before with another request body.",
-                transactionId=str(existing.id) if existing.client_id == client else None,
-            )
-        return existing
+    def _payment_exists(self, existing: PaymentTransaction, digest: str, client: str) -> PaymentExists:
+        """PAYMENT_EXISTS; the client that made the first request learns where its transaction is.
+
+        A portal whose first POST timed out retries with the same requestId; from this answer's
+        `transactionId` and `Location` it reads the status instead of paying twice. The text says
+        whether the first request had the same body (a retry) or another one (a reused id).
+        """
+        if existing.client_id != client:
+            return PaymentExists("This requestId was used before.")
+        same = "the same request" if existing.request_fingerprint == digest else "another request body"
+        return PaymentExists(
+            f"This requestId was used before with {same}; its transaction is at the Location given.",
+            headers={"Location": self.transaction_url(existing)},
+            transactionId=str(existing.id),
+            transactionUrl=self.transaction_url(existing),
+        )
 
     async def _open_at_provider(
         self, session: AsyncSession, transaction: PaymentTransaction, request: PaymentTransactionRequest
@@ -162,7 +202,8 @@ class Payments:
         except ProviderRefused as exc:
             self.metrics.provider_errors.labels("create").inc()
             logger.warning("provider refused a transaction", extra={"error": str(exc)})
-            raise ProviderRejected("The payment service provider refused this transaction.") from exc
+            text = f"The payment service provider refused this transaction: {exc.functional_text}"
+            raise SENDERS_FAULTS.get(exc.code, ProviderRejected)(text) from exc
         except ProviderError as exc:
             self.metrics.provider_errors.labels("create").inc()
             logger.warning("provider unavailable", extra={"error": str(exc)})
@@ -376,6 +417,12 @@ class Payments:
 
     # -- answers ---------------------------------------------------------------------------
 
+    def answer(self, transaction: PaymentTransaction) -> PaymentTransactionAnswer:
+        """The transaction as senders read it: their request and its paymentInformation."""
+        return PaymentTransactionAnswer.model_validate(
+            {**transaction.request, "paymentInformation": self.payment_information(transaction)}
+        )
+
     def transaction_url(self, transaction: PaymentTransaction) -> str:
         return (
             f"{self.settings.public_base_url}/paymenttransaction/"
@@ -403,3 +450,88 @@ class Payments:
                 "status_detail": transaction.status_detail,
             }
         )
+
+
+async def reconciliation_report(
+    session: AsyncSession, first: date | None, last: date | None
+) -> ReconciliationReport:
+    """Per day (UTC) and Kassenzeichen from `first` to `last` (default: today): what was paid, what
+    is still INITIAL past its timeout, and what the provider turned round after it was final.
+
+    An overdue transaction counts under the day its timeout passed; one that went overdue before
+    `first` and is still INITIAL shows under `first`, as it is still open.
+    """
+    moment = now()
+    last = last or moment.date()
+    first = first or last
+    if first > last:
+        raise ValidationFailed("`from` must not be after `to`.")
+    if (last - first).days >= RECONCILIATION_MAX_DAYS:
+        raise ValidationFailed(f"A report covers at most {RECONCILIATION_MAX_DAYS} days.")
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), UTC)
+    entries: list[ReconciliationEntry] = []
+    for row in await repository.reconciliation_rows(session, start, end, moment):
+        if row.status == "PAYED" and start <= row.status_changed_at < end:
+            entries.append(_entry(row, "PAYED", row.status_changed_at, first))
+        if row.status == "INITIAL" and row.expires_at < moment:
+            entries.append(_entry(row, "OVERDUE", row.expires_at, first))
+        if row.late_reported_at is not None and start <= row.late_reported_at < end:
+            entries.append(_entry(row, "TURNED_ROUND", row.late_reported_at, first))
+    by_day: dict[date, list[ReconciliationEntry]] = defaultdict(list)
+    for entry in sorted(entries, key=lambda e: (e.day, e.kassenzeichen, e.kind)):
+        by_day[entry.day].append(entry)
+    return ReconciliationReport.model_validate(
+        {
+            "from": first,
+            "to": last,
+            "days": [
+                ReconciliationDay(
+                    day=day,
+                    payed=_sum(day_entries, "PAYED"),
+                    overdue=_sum(day_entries, "OVERDUE"),
+                    turned_round=_sum(day_entries, "TURNED_ROUND"),
+                    entries=day_entries,
+                )
+                for day, day_entries in sorted(by_day.items())
+            ],
+        }
+    )
+
+
+def reconciliation_csv(report: ReconciliationReport) -> str:
+    """The report's entries as CSV (RFC 4180, a header line, amounts with a decimal point)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for day in report.days:
+        for entry in day.entries:
+            row = entry.model_dump(mode="json", by_alias=True)
+            writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _entry(
+    row: PaymentTransaction, kind: ReconciliationKind, at: datetime, first: date
+) -> ReconciliationEntry:
+    return ReconciliationEntry.model_validate(
+        {
+            "day": max(at.astimezone(UTC).date(), first),
+            "kassenzeichen": row.kassenzeichen,
+            "kind": kind,
+            "amount": row.amount,
+            "transaction_id": str(row.id),
+            "case_id": row.case_id,
+            "originator_id": row.originator_id,
+            "end_point_id": row.endpoint_id,
+            "status": row.status,
+            "provider_status": row.late_provider_status if kind == "TURNED_ROUND" else None,
+            "payment_method": row.payment_method,
+            "at": at,
+        }
+    )
+
+
+def _sum(entries: list[ReconciliationEntry], kind: ReconciliationKind) -> ReconciliationSum:
+    of_kind = [entry for entry in entries if entry.kind == kind]
+    return ReconciliationSum(count=len(of_kind), amount=sum((e.amount for e in of_kind), Decimal(0)))

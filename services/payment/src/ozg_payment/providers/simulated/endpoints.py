@@ -16,6 +16,7 @@ from ozg_common.problems import Unauthorized, problem_responses
 from ozg_payment.errors import InvalidOriginatorOrEndpoint, PaymentExists, TransactionNotFound
 from ozg_payment.providers.simulated.service import AlreadyDecided, SimulatedProvider
 from ozg_payment.settings import SIMULATED_PROVIDER_PREFIX
+from ozg_payment.state import StateDep
 from ozg_payment.xbezahldienste import PaymentMethod, PaymentTransactionAnswer, ProviderPaymentRequest
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -29,9 +30,8 @@ PAYMENT_METHODS: dict[str, str] = {
 }
 
 
-async def _provider(request: Request) -> SimulatedProvider:
-    provider: SimulatedProvider = request.app.state.simulated_provider
-    return provider
+async def _provider(state: StateDep) -> SimulatedProvider:
+    return state.simulated_provider
 
 
 ProviderDep = Annotated[SimulatedProvider, Depends(_provider)]
@@ -71,11 +71,8 @@ async def open_transaction(
     provider: ProviderDep,
     response: Response,
 ) -> PaymentTransactionAnswer:
-    transaction, created = await provider.open(session, originator_id, endpoint_id, body)
-    answer = provider.answer(transaction)
+    answer = provider.answer(await provider.open(session, originator_id, endpoint_id, body))
     response.headers["Location"] = answer.payment_information.transaction_url or ""
-    if not created:
-        response.status_code = 200
     return answer
 
 

@@ -6,13 +6,12 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_payment.errors import InvalidOriginatorOrEndpoint, PaymentExists, TransactionNotFound
 from ozg_payment.kassenzeichen import new_kassenzeichen
 from ozg_payment.models import SimulatedProviderTransaction
+from ozg_payment.providers.simulated import repository
 from ozg_payment.settings import SIMULATED_PROVIDER_PREFIX, PaymentSettings
 from ozg_payment.xbezahldienste import (
     PaymentInformation,
@@ -45,49 +44,38 @@ class SimulatedProvider:
 
     async def open(
         self, session: AsyncSession, originator_id: str, endpoint_id: str, request: ProviderPaymentRequest
-    ) -> tuple[SimulatedProviderTransaction, bool]:
-        """Open a transaction; the same requestId again answers the first one (or 409)."""
+    ) -> SimulatedProviderTransaction:
+        """Open a transaction; a requestId used before is PAYMENT_EXISTS, as the standard says."""
         check_ids(originator_id, endpoint_id)
         body = request.model_dump(
             mode="json", by_alias=True, exclude_none=True, exclude={"request_timestamp"}
         )
-        existing = await self._by_request_id(session, originator_id, endpoint_id, request.request_id)
-        if existing is None:
-            moment = datetime.now(UTC)
-            existing = SimulatedProviderTransaction(
-                id=uuid.uuid4(),
-                originator_id=originator_id,
-                endpoint_id=endpoint_id,
-                request_id=request.request_id,
-                request=body,
-                reference=request.transaction_reference or new_kassenzeichen(),
-                amount=request.amount,
-                purpose=request.purpose,
-                redirect_url=request.redirect_url,
-                notification_url=request.notification_url,
-                status="INITIAL",
-                created_at=moment,
-                status_changed_at=moment,
-            )
-            try:
-                async with session.begin_nested():
-                    session.add(existing)
-                    await session.flush()
-                return existing, True
-            except IntegrityError:
-                existing = await self._by_request_id(session, originator_id, endpoint_id, request.request_id)
-                if existing is None:
-                    raise
-        if existing.request != body:
-            raise PaymentExists("This requestId was used before with another request body.")
-        return existing, False
+        moment = datetime.now(UTC)
+        transaction = SimulatedProviderTransaction(
+            id=uuid.uuid4(),
+            originator_id=originator_id,
+            endpoint_id=endpoint_id,
+            request_id=request.request_id,
+            request=body,
+            reference=request.transaction_reference or new_kassenzeichen(),
+            amount=request.amount,
+            purpose=request.purpose,
+            redirect_url=request.redirect_url,
+            notification_url=request.notification_url,
+            status="INITIAL",
+            created_at=moment,
+            status_changed_at=moment,
+        )
+        if not await repository.insert(session, transaction):
+            raise PaymentExists("This requestId was used before.")
+        return transaction
 
     async def get(self, session: AsyncSession, transaction_id: str) -> SimulatedProviderTransaction:
         try:
             key = uuid.UUID(transaction_id)
         except ValueError:
             raise TransactionNotFound(f"No transaction {transaction_id}.") from None
-        transaction = await session.get(SimulatedProviderTransaction, key)
+        transaction = await repository.get(session, key)
         if transaction is None:
             raise TransactionNotFound(f"No transaction {transaction_id}.")
         return transaction
@@ -154,13 +142,3 @@ class SimulatedProvider:
             "notification given up; the payment service will re-check",
             extra={"transaction_id": str(transaction_id)},
         )
-
-    async def _by_request_id(
-        self, session: AsyncSession, originator_id: str, endpoint_id: str, request_id: str
-    ) -> SimulatedProviderTransaction | None:
-        statement = select(SimulatedProviderTransaction).where(
-            SimulatedProviderTransaction.originator_id == originator_id,
-            SimulatedProviderTransaction.endpoint_id == endpoint_id,
-            SimulatedProviderTransaction.request_id == request_id,
-        )
-        return (await session.scalars(statement)).one_or_none()
