@@ -4,8 +4,8 @@ from fastapi import APIRouter
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Unauthorized, problem_responses
+from ozg_mailbox.dependencies import CitizenDep
 from ozg_mailbox.errors import NotACitizen
-from ozg_mailbox.identity import CitizenDep
 from ozg_mailbox.profile import service
 from ozg_mailbox.profile.schemas import MailboxRead, ProfileUpdate
 
