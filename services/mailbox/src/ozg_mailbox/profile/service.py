@@ -42,7 +42,12 @@ async def record_login(session: AsyncSession, citizen: Citizen) -> Mailbox:
     return mailbox
 
 
-def set_email(mailbox: Mailbox, email: str | None) -> None:
-    """The citizen's own choice wins over the token's claim; `None` follows the token again."""
+async def change_email(session: AsyncSession, citizen: Citizen, email: str | None) -> Mailbox:
+    """Set the address notices go to. The citizen's own choice wins over the token's claim; `None`
+    follows the token again, and takes the login's address (if it has one) at once."""
+    mailbox = await open_mailbox(session, citizen)
     mailbox.email = email
     mailbox.email_source = "profile" if email else None
+    if email is None and citizen.email:
+        await open_mailbox(session, citizen)
+    return mailbox

@@ -300,16 +300,14 @@ async def profile_view(request: Request, session: SessionDep, citizen: WebCitize
 async def profile_update(request: Request, session: SessionDep, citizen: WebCitizenDep) -> Response:
     form = await request.form(max_files=0, max_fields=5)
     check_csrf(request, form)
-    mailbox = await profile.open_mailbox(session, citizen)
     email = str(form.get("email") or "").strip()
     if email and (len(email) > 320 or not re.fullmatch(EMAIL_PATTERN, email)):
+        mailbox = await profile.open_mailbox(session, citizen)
         context = {"title": "Benachrichtigungen", "nav": "profile", "mailbox": mailbox}
         context["error"] = "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@example.de."
         context["draft_email"] = email
         return page(request, "profile.html", context, 422)
-    profile.set_email(mailbox, email or None)
-    if not email:
-        await profile.open_mailbox(session, citizen)
+    await profile.change_email(session, citizen, email or None)
     return redirect("/web/profile?saved=true")
 
 
