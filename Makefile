@@ -25,7 +25,7 @@ install-pip: ## fallback without uv: a plain venv with pip
 	$(PYTHON) -m venv .venv
 	.venv/bin/pip install --quiet -e libs/common -e services/zufi -e services/submission \
 		-e services/kop-gateway -e services/payment -e services/mailbox -e deploy/demo-receiver \
-		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib aiohttp
+		pytest pytest-asyncio pytest-timeout ruff mypy import-linter matplotlib aiohttp
 
 .PHONY: infra-up
 infra-up: ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1
@@ -49,10 +49,11 @@ test-chaos: install ## the slow crash benchmark with a large N
 	deploy/local/with-infra.sh $(RUN) python bench/chaos.py --applications 2000
 
 .PHONY: lint
-lint: install ## ruff and mypy --strict
+lint: install ## ruff, mypy --strict and the import contracts (docs/architecture.md)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy $(PACKAGES)
+	$(RUN) lint-imports
 
 .PHONY: check-deploy
 check-deploy: install ## validate Dockerfile, compose file and Kubernetes manifests statically

@@ -30,8 +30,8 @@ from ozg_common.webhooks import (
     verify_fit_connect_callback,
     verify_standard_webhook,
 )
-from ozg_kop_gateway.dependencies import Gateway
 from ozg_kop_gateway.settings import KopGatewaySettings
+from ozg_kop_gateway.state import GatewayState
 
 MASTER_SECRET = "kop-gateway-tests-master-secret-0123456789"
 ENCRYPTION_KEY = base64.b64encode(b"k" * 32).decode()
@@ -263,8 +263,8 @@ class Suite:
     app: FastAPI
 
     @property
-    def gateway(self) -> Gateway:
-        gateway: Gateway = self.app.state.gateway
+    def gateway(self) -> GatewayState:
+        gateway: GatewayState = self.app.state.gateway
         return gateway
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:

@@ -422,7 +422,7 @@ async def test_delete_is_for_real(
     [summary] = await wait_for(arrived)
     url = f"/v1/mailbox/messages/{summary['messageId']}"
     attachment_id = (await http.get(url, headers=headers)).json()["attachments"][0]["attachmentId"]
-    blob = mailbox_service.app.state.blobs.path(uuid.UUID(attachment_id))
+    blob = mailbox_service.app.state.mailbox.blobs.path(uuid.UUID(attachment_id))
     assert blob.exists()
 
     assert (await http.delete(url, headers=headers)).status_code == 204

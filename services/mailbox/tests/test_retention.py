@@ -28,7 +28,7 @@ async def test_messages_older_than_the_maximum_age_are_deleted(
         attachment_id = (await service.http.get(url, headers=headers)).json()["attachments"][0][
             "attachmentId"
         ]
-        blob = service.app.state.blobs.path(uuid.UUID(attachment_id))
+        blob = service.app.state.mailbox.blobs.path(uuid.UUID(attachment_id))
         assert blob.exists()
 
         async def purged() -> bool:

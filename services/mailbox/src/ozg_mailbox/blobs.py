@@ -6,9 +6,8 @@ import logging
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,11 +56,3 @@ class BlobStore:
         partial = path.with_suffix(".partial")
         partial.write_bytes(data)
         partial.replace(path)
-
-
-async def blob_store(request: Request) -> BlobStore:
-    store: BlobStore = request.app.state.blobs
-    return store
-
-
-BlobsDep = Annotated[BlobStore, Depends(blob_store)]

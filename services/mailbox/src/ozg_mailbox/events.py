@@ -1,4 +1,4 @@
-"""What mailbox publishes and what it consumes."""
+"""What mailbox publishes, and the consumers of what it reads."""
 
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, CaseReplyCreated, CaseStatusChanged
 from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, PaymentPayed
@@ -6,19 +6,18 @@ from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, PAYMENT, SUBMISSION
 from ozg_common.service import ConsumerSpec
 from ozg_mailbox import handlers
-from ozg_mailbox.blobs import BlobStore
+from ozg_mailbox.state import MailboxState
 
 PRODUCES = (MAILBOX,)
 """`mailbox.message_read` (read receipts) and `mailbox.citizen_replied`."""
-CONSUMES = (SUBMISSION, PAYMENT, DELIVERY)
 
 
-def consumers(blobs: BlobStore) -> list[ConsumerSpec]:
+def consumers(state: MailboxState) -> list[ConsumerSpec]:
     """One group for all topics: a case's events are applied by one member, one at a time."""
     return [
         ConsumerSpec(
             group_id="mailbox-intake",
-            topics=CONSUMES,
+            topics=(SUBMISSION, PAYMENT, DELIVERY),
             handlers={
                 SubmissionSubmitted: handlers.on_submitted,
                 PaymentPayed: handlers.on_payment,
@@ -27,7 +26,7 @@ def consumers(blobs: BlobStore) -> list[ConsumerSpec]:
                 CaseAccepted: handlers.on_accepted,
                 CaseRejected: handlers.on_rejected,
                 CaseStatusChanged: handlers.on_status_changed,
-                CaseReplyCreated: handlers.on_reply_created(blobs),
+                CaseReplyCreated: handlers.on_reply_created(state.blobs),
             },
         )
     ]

@@ -3,11 +3,10 @@
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
-from ozg_common.auth import Principal, TokenVerifier, bearer_token, require_scope
+from ozg_common.auth import Principal, TokenVerifier
 from ozg_mailbox.errors import NotACitizen
 from ozg_mailbox.settings import MailboxSettings
 
@@ -66,20 +65,3 @@ class CitizenLogin:
     async def verify(self, request: Request, token: str) -> Principal:
         verifier: TokenVerifier = self.verifier or request.app.state.token_verifier
         return await verifier.verify(token)
-
-
-async def verify_citizen_token(request: Request, token: str) -> Citizen:
-    """The one token check of the API and the web page."""
-    login: CitizenLogin = request.app.state.citizen_login
-    return citizen_of(await login.verify(request, token))
-
-
-async def current_citizen(request: Request) -> Citizen:
-    return await verify_citizen_token(request, bearer_token(request))
-
-
-CitizenDep = Annotated[Citizen, Depends(current_citizen)]
-
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
-"""Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
-tokens fail the suite's issuer and key check, whatever scopes they carry)."""

@@ -10,6 +10,7 @@ from ozg_demo_receiver.control.endpoints import ControlDep
 from ozg_demo_receiver.errors import EnvelopeInvalid, SignatureInvalid, SimulatedOutage
 from ozg_demo_receiver.kop import service
 from ozg_demo_receiver.kop.schemas import Receipt
+from ozg_demo_receiver.state import StateDep
 
 router = APIRouter(tags=["kop"])
 
@@ -21,20 +22,19 @@ router = APIRouter(tags=["kop"])
     responses=problem_responses(SignatureInvalid, EnvelopeInvalid, SimulatedOutage),
 )
 async def receive_delivery(
-    destination_id: str, request: Request, control: ControlDep
+    destination_id: str, request: Request, state: StateDep, control: ControlDep
 ) -> Receipt | JSONResponse:
     """Verify, dedupe and store a delivery; the answer comes later through the return channel."""
     if control.delay_seconds:
         await asyncio.sleep(control.delay_seconds)
     if control.take_failure():
         return _simulated_outage(control.fail_status, control.retry_after, request.url.path)
-    state = request.app.state
     receipt = await service.receive(
         state.deliveries, state.settings, destination_id, request.headers, await request.body()
     )
     if receipt.status == "received":
         # Stored and committed: the clerk may pick it up now.
-        await state.worker.wake()
+        await state.clerk.wake()
     return receipt
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.db import Database
 from ozg_common.logging import correlated
 from ozg_common.tasks import wait_until_set
-from ozg_demo_receiver.control.state import Control
+from ozg_demo_receiver.control.service import Control
 from ozg_demo_receiver.models import FINAL_STAGES, Application, Stage
 from ozg_demo_receiver.processing import repository
 from ozg_demo_receiver.processing.opening import PROBLEM_BASE, Rejection, open_application

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_demo_receiver.errors import ApplicationNotFound
-from ozg_demo_receiver.status import repository
+from ozg_demo_receiver.status import service
 from ozg_demo_receiver.status.schemas import ApplicationList, ApplicationView, MessageView, Totals
 
 router = APIRouter(tags=["status"])
@@ -22,15 +22,16 @@ templates = Environment(
 async def _listing(
     session: SessionDep, submission_id: str | None, case_id: str | None, limit: int | None
 ) -> ApplicationList:
-    count, duplicates, repeats, stages = await repository.totals(session)
-    rows = await repository.applications(session, submission_id=submission_id, case_id=case_id, limit=limit)
-    messages = await repository.messages(session, case_id=case_id, limit=limit)
+    received = await service.received(session, submission_id=submission_id, case_id=case_id, limit=limit)
     return ApplicationList(
         totals=Totals(
-            applications=count, duplicate_submissions=duplicates, repeated_deliveries=repeats, by_stage=stages
+            applications=received.applications,
+            duplicate_submissions=received.duplicate_submissions,
+            repeated_deliveries=received.repeated_deliveries,
+            by_stage=received.by_stage,
         ),
-        applications=[ApplicationView.model_validate(row) for row in rows],
-        messages=[MessageView.model_validate(row) for row in messages],
+        applications=[ApplicationView.model_validate(row) for row in received.rows],
+        messages=[MessageView.model_validate(row) for row in received.messages],
     )
 
 
@@ -51,10 +52,7 @@ async def list_applications(
     responses=problem_responses(ApplicationNotFound),
 )
 async def get_application(submission_id: str, session: SessionDep) -> ApplicationView:
-    rows = await repository.applications(session, submission_id=submission_id, case_id=None, limit=1)
-    if not rows:
-        raise ApplicationNotFound(f"No application {submission_id} was received.")
-    return ApplicationView.model_validate(rows[0])
+    return ApplicationView.model_validate(await service.application(session, submission_id))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -16,7 +16,7 @@ from ozg_kop_gateway.cases.schemas import (
     StatusUpdate,
     StoredAttachment,
 )
-from ozg_kop_gateway.dependencies import DestinationPrincipalDep, GatewayDep
+from ozg_kop_gateway.dependencies import DestinationPrincipalDep
 from ozg_kop_gateway.errors import (
     CaseAlreadyDecided,
     CaseNotFound,
@@ -24,6 +24,7 @@ from ozg_kop_gateway.errors import (
     NotADestination,
     PayloadTooLarge,
 )
+from ozg_kop_gateway.state import StateDep
 
 router = APIRouter(prefix="/v1/cases", tags=["return channel"])
 
@@ -42,11 +43,11 @@ async def acknowledge(
     body: Acknowledgement,
     session: SessionDep,
     principal: DestinationPrincipalDep,
-    gateway: GatewayDep,
+    state: StateDep,
 ) -> AcknowledgementResult:
     """Accept the case, or reject it with problem details (submission records it in the event log)."""
     case = await service.own_case(session, principal, case_id, lock=True)
-    await service.acknowledge(session, gateway.outbox, case, body)
+    await service.acknowledge(session, state.outbox, case, body)
     return AcknowledgementResult(case_id=case.id, decision=body.decision)
 
 
@@ -62,11 +63,11 @@ async def change_status(
     body: StatusUpdate,
     session: SessionDep,
     principal: DestinationPrincipalDep,
-    gateway: GatewayDep,
+    state: StateDep,
 ) -> StatusResult:
     """Progress for the citizen's status monitor."""
     case = await service.own_case(session, principal, case_id)
-    await service.change_status(session, gateway.outbox, case, body)
+    await service.change_status(session, state.outbox, case, body)
     return StatusResult(case_id=case.id, status=body.status)
 
 
@@ -78,12 +79,12 @@ async def change_status(
     responses=problem_responses(*AUTH_ERRORS, InvalidAttachment, PayloadTooLarge),
 )
 async def reply(
-    case_id: str, body: Reply, session: SessionDep, principal: DestinationPrincipalDep, gateway: GatewayDep
+    case_id: str, body: Reply, session: SessionDep, principal: DestinationPrincipalDep, state: StateDep
 ) -> ReplyResult:
     """A message to the citizen's Postfach, with attachments (hashed with sha512)."""
     case = await service.own_case(session, principal, case_id)
     event = await service.send_reply(
-        session, gateway.outbox, case, body, max_attachment_bytes=gateway.settings.reply_attachment_max_bytes
+        session, state.outbox, case, body, max_attachment_bytes=state.settings.reply_attachment_max_bytes
     )
     return ReplyResult(
         message_id=uuid.UUID(event.message_id),

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
-from ozg_kop_gateway.deliveries import repository
+from ozg_kop_gateway.deliveries import service
 from ozg_kop_gateway.deliveries.schemas import (
     AttemptView,
     DeliveryDetail,
@@ -15,9 +15,10 @@ from ozg_kop_gateway.deliveries.schemas import (
     DeliveryView,
     ReplayResult,
 )
-from ozg_kop_gateway.dependencies import AdminDep, GatewayDep
+from ozg_kop_gateway.dependencies import AdminDep
 from ozg_kop_gateway.errors import DeliveryNotFound, DeliveryNotReplayable
 from ozg_kop_gateway.models import DeliveryState
+from ozg_kop_gateway.state import StateDep
 
 router = APIRouter(prefix="/v1/admin", tags=["admin: deliveries"])
 
@@ -34,7 +35,7 @@ async def list_deliveries(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
-    total, rows = await repository.search(
+    total, rows = await service.search(
         session, state=state, destination_id=destination_id, case_id=case_id, offset=offset, limit=limit
     )
     return DeliveryPage(
@@ -52,12 +53,10 @@ async def list_deliveries(
     responses=problem_responses(DeliveryNotFound),
 )
 async def get_delivery(delivery_id: uuid.UUID, session: SessionDep, _: AdminDep) -> DeliveryDetail:
-    delivery = await repository.get(session, delivery_id)
-    if delivery is None:
-        raise DeliveryNotFound(f"No delivery {delivery_id}.")
-    attempts = [AttemptView.model_validate(a) for a in await repository.attempts(session, delivery_id)]
+    delivery, attempts = await service.with_attempts(session, delivery_id)
     return DeliveryDetail.model_validate(
-        DeliveryView.model_validate(delivery).model_dump() | {"attempts": attempts}
+        DeliveryView.model_validate(delivery).model_dump()
+        | {"attempts": [AttemptView.model_validate(a) for a in attempts]}
     )
 
 
@@ -69,25 +68,19 @@ async def get_delivery(delivery_id: uuid.UUID, session: SessionDep, _: AdminDep)
     responses=problem_responses(DeliveryNotFound, DeliveryNotReplayable),
 )
 async def replay_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, gateway: GatewayDep, _: AdminDep
+    delivery_id: uuid.UUID, session: SessionDep, state: StateDep, _: AdminDep
 ) -> DeliveryView:
     """Send a dead-lettered delivery again, with the same delivery id and a fresh retry horizon."""
-    delivery = await repository.get(session, delivery_id, for_update=True)
-    if delivery is None:
-        raise DeliveryNotFound(f"No delivery {delivery_id}.")
-    await gateway.deliveries.replay(session, delivery)
-    return DeliveryView.model_validate(delivery)
+    return DeliveryView.model_validate(await state.deliveries.replay_one(session, delivery_id))
 
 
 @router.post("/dead-letters/replay", response_model=ReplayResult, response_model_by_alias=True)
 async def replay_dead_letters(
     session: SessionDep,
-    gateway: GatewayDep,
+    state: StateDep,
     _: AdminDep,
     destination_id: Annotated[str | None, Query(alias="destinationId")] = None,
 ) -> ReplayResult:
     """Replay up to 1000 dead letters at once, e.g. after a municipality fixed its endpoint."""
-    rows = await repository.dead_letters(session, destination_id, limit=REPLAY_BATCH)
-    for delivery in rows:
-        await gateway.deliveries.replay(session, delivery)
-    return ReplayResult(replayed=len(rows))
+    replayed = await state.deliveries.replay_dead_letters(session, destination_id, limit=REPLAY_BATCH)
+    return ReplayResult(replayed=replayed)

@@ -1,10 +1,10 @@
 """Delivery metrics, per destination, on the service's Prometheus registry."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import func, select
 
 from ozg_common.db import Database
-from ozg_kop_gateway.models import Delivery, DeliveryState
+from ozg_kop_gateway.deliveries import repository
+from ozg_kop_gateway.models import DeliveryState
 
 
 class DeliveryMetrics:
@@ -57,13 +57,8 @@ class DeliveryMetrics:
 
         The database, not this replica's memory, knows the backlog: any replica may hold a due row.
         """
-        by_state = (
-            select(Delivery.state, Delivery.destination_id, func.count())
-            .where(Delivery.state.in_([DeliveryState.PENDING, DeliveryState.DEAD_LETTERED]))
-            .group_by(Delivery.state, Delivery.destination_id)
-        )
         async with database.sessionmaker() as session:
-            rows = (await session.execute(by_state)).all()
+            rows = await repository.backlog(session)
         # Replaced in one go (no await in between): a destination whose backlog drained disappears
         # instead of keeping its last count.
         self.pending.clear()

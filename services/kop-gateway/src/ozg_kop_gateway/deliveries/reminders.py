@@ -7,14 +7,14 @@ for an operator's replay): a reminder has nothing to add for them.
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.submission import SubmissionPickupReminder
 from ozg_common.events import CloudEvent
+from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.intake import DeliveryIntake
 from ozg_kop_gateway.destinations import repository as destinations
-from ozg_kop_gateway.models import Delivery, DeliveryKind, DeliveryState
+from ozg_kop_gateway.models import DeliveryKind, DeliveryState
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class PickupReminders:
                 extra={"destination_id": event.destination_id, "event_id": source.id},
             )
             return
-        first = await _latest_delivery(session, event.case_id, event.submission_id)
+        first = await repository.latest_submission_delivery(session, event.case_id, event.submission_id)
         if first is not None and first.state == DeliveryState.PENDING:
             return  # the callback is still being retried: that is the reminder
         await self.intake.schedule(
@@ -55,18 +55,3 @@ class PickupReminders:
                 "caseId": event.case_id,
             },
         )
-
-
-async def _latest_delivery(session: AsyncSession, case_id: str, submission_id: str) -> Delivery | None:
-    """The newest delivery of the submission itself (by case: that column is indexed)."""
-    query = (
-        select(Delivery)
-        .where(
-            Delivery.case_id == case_id,
-            Delivery.submission_id == submission_id,
-            Delivery.kind == DeliveryKind.SUBMISSION,
-        )
-        .order_by(Delivery.created_at.desc())
-        .limit(1)
-    )
-    return await session.scalar(query)

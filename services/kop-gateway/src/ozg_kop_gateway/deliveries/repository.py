@@ -27,6 +27,7 @@ from ozg_kop_gateway.models import (
     Case,
     Delivery,
     DeliveryAttempt,
+    DeliveryKind,
     DeliveryState,
     Destination,
     WebhookSecret,
@@ -288,3 +289,31 @@ async def dead_letters(session: AsyncSession, destination_id: str | None, *, lim
     if destination_id is not None:
         query = query.where(Delivery.destination_id == destination_id)
     return list(await session.scalars(_locked(query, session)))
+
+
+async def latest_submission_delivery(
+    session: AsyncSession, case_id: str, submission_id: str
+) -> Delivery | None:
+    """The newest delivery of the submission itself (by case: that column is indexed)."""
+    query = (
+        select(Delivery)
+        .where(
+            Delivery.case_id == case_id,
+            Delivery.submission_id == submission_id,
+            Delivery.kind == DeliveryKind.SUBMISSION,
+        )
+        .order_by(Delivery.created_at.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def backlog(session: AsyncSession) -> list[tuple[DeliveryState, str, int]]:
+    """How many deliveries wait (pending or dead-lettered), by state and destination."""
+    by_state = (
+        select(Delivery.state, Delivery.destination_id, func.count())
+        .where(Delivery.state.in_([DeliveryState.PENDING, DeliveryState.DEAD_LETTERED]))
+        .group_by(Delivery.state, Delivery.destination_id)
+    )
+    rows = await session.execute(by_state)
+    return [(state, destination_id, count) for state, destination_id, count in rows]

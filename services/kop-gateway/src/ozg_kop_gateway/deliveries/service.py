@@ -16,8 +16,8 @@ from ozg_kop_gateway.deliveries import repository
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
 from ozg_kop_gateway.deliveries.policy import RetryPolicy
 from ozg_kop_gateway.deliveries.sender import Job, Outcome
-from ozg_kop_gateway.errors import DeliveryNotReplayable
-from ozg_kop_gateway.models import Delivery, DeliveryKind, DeliveryState
+from ozg_kop_gateway.errors import DeliveryNotFound, DeliveryNotReplayable
+from ozg_kop_gateway.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryState
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,23 @@ class Deliveries:
         delivery.next_attempt_at = now
         delivery.expires_at = now + self.horizon
 
+    async def replay_one(self, session: AsyncSession, delivery_id: uuid.UUID) -> Delivery:
+        """Replay one dead letter, locked against the worker while it changes."""
+        delivery = await repository.get(session, delivery_id, for_update=True)
+        if delivery is None:
+            raise DeliveryNotFound(f"No delivery {delivery_id}.")
+        await self.replay(session, delivery)
+        return delivery
+
+    async def replay_dead_letters(
+        self, session: AsyncSession, destination_id: str | None, *, limit: int
+    ) -> int:
+        """Replay up to `limit` dead letters (of one destination, or of all); returns how many."""
+        rows = await repository.dead_letters(session, destination_id, limit=limit)
+        for delivery in rows:
+            await self.replay(session, delivery)
+        return len(rows)
+
     def _judge(self, job: Job, outcome: Outcome, now: datetime) -> Verdict:
         """Delivered, retried later (the delay drawn here, jitter included) or dead-lettered."""
         if outcome.succeeded:
@@ -146,6 +163,31 @@ class Deliveries:
             },
         )
         return event
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    state: DeliveryState | None,
+    destination_id: str | None,
+    case_id: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Delivery]]:
+    """One page of deliveries, newest first, and how many match in all."""
+    return await repository.search(
+        session, state=state, destination_id=destination_id, case_id=case_id, offset=offset, limit=limit
+    )
+
+
+async def with_attempts(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[Delivery, list[DeliveryAttempt]]:
+    """A delivery and its attempts, in order."""
+    delivery = await repository.get(session, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(f"No delivery {delivery_id}.")
+    return delivery, await repository.attempts(session, delivery_id)
 
 
 def _attempt_row(job: Job, outcome: Outcome) -> dict[str, Any]:

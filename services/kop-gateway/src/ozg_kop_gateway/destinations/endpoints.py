@@ -1,17 +1,18 @@
 """Admin API of destinations: inspect the read model, set or rotate a webhook secret."""
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_kop_gateway.deliveries.lanes import CircuitState
-from ozg_kop_gateway.dependencies import AdminDep, GatewayDep
-from ozg_kop_gateway.destinations import repository
+from ozg_kop_gateway.dependencies import AdminDep
+from ozg_kop_gateway.destinations import service
 from ozg_kop_gateway.destinations.schemas import DestinationView, SecretInfo, SecretUpdate
 from ozg_kop_gateway.errors import DestinationNotFound, InvalidSecret
+from ozg_kop_gateway.state import StateDep
 
 router = APIRouter(prefix="/v1/admin/destinations", tags=["admin: destinations"])
 
@@ -23,13 +24,10 @@ router = APIRouter(prefix="/v1/admin/destinations", tags=["admin: destinations"]
     responses=problem_responses(DestinationNotFound),
 )
 async def get_destination(
-    destination_id: str, session: SessionDep, gateway: GatewayDep, _: AdminDep
+    destination_id: str, session: SessionDep, state: StateDep, _: AdminDep
 ) -> DestinationView:
-    destination = await repository.get(session, destination_id)
-    if destination is None:
-        raise DestinationNotFound(f"No destination {destination_id} is known.")
-    lane = gateway.lanes.get(destination_id)
-    secrets = await repository.live_secrets(session, [destination_id], datetime.now(UTC))
+    destination, secrets = await service.destination_with_secrets(session, destination_id)
+    lane = state.lanes.get(destination_id)
     return DestinationView(
         id=destination.id,
         name=destination.name,
@@ -50,11 +48,9 @@ async def get_destination(
     responses=problem_responses(DestinationNotFound, InvalidSecret),
 )
 async def set_webhook_secret(
-    destination_id: str, body: SecretUpdate, session: SessionDep, gateway: GatewayDep, _: AdminDep
+    destination_id: str, body: SecretUpdate, session: SessionDep, state: StateDep, _: AdminDep
 ) -> Response:
     """Set (or rotate) the secret; it is stored encrypted and can never be read back."""
-    overlap = (
-        gateway.settings.secret_rotation_overlap if body.overlap_seconds is None else body.overlap_seconds
-    )
-    await gateway.signing.rotate(session, destination_id, body.secret, timedelta(seconds=overlap))
+    overlap = state.settings.secret_rotation_overlap if body.overlap_seconds is None else body.overlap_seconds
+    await state.signing.rotate(session, destination_id, body.secret, timedelta(seconds=overlap))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,14 @@ async def get(session: AsyncSession, destination_id: str) -> Destination | None:
     return await session.get(Destination, destination_id)
 
 
+def add_destination(session: AsyncSession, destination: Destination) -> None:
+    session.add(destination)
+
+
+def add_secret(session: AsyncSession, secret: WebhookSecret) -> None:
+    session.add(secret)
+
+
 _LIVE_SECRETS = (
     select(WebhookSecret)
     .where(

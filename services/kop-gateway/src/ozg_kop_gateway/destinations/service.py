@@ -22,7 +22,7 @@ async def apply_destination_changed(session: AsyncSession, event: DestinationCha
     destination = await repository.get(session, event.destination_id)
     if destination is None:
         destination = Destination(id=event.destination_id)
-        session.add(destination)
+        repository.add_destination(session, destination)
     destination.name = event.name
     destination.authority_id = event.authority_id
     destination.status = event.status
@@ -30,6 +30,16 @@ async def apply_destination_changed(session: AsyncSession, event: DestinationCha
     destination.url = event.zustellkanal.url
     destination.signature_scheme = event.zustellkanal.signature_scheme
     destination.updated_at = datetime.now(UTC)
+
+
+async def destination_with_secrets(
+    session: AsyncSession, destination_id: str
+) -> tuple[Destination, list[WebhookSecret]]:
+    """A destination of the read model and the secrets that sign its requests now."""
+    destination = await repository.get(session, destination_id)
+    if destination is None:
+        raise DestinationNotFound(f"No destination {destination_id} is known.")
+    return destination, await repository.live_secrets(session, [destination_id], datetime.now(UTC))
 
 
 class SigningSecrets:
@@ -68,7 +78,7 @@ class SigningSecrets:
             created_at=now,
             retires_at=None,
         )
-        session.add(row)
+        repository.add_secret(session, row)
         return row
 
 

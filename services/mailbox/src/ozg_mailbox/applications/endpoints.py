@@ -8,12 +8,10 @@ from fastapi import APIRouter, Path, Query
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_mailbox.applications import repository
+from ozg_mailbox.applications import service
 from ozg_mailbox.applications.schemas import ApplicationPage, ApplicationRead, ApplicationTrail
+from ozg_mailbox.dependencies import AdminDep, MailboxDep
 from ozg_mailbox.errors import ApplicationNotFound, NotACitizen
-from ozg_mailbox.identity import AdminDep
-from ozg_mailbox.messages import repository as messages
-from ozg_mailbox.profile.service import MailboxDep
 
 router = APIRouter(prefix="/v1/mailbox/applications", tags=["applications"])
 admin_router = APIRouter(prefix="/v1/admin/applications", tags=["admin"])
@@ -27,7 +25,7 @@ async def list_applications(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApplicationPage:
     """The citizen's applications, newest first, each with its status timeline."""
-    rows, total = await repository.list_for_mailbox(session, mailbox.id, offset=offset, limit=limit)
+    rows, total = await service.of_mailbox(session, mailbox.id, offset=offset, limit=limit)
     return ApplicationPage(
         count=len(rows), offset=offset, total_count=total, applications=[ApplicationRead.of(a) for a in rows]
     )
@@ -41,10 +39,7 @@ async def list_applications(
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, mailbox: MailboxDep
 ) -> ApplicationRead:
-    application = await repository.get_for_mailbox(session, mailbox.id, application_id)
-    if application is None:
-        raise ApplicationNotFound()
-    return ApplicationRead.of(application)
+    return ApplicationRead.of(await service.one_of_mailbox(session, mailbox.id, application_id))
 
 
 @admin_router.get(
@@ -58,7 +53,5 @@ async def application_of_case(
     session: SessionDep,
 ) -> ApplicationTrail:
     """The status monitor of a case with its times, and its messages' headers (no content)."""
-    application = await repository.by_case(session, case_id)
-    if application is None:
-        raise ApplicationNotFound(f"The mailbox knows no application of case {case_id}.")
-    return ApplicationTrail.of(application, await messages.headers_of_application(session, application.id))
+    application, headers = await service.trail_of_case(session, case_id)
+    return ApplicationTrail.of(application, headers)

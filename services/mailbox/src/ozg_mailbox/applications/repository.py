@@ -105,10 +105,13 @@ async def open_submitted(
     steps: Sequence[str],
     occurred_at: datetime,
 ) -> bool:
-    """Write a case's first application in one round trip (PostgreSQL only); True when written.
+    """Write a case's first application in one round trip; True when written. Elsewhere than on
+    PostgreSQL it writes nothing and answers False: the caller takes the general way.
 
     One prepared statement instead of the ORM's reads and flush: most submissions open their case.
     """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
     parameters = {
         "case_id": case_id,
         "mailbox_id": mailbox_id,
@@ -128,6 +131,14 @@ async def open_submitted(
     }
     result = cast(CursorResult[tuple[()]], await session.execute(_OPEN_SUBMITTED, parameters))
     return result.rowcount > 0
+
+
+def add(session: AsyncSession, row: Application | Payment) -> None:
+    session.add(row)
+
+
+async def payment(session: AsyncSession, transaction_id: str) -> Payment | None:
+    return await session.get(Payment, transaction_id)
 
 
 async def list_for_mailbox(

@@ -6,13 +6,16 @@ timeline is right whatever the arrival order.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_mailbox.applications import repository
+from ozg_mailbox.errors import ApplicationNotFound
 from ozg_mailbox.messages import repository as messages
+from ozg_mailbox.messages.repository import MessageHeader
 from ozg_mailbox.messages.service import post_system_message
 from ozg_mailbox.models import Application, Payment, StatusStep
 from ozg_mailbox.notices.service import enqueue_notice
@@ -48,6 +51,30 @@ async def application_for_case(session: AsyncSession, case_id: str) -> Applicati
     return await repository.by_case(session, case_id) or _open(session, case_id)
 
 
+async def of_mailbox(
+    session: AsyncSession, mailbox_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[Sequence[Application], int]:
+    """One page of the mailbox's applications with their steps, newest first, and how many in all."""
+    return await repository.list_for_mailbox(session, mailbox_id, offset=offset, limit=limit)
+
+
+async def one_of_mailbox(
+    session: AsyncSession, mailbox_id: uuid.UUID, application_id: uuid.UUID
+) -> Application:
+    application = await repository.get_for_mailbox(session, mailbox_id, application_id)
+    if application is None:
+        raise ApplicationNotFound()
+    return application
+
+
+async def trail_of_case(session: AsyncSession, case_id: str) -> tuple[Application, list[MessageHeader]]:
+    """A case's application with its steps, and its messages' headers oldest first."""
+    application = await repository.by_case(session, case_id)
+    if application is None:
+        raise ApplicationNotFound(f"The mailbox knows no application of case {case_id}.")
+    return application, await messages.headers_of_application(session, application.id)
+
+
 def _open(session: AsyncSession, case_id: str) -> Application:
     """A new application, without steps yet; the transaction's next flush writes it."""
     now = datetime.now(UTC)
@@ -60,7 +87,7 @@ def _open(session: AsyncSession, case_id: str) -> Application:
         updated_at=now,
         steps=[],
     )
-    session.add(application)
+    repository.add(session, application)
     return application
 
 
@@ -95,29 +122,28 @@ async def attach_submission(
     submitted_at: datetime,
 ) -> None:
     """The application was received by submission: it enters the citizen's status monitor."""
-    if session.get_bind().dialect.name == "postgresql":
-        # The common case, a case first seen with its submission, in one statement; any other goes on.
-        steps = ["INITIATED"] if payment_required else ["INITIATED", "SUBMITTED"]
-        now = datetime.now(UTC)
-        if await repository.open_submitted(
-            session,
-            case_id=case_id,
-            mailbox_id=mailbox_id,
-            submission_id=submission_id,
-            destination_id=destination_id,
-            leika_key=leika_key,
-            service_name=service_name,
-            authority_name=authority_name,
-            status=steps[-1],
-            status_detail=AWAITING_PAYMENT if payment_required else None,
-            payment_required=payment_required,
-            payment_transaction_id=payment_transaction_id,
-            created_at=min(now, submitted_at),
-            updated_at=now,
-            steps=steps,
-            occurred_at=submitted_at,
-        ):
-            return
+    # The common case, a case first seen with its submission, in one statement; any other goes on.
+    steps = ["INITIATED"] if payment_required else ["INITIATED", "SUBMITTED"]
+    now = datetime.now(UTC)
+    if await repository.open_submitted(
+        session,
+        case_id=case_id,
+        mailbox_id=mailbox_id,
+        submission_id=submission_id,
+        destination_id=destination_id,
+        leika_key=leika_key,
+        service_name=service_name,
+        authority_name=authority_name,
+        status=steps[-1],
+        status_detail=AWAITING_PAYMENT if payment_required else None,
+        payment_required=payment_required,
+        payment_transaction_id=payment_transaction_id,
+        created_at=min(now, submitted_at),
+        updated_at=now,
+        steps=steps,
+        occurred_at=submitted_at,
+    ):
+        return
     known = await repository.by_case(session, case_id)
     # Read before anything changes, so that no query's autoflush writes a half-updated application.
     payment = await repository.payment_for(session, case_id, payment_transaction_id)
@@ -155,11 +181,11 @@ async def record_payment(
     occurred_at: datetime,
 ) -> None:
     """Keep the payment's outcome; apply it to its application if that is known already."""
-    payment = await session.get(Payment, transaction_id)
+    payment = await repository.payment(session, transaction_id)
     detail = payment_information.get("statusDetail")
     if payment is None:
         payment = Payment(transaction_id=transaction_id, status=status, occurred_at=occurred_at)
-        session.add(payment)
+        repository.add(session, payment)
     payment.case_id = case_id or payment.case_id
     payment.status = status
     payment.status_detail = str(detail) if detail else None

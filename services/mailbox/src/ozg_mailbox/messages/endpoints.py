@@ -4,12 +4,11 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from ozg_common.db import SessionDep
-from ozg_common.outbox import Outbox
 from ozg_common.problems import Unauthorized, problem_responses
-from ozg_mailbox.blobs import BlobsDep
+from ozg_mailbox.dependencies import MailboxDep
 from ozg_mailbox.errors import (
     AttachmentNotFound,
     InvalidAttachment,
@@ -18,24 +17,13 @@ from ozg_mailbox.errors import (
     ReplyNotPossible,
     ReplyTooLarge,
 )
-from ozg_mailbox.messages import repository, service
+from ozg_mailbox.messages import service
 from ozg_mailbox.messages.schemas import MessagePage, MessageRead, MessageSummary, ReplyCreate, ReplyRead
-from ozg_mailbox.profile.service import MailboxDep
-from ozg_mailbox.settings import MailboxSettings
+from ozg_mailbox.state import StateDep
 
 router = APIRouter(prefix="/v1/mailbox/messages", tags=["messages"])
 
 AUTH_ERRORS = (Unauthorized, NotACitizen)
-
-
-def outbox_of(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.runtime.outbox
-    return outbox
-
-
-def settings_of(request: Request) -> MailboxSettings:
-    settings: MailboxSettings = request.app.state.runtime.settings
-    return settings
 
 
 @router.get("", response_model=MessagePage, responses=problem_responses(*AUTH_ERRORS))
@@ -47,7 +35,7 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagePage:
     """The citizen's messages, newest first."""
-    rows, total = await repository.page(session, mailbox.id, unread=unread, offset=offset, limit=limit)
+    rows, total = await service.page(session, mailbox.id, unread=unread, offset=offset, limit=limit)
     return MessagePage(
         count=len(rows),
         offset=offset,
@@ -60,10 +48,10 @@ async def list_messages(
     "/{message_id}", response_model=MessageRead, responses=problem_responses(*AUTH_ERRORS, MessageNotFound)
 )
 async def read_message(
-    message_id: uuid.UUID, request: Request, session: SessionDep, mailbox: MailboxDep
+    message_id: uuid.UUID, session: SessionDep, state: StateDep, mailbox: MailboxDep
 ) -> MessageRead:
     """One message; the first read sends the read receipt to the authority."""
-    message, application = await service.open_message(session, outbox_of(request), mailbox.id, message_id)
+    message, application = await service.open_message(session, state.outbox, mailbox.id, message_id)
     return MessageRead.of(message, application)
 
 
@@ -79,11 +67,13 @@ async def download_attachment(
     message_id: uuid.UUID,
     attachment_id: uuid.UUID,
     session: SessionDep,
-    blobs: BlobsDep,
+    state: StateDep,
     mailbox: MailboxDep,
 ) -> Response:
     """The attachment's bytes, as the authority sent them."""
-    attachment, data = await service.attachment_content(session, blobs, mailbox.id, message_id, attachment_id)
+    attachment, data = await service.attachment_content(
+        session, state.blobs, mailbox.id, message_id, attachment_id
+    )
     return attachment_response(attachment.filename, attachment.mime_type, attachment.sha512, data)
 
 
@@ -112,8 +102,8 @@ def attachment_response(filename: str, mime_type: str, sha512: str, data: bytes)
 async def reply_to_message(
     message_id: uuid.UUID,
     body: ReplyCreate,
-    request: Request,
     session: SessionDep,
+    state: StateDep,
     mailbox: MailboxDep,
 ) -> ReplyRead:
     """Answer the authority; the reply travels as a follow-up on the same case."""
@@ -124,9 +114,7 @@ async def reply_to_message(
             service.decode_base64_file(a.filename, a.mime_type, a.content_base64) for a in body.attachments
         ],
     )
-    answer = await service.reply(
-        session, outbox_of(request), settings_of(request), mailbox.id, message_id, draft
-    )
+    answer = await service.reply(session, state.outbox, state.settings, mailbox.id, message_id, draft)
     return ReplyRead.of(answer)
 
 
@@ -136,8 +124,8 @@ async def reply_to_message(
     responses=problem_responses(*AUTH_ERRORS, MessageNotFound),
 )
 async def delete_message(
-    message_id: uuid.UUID, session: SessionDep, blobs: BlobsDep, mailbox: MailboxDep
+    message_id: uuid.UUID, session: SessionDep, state: StateDep, mailbox: MailboxDep
 ) -> Response:
     """Delete the message and its attachments for good."""
-    await service.delete_message(session, blobs, mailbox.id, message_id)
+    await service.delete_message(session, state.blobs, mailbox.id, message_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,11 +5,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from ozg_mailbox.models import Application, Attachment, Message
+from ozg_mailbox.models import Application, Attachment, Message, Reply
 
 
 class MessageHeader(NamedTuple):
@@ -103,3 +103,24 @@ async def attachment_ids(session: AsyncSession, message_ids: Sequence[uuid.UUID]
 async def older_than(session: AsyncSession, cutoff: datetime, limit: int) -> list[uuid.UUID]:
     query = select(Message.id).where(Message.created_at < cutoff).order_by(Message.created_at).limit(limit)
     return list(await session.scalars(query))
+
+
+def add(session: AsyncSession, row: Message | Reply) -> None:
+    session.add(row)
+
+
+async def exists(session: AsyncSession, message_id: uuid.UUID) -> bool:
+    return await session.get(Message, message_id) is not None
+
+
+async def mark_read(session: AsyncSession, message_id: uuid.UUID, now: datetime) -> bool:
+    """Set the read time unless one is set; true for the one caller that set it."""
+    marked = await session.execute(
+        update(Message).where(Message.id == message_id, Message.read_at.is_(None)).values(read_at=now)
+    )
+    return getattr(marked, "rowcount", 0) == 1
+
+
+async def delete_all(session: AsyncSession, message_ids: Sequence[uuid.UUID]) -> None:
+    """Delete the messages; their attachments and replies cascade."""
+    await session.execute(delete(Message).where(Message.id.in_(message_ids)))

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.delivery import CaseReplyCreated, MessageAttachment
@@ -47,7 +46,7 @@ async def post_system_message(
         sent_at=sent_at,
         created_at=datetime.now(UTC),
     )
-    session.add(message)
+    repository.add(session, message)
     if application.mailbox_id is not None:
         await enqueue_notice(session, application.mailbox_id)
     return message
@@ -59,7 +58,7 @@ async def receive_authority_message(
     """Store the authority's message; attachments whose bytes do not match their sha512/size are left out
     (and the message says so) rather than losing the whole message."""
     message_id = uuid.uuid5(MESSAGE_NAMESPACE, f"{event.case_id}|{event.message_id}")
-    if await session.get(Message, message_id) is not None:
+    if await repository.exists(session, message_id):
         return None
     content = event.content
     attachments: list[Attachment] = []
@@ -103,7 +102,7 @@ async def receive_authority_message(
         created_at=datetime.now(UTC),
         attachments=attachments,
     )
-    session.add(message)
+    repository.add(session, message)
     if application.mailbox_id is not None:
         await enqueue_notice(session, application.mailbox_id)
     return message
@@ -119,6 +118,28 @@ def _verified_bytes(item: MessageAttachment) -> bytes | None:
     return data
 
 
+async def page(
+    session: AsyncSession, mailbox_id: uuid.UUID, *, unread: bool | None, offset: int, limit: int
+) -> tuple[Sequence[tuple[Message, Application]], int]:
+    """One page of the mailbox's messages (all, only unread or only read), newest first, and how
+    many there are in all."""
+    return await repository.page(session, mailbox_id, unread=unread, offset=offset, limit=limit)
+
+
+async def unread_count(session: AsyncSession, mailbox_id: uuid.UUID) -> int:
+    return await repository.unread_count(session, mailbox_id)
+
+
+async def message_in_mailbox(
+    session: AsyncSession, mailbox_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[Message, Application]:
+    """A message of this mailbox and its application, without marking it read."""
+    found = await repository.get_in_mailbox(session, mailbox_id, message_id)
+    if found is None:
+        raise MessageNotFound()
+    return found
+
+
 async def open_message(
     session: AsyncSession, outbox: Outbox, mailbox_id: uuid.UUID, message_id: uuid.UUID
 ) -> tuple[Message, Application]:
@@ -130,11 +151,9 @@ async def open_message(
     if message.read_at is None:
         now = datetime.now(UTC)
         # Conditional update: of two concurrent first reads only one sends the receipt.
-        marked = await session.execute(
-            update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=now)
-        )
+        marked = await repository.mark_read(session, message.id, now)
         message.read_at = now
-        if getattr(marked, "rowcount", 0) == 1 and message.origin == "authority" and message.destination_id:
+        if marked and message.origin == "authority" and message.destination_id:
             await outbox.publish(
                 session,
                 MailboxMessageRead(
@@ -238,7 +257,7 @@ async def reply(
         ],
         created_at=now,
     )
-    session.add(answer)
+    repository.add(session, answer)
     await outbox.publish(
         session,
         MailboxCitizenReplied(
@@ -260,7 +279,7 @@ async def delete_messages(session: AsyncSession, blobs: BlobStore, message_ids: 
     if not message_ids:
         return
     blobs.delete_after_commit(session, await repository.attachment_ids(session, message_ids))
-    await session.execute(delete(Message).where(Message.id.in_(message_ids)))
+    await repository.delete_all(session, message_ids)
 
 
 async def delete_message(

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
-from sqlalchemy import select
 
 from ozg_common.db import Database
 from ozg_common.tasks import wait_until_set
-from ozg_mailbox.models import Mailbox, Notice
+from ozg_mailbox.models import Notice
+from ozg_mailbox.notices import repository
 from ozg_mailbox.settings import MailboxSettings
 
 logger = logging.getLogger(__name__)
@@ -61,17 +61,10 @@ class NoticeSender:
         """Work through one batch of due notices; returns how many were handled."""
         now = datetime.now(UTC)
         async with self.database.transaction() as session:
-            query = (
-                select(Notice, Mailbox.email)
-                .join(Mailbox, Mailbox.id == Notice.mailbox_id)
-                .where(Notice.state == "pending", Notice.next_attempt_at <= now)
-                .order_by(Notice.next_attempt_at)
-                .limit(self.batch_size)
+            # Replicas share the table (PostgreSQL): each notice goes out from whoever locked it.
+            rows = await repository.due(
+                session, now, limit=self.batch_size, skip_locked=not self.database.is_sqlite
             )
-            if not self.database.is_sqlite:
-                # Replicas share the table: each notice goes out from whoever locked it.
-                query = query.with_for_update(of=Notice, skip_locked=True)
-            rows = (await session.execute(query)).all()
             for notice, email in rows:
                 await self._deliver(notice, email)
         return len(rows)

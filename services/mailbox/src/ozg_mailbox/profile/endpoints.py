@@ -4,8 +4,8 @@ from fastapi import APIRouter
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import Unauthorized, problem_responses
+from ozg_mailbox.dependencies import CitizenDep
 from ozg_mailbox.errors import NotACitizen
-from ozg_mailbox.identity import CitizenDep
 from ozg_mailbox.profile import service
 from ozg_mailbox.profile.schemas import MailboxRead, ProfileUpdate
 
@@ -22,8 +22,4 @@ async def get_mailbox(session: SessionDep, citizen: CitizenDep) -> MailboxRead:
 @router.put("/profile", response_model=MailboxRead, responses=problem_responses(Unauthorized, NotACitizen))
 async def update_profile(body: ProfileUpdate, session: SessionDep, citizen: CitizenDep) -> MailboxRead:
     """Set the address email notices go to."""
-    mailbox = await service.open_mailbox(session, citizen)
-    service.set_email(mailbox, body.email)
-    if body.email is None and citizen.email:
-        await service.open_mailbox(session, citizen)
-    return MailboxRead.of(mailbox)
+    return MailboxRead.of(await service.change_email(session, citizen, body.email))

@@ -2,33 +2,27 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, cast
 
-from fastapi import Depends
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.db import SessionDep
-from ozg_common.messaging import insert_ignoring_duplicates
-from ozg_mailbox.identity import Citizen, CitizenDep
+from ozg_mailbox.identity import Citizen
 from ozg_mailbox.models import Mailbox
+from ozg_mailbox.profile import repository
 
 
 async def ensure_mailbox(session: AsyncSession, mailbox_id: uuid.UUID) -> Mailbox:
     """The mailbox with this id; created empty if nobody has seen it yet (safe under concurrency)."""
-    mailbox = await session.get(Mailbox, mailbox_id)
+    mailbox = await repository.get(session, mailbox_id)
     if mailbox is None:
         await create_mailbox_if_missing(session, mailbox_id)
-        mailbox = await session.get(Mailbox, mailbox_id)
+        mailbox = await repository.get(session, mailbox_id)
     assert mailbox is not None
     return mailbox
 
 
 async def create_mailbox_if_missing(session: AsyncSession, mailbox_id: uuid.UUID) -> None:
     """The mailbox row exists afterwards; one statement, nothing loaded (safe under concurrency)."""
-    await insert_ignoring_duplicates(
-        session, cast(Table, Mailbox.__table__), {"id": mailbox_id, "created_at": datetime.now(UTC)}
-    )
+    await repository.create_if_missing(session, mailbox_id, datetime.now(UTC))
 
 
 async def open_mailbox(session: AsyncSession, citizen: Citizen) -> Mailbox:
@@ -48,14 +42,12 @@ async def record_login(session: AsyncSession, citizen: Citizen) -> Mailbox:
     return mailbox
 
 
-def set_email(mailbox: Mailbox, email: str | None) -> None:
-    """The citizen's own choice wins over the token's claim; `None` follows the token again."""
+async def change_email(session: AsyncSession, citizen: Citizen, email: str | None) -> Mailbox:
+    """Set the address notices go to. The citizen's own choice wins over the token's claim; `None`
+    follows the token again, and takes the login's address (if it has one) at once."""
+    mailbox = await open_mailbox(session, citizen)
     mailbox.email = email
     mailbox.email_source = "profile" if email else None
-
-
-async def current_mailbox(session: SessionDep, citizen: CitizenDep) -> Mailbox:
-    return await open_mailbox(session, citizen)
-
-
-MailboxDep = Annotated[Mailbox, Depends(current_mailbox)]
+    if email is None and citizen.email:
+        await open_mailbox(session, citizen)
+    return mailbox

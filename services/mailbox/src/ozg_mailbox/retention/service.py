@@ -4,13 +4,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
-
 from ozg_common.db import Database
 from ozg_mailbox.blobs import BlobStore
-from ozg_mailbox.messages import repository
+from ozg_mailbox.messages import repository as messages
 from ozg_mailbox.messages.service import delete_messages
-from ozg_mailbox.models import Notice
+from ozg_mailbox.notices import repository as notices
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +24,10 @@ async def purge_expired(
     deleted = 0
     while True:
         async with database.transaction() as session:
-            expired = await repository.older_than(session, now - max_age, BATCH)
+            expired = await messages.older_than(session, now - max_age, BATCH)
             await delete_messages(session, blobs, expired)
             if len(expired) < BATCH:
-                await session.execute(
-                    delete(Notice).where(Notice.state != "pending", Notice.created_at < now - NOTICE_KEEP)
-                )
+                await notices.delete_finished(session, now - NOTICE_KEEP)
         deleted += len(expired)
         if len(expired) < BATCH:
             break

@@ -18,16 +18,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import ProblemError, Unauthorized
-from ozg_mailbox.applications import repository as applications
+from ozg_mailbox.applications import service as applications
 from ozg_mailbox.applications.service import STATUS_LABELS
-from ozg_mailbox.blobs import BlobsDep
-from ozg_mailbox.errors import MailboxError, MessageNotFound, NotACitizen
-from ozg_mailbox.identity import EMAIL_PATTERN, verify_citizen_token
-from ozg_mailbox.messages import repository as messages
+from ozg_mailbox.dependencies import verify_citizen_token
+from ozg_mailbox.errors import MailboxError, NotACitizen
+from ozg_mailbox.identity import EMAIL_PATTERN
 from ozg_mailbox.messages import service
-from ozg_mailbox.messages.endpoints import attachment_response, outbox_of, settings_of
+from ozg_mailbox.messages.endpoints import attachment_response
 from ozg_mailbox.models import Application, Message
 from ozg_mailbox.profile import service as profile
+from ozg_mailbox.settings import MailboxSettings
+from ozg_mailbox.state import StateDep
 from ozg_mailbox.web.session import (
     CSRF_FIELD,
     LoginRequired,
@@ -110,13 +111,13 @@ async def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, session: SessionDep) -> Response:
+async def login(request: Request, session: SessionDep, state: StateDep) -> Response:
     """Development login: the citizen pastes a token; it is checked exactly like an API bearer token."""
     form = await request.form(max_files=0, max_fields=5)
     check_csrf(request, form)
     token = str(form.get("token") or "").strip()
     try:
-        citizen = await verify_citizen_token(request, token) if token else None
+        citizen = await verify_citizen_token(request, state, token) if token else None
     except (Unauthorized, NotACitizen):
         citizen = None
     if citizen is None:
@@ -151,7 +152,7 @@ async def inbox(
     deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     mailbox = await profile.open_mailbox(session, citizen)
-    rows, total = await messages.page(
+    rows, total = await service.page(
         session, mailbox.id, unread=True if unread else None, offset=offset, limit=PAGE_SIZE
     )
     return page(
@@ -163,7 +164,7 @@ async def inbox(
             "rows": rows,
             "total": total,
             "unread_only": unread,
-            "unread_count": await messages.unread_count(session, mailbox.id),
+            "unread_count": await service.unread_count(session, mailbox.id),
             "offset": offset,
             "page_size": PAGE_SIZE,
             "deleted": deleted,
@@ -176,16 +177,18 @@ async def message_view(
     message_id: uuid.UUID,
     request: Request,
     session: SessionDep,
+    state: StateDep,
     citizen: WebCitizenDep,
     sent: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     mailbox = await profile.open_mailbox(session, citizen)
-    message, application = await service.open_message(session, outbox_of(request), mailbox.id, message_id)
-    return _message_page(request, message, application, sent=sent)
+    message, application = await service.open_message(session, state.outbox, mailbox.id, message_id)
+    return _message_page(request, state.settings, message, application, sent=sent)
 
 
 def _message_page(
     request: Request,
+    settings: MailboxSettings,
     message: Message,
     application: Application,
     *,
@@ -193,7 +196,6 @@ def _message_page(
     status_code: int = 200,
     **form_state: Any,
 ) -> HTMLResponse:
-    settings = settings_of(request)
     context = {
         "title": message.title,
         "nav": "inbox",
@@ -214,20 +216,20 @@ async def attachment_download(
     message_id: uuid.UUID,
     attachment_id: uuid.UUID,
     session: SessionDep,
-    blobs: BlobsDep,
+    state: StateDep,
     citizen: WebCitizenDep,
 ) -> Response:
     attachment, data = await service.attachment_content(
-        session, blobs, citizen.mailbox_id, message_id, attachment_id
+        session, state.blobs, citizen.mailbox_id, message_id, attachment_id
     )
     return attachment_response(attachment.filename, attachment.mime_type, attachment.sha512, data)
 
 
 @router.post("/messages/{message_id}/reply", response_class=HTMLResponse)
 async def reply(
-    message_id: uuid.UUID, request: Request, session: SessionDep, citizen: WebCitizenDep
+    message_id: uuid.UUID, request: Request, session: SessionDep, state: StateDep, citizen: WebCitizenDep
 ) -> Response:
-    settings = settings_of(request)
+    settings = state.settings
     form = await request.form(
         max_files=settings.reply_max_attachments + 1,
         max_fields=10,
@@ -251,34 +253,34 @@ async def reply(
     if not content:
         errors["content"] = "Bitte schreiben Sie eine Nachricht."
     if errors:
-        found = await messages.get_in_mailbox(session, citizen.mailbox_id, message_id)
-        if found is None:
-            raise MessageNotFound()
+        message, application = await service.message_in_mailbox(session, citizen.mailbox_id, message_id)
         return _message_page(
             request,
-            *found,
+            settings,
+            message,
+            application,
             errors=errors,
             draft_title=title,
             draft_content=content,
             status_code=422,
         )
     draft = service.ReplyDraft(title=title, content=content, files=files)
-    await service.reply(session, outbox_of(request), settings, citizen.mailbox_id, message_id, draft)
+    await service.reply(session, state.outbox, settings, citizen.mailbox_id, message_id, draft)
     return redirect(f"/web/messages/{message_id}?sent=true#antworten")
 
 
 @router.post("/messages/{message_id}/delete")
 async def delete(
-    message_id: uuid.UUID, request: Request, session: SessionDep, blobs: BlobsDep, citizen: WebCitizenDep
+    message_id: uuid.UUID, request: Request, session: SessionDep, state: StateDep, citizen: WebCitizenDep
 ) -> Response:
     check_csrf(request, await request.form(max_files=0, max_fields=5))
-    await service.delete_message(session, blobs, citizen.mailbox_id, message_id)
+    await service.delete_message(session, state.blobs, citizen.mailbox_id, message_id)
     return redirect("/web/?deleted=true")
 
 
 @router.get("/applications", response_class=HTMLResponse)
 async def applications_view(request: Request, session: SessionDep, citizen: WebCitizenDep) -> HTMLResponse:
-    rows, total = await applications.list_for_mailbox(session, citizen.mailbox_id, offset=0, limit=100)
+    rows, total = await applications.of_mailbox(session, citizen.mailbox_id, offset=0, limit=100)
     return page(
         request,
         "applications.html",
@@ -298,16 +300,14 @@ async def profile_view(request: Request, session: SessionDep, citizen: WebCitize
 async def profile_update(request: Request, session: SessionDep, citizen: WebCitizenDep) -> Response:
     form = await request.form(max_files=0, max_fields=5)
     check_csrf(request, form)
-    mailbox = await profile.open_mailbox(session, citizen)
     email = str(form.get("email") or "").strip()
     if email and (len(email) > 320 or not re.fullmatch(EMAIL_PATTERN, email)):
+        mailbox = await profile.open_mailbox(session, citizen)
         context = {"title": "Benachrichtigungen", "nav": "profile", "mailbox": mailbox}
         context["error"] = "Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@example.de."
         context["draft_email"] = email
         return page(request, "profile.html", context, 422)
-    profile.set_email(mailbox, email or None)
-    if not email:
-        await profile.open_mailbox(session, citizen)
+    await profile.change_email(session, citizen, email or None)
     return redirect("/web/profile?saved=true")
 
 

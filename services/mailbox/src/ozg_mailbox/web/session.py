@@ -7,8 +7,10 @@ from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
 from ozg_common.problems import Unauthorized
+from ozg_mailbox.dependencies import verify_citizen_token
 from ozg_mailbox.errors import CsrfRejected, NotACitizen
-from ozg_mailbox.identity import Citizen, verify_citizen_token
+from ozg_mailbox.identity import Citizen
+from ozg_mailbox.state import StateDep
 
 TOKEN_COOKIE = "ozg_mailbox_token"
 CSRF_COOKIE = "ozg_mailbox_csrf"
@@ -25,12 +27,12 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or public_url.startswith("https://")
 
 
-async def web_citizen(request: Request) -> Citizen:
+async def web_citizen(request: Request, state: StateDep) -> Citizen:
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise LoginRequired()
     try:
-        return await verify_citizen_token(request, token)
+        return await verify_citizen_token(request, state, token)
     except (Unauthorized, NotACitizen) as exc:
         raise LoginRequired() from exc
 

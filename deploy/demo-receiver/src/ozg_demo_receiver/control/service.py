@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass, field
 
+from ozg_demo_receiver.control.schemas import ControlUpdate
 from ozg_demo_receiver.settings import DemoReceiverSettings
 
 
@@ -38,3 +39,23 @@ class Control:
             return False
         self.failed_total += 1
         return True
+
+
+def apply_update(control: Control, update: ControlUpdate, settings: DemoReceiverSettings) -> None:
+    """Reset first (if asked), then switch what the update names; the rest stays as it is."""
+    if update.reset:
+        control.reset(settings)
+    if update.auto_answer is not None:
+        control.auto_answer = update.auto_answer
+    if update.reject_leika_keys is not None:
+        control.reject_leika_keys = set(update.reject_leika_keys)
+    if update.fail_status is not None:
+        control.fail_status = update.fail_status
+    if update.fail_requests is not None:
+        control.fail_requests = update.fail_requests
+    if update.fail_for_seconds is not None:
+        control.fail_until = time.time() + update.fail_for_seconds
+    if update.retry_after is not None:
+        control.retry_after = update.retry_after
+    if update.delay_seconds is not None:
+        control.delay_seconds = update.delay_seconds

@@ -1,0 +1,36 @@
+"""Who may call what: a citizen (their token, their mailbox), or an operator."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ozg_common.auth import Principal, bearer_token, require_scope
+from ozg_common.db import SessionDep
+from ozg_mailbox.identity import Citizen, citizen_of
+from ozg_mailbox.models import Mailbox
+from ozg_mailbox.profile import service as profile
+from ozg_mailbox.state import MailboxState, StateDep
+
+
+async def verify_citizen_token(request: Request, state: MailboxState, token: str) -> Citizen:
+    """The one token check of the API and the web page."""
+    return citizen_of(await state.citizen_login.verify(request, token))
+
+
+async def current_citizen(request: Request, state: StateDep) -> Citizen:
+    return await verify_citizen_token(request, state, bearer_token(request))
+
+
+CitizenDep = Annotated[Citizen, Depends(current_citizen)]
+
+
+async def current_mailbox(session: SessionDep, citizen: CitizenDep) -> Mailbox:
+    return await profile.open_mailbox(session, citizen)
+
+
+MailboxDep = Annotated[Mailbox, Depends(current_mailbox)]
+"""The calling citizen's mailbox, created at first sight."""
+
+AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
+"""Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
+tokens fail the suite's issuer and key check, whatever scopes they carry)."""
