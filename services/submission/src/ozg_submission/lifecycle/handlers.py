@@ -22,7 +22,7 @@ from ozg_submission.eventlog.tokens import ACCEPT, REJECT
 from ozg_submission.lifecycle import machine, repository
 from ozg_submission.lifecycle.collaborators import Collaborators
 from ozg_submission.lifecycle.repository import READY_FOR_PICKUP
-from ozg_submission.models import Payment, Submission, SubmissionStatus
+from ozg_submission.models import Submission, SubmissionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,9 @@ async def _submission(session: AsyncSession, submission_id: str) -> Submission |
 def payment_handler(state: Collaborators) -> Handler:
     async def handle(session: AsyncSession, event: PaymentEvent, _: CloudEvent) -> None:
         status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}[type(event)]
-        payment = await session.get(Payment, event.transaction_id, with_for_update=True)
+        payment = await repository.locked_payment(session, event.transaction_id)
         if payment is None:
-            payment = Payment(transaction_id=event.transaction_id)
-            session.add(payment)
+            payment = repository.add_payment(session, event.transaction_id)
         elif payment.status == "PAYED" and status != "PAYED":
             # Money once received is never un-received by a late, out-of-order failure.
             logger.warning(

@@ -164,6 +164,18 @@ async def awaiting_payment(
     return (await session.scalars(query)).all()
 
 
+async def locked_payment(session: AsyncSession, transaction_id: str) -> Payment | None:
+    """A payment as last reported, locked until the transaction ends."""
+    return await session.get(Payment, transaction_id, with_for_update=True)
+
+
+def add_payment(session: AsyncSession, transaction_id: str) -> Payment:
+    """A payment first reported now; the caller fills in what was reported."""
+    payment = Payment(transaction_id=transaction_id)
+    session.add(payment)
+    return payment
+
+
 async def payment_for(
     session: AsyncSession, *, case_id: uuid.UUID, transaction_id: str | None
 ) -> Payment | None:
