@@ -16,10 +16,10 @@ from test_applications import application
 from test_fit_connect import submitted
 
 from ozg_common.db import Database
-from ozg_submission.context import SubmissionContext
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.models import EventLogEntry
 from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ async def test_a_reader_that_loses_the_race_answers_the_winners_tokens(
     suite: Suite, database: Database, settings: SubmissionSettings
 ) -> None:
     submission_id, case_id = await native_application(suite)
-    signer = SubmissionContext.build(settings).events
+    signer = SubmissionState.build(settings).events
 
     async def read(session: AsyncSession) -> list[str]:
         return [event.token for event in await eventlog.of_case(session, signer, uuid.UUID(case_id))]

@@ -27,15 +27,15 @@ from ozg_common.testing import (
     unique_topic_prefix,
 )
 from ozg_submission.app import create_app
-from ozg_submission.context import SubmissionContext
 from ozg_submission.retention.service import RetentionJob
 from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
 
 
 @pytest.fixture(scope="module")
 async def short_lived(
     tmp_path_factory: pytest.TempPathFactory, keys: Keys, zufi: FakeZufi
-) -> AsyncIterator[tuple[Suite, SubmissionContext, Path]]:
+) -> AsyncIterator[tuple[Suite, SubmissionState, Path]]:
     prefix = unique_topic_prefix()
     var = tmp_path_factory.mktemp("retention-var")
     settings = SubmissionSettings(
@@ -75,7 +75,7 @@ def blobs_of(root: Path, submission_id: str) -> list[Path]:
 
 
 async def test_incomplete_submission_is_deleted_with_its_blobs(
-    short_lived: tuple[Suite, SubmissionContext, Path],
+    short_lived: tuple[Suite, SubmissionState, Path],
 ) -> None:
     suite, _, blob_root = short_lived
     sender = await suite.auth("sender")
@@ -116,7 +116,7 @@ async def test_incomplete_submission_is_deleted_with_its_blobs(
 
 
 async def test_unpicked_submissions_are_reminded_rejected_deleted_and_forgotten(
-    short_lived: tuple[Suite, SubmissionContext, Path],
+    short_lived: tuple[Suite, SubmissionState, Path],
 ) -> None:
     suite, context, blob_root = short_lived
     sender = await suite.auth("sender")
@@ -170,7 +170,7 @@ async def test_unpicked_submissions_are_reminded_rejected_deleted_and_forgotten(
 
 
 async def test_picked_up_submissions_are_deleted_seven_days_later(
-    short_lived: tuple[Suite, SubmissionContext, Path],
+    short_lived: tuple[Suite, SubmissionState, Path],
 ) -> None:
     suite, context, blob_root = short_lived
     body = {

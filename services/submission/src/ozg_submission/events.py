@@ -1,4 +1,4 @@
-"""What submission publishes and what it consumes."""
+"""What submission publishes (`PRODUCES`), and `consumers(state)`, which wires every consumer."""
 
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
@@ -6,7 +6,6 @@ from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, Payment
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, PAYMENT, SUBMISSION, ZUFI
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged
 from ozg_common.service import ConsumerSpec
-from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.handlers import on_destination_changed, on_service_changed
 from ozg_submission.lifecycle.handlers import (
     decision_handler,
@@ -14,16 +13,17 @@ from ozg_submission.lifecycle.handlers import (
     payment_handler,
     reply_handler,
 )
+from ozg_submission.state import SubmissionState
 
 PRODUCES = (SUBMISSION, DELIVERY)
-CONSUMES = (ZUFI, PAYMENT, DELIVERY, MAILBOX)
+"""The topics submission publishes to: its own, and `delivery` for the decisions posted to it."""
 
 
-def consumers(context: SubmissionContext) -> list[ConsumerSpec]:
+def consumers(state: SubmissionState) -> list[ConsumerSpec]:
     """One group for the read model (replayed from offset 0), one for the lifecycle."""
-    payments = payment_handler(context)
-    deliveries = delivery_handler(context)
-    decisions = decision_handler(context)
+    payments = payment_handler(state)
+    deliveries = delivery_handler(state)
+    decisions = decision_handler(state)
     return [
         ConsumerSpec(
             group_id="submission-directory",
@@ -41,7 +41,7 @@ def consumers(context: SubmissionContext) -> list[ConsumerSpec]:
                 DeliveryDeadLettered: deliveries,
                 CaseAccepted: decisions,
                 CaseRejected: decisions,
-                MailboxCitizenReplied: reply_handler(context),
+                MailboxCitizenReplied: reply_handler(state),
             },
         ),
     ]

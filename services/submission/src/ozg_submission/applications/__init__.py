@@ -1,1 +1,2 @@
-"""Native form intake: route via zufi, validate, render XÖV XML, encrypt, submit."""
+"""Native form intake, an adapter on the core (`lifecycle`): route via zufi, validate, render XÖV
+XML, encrypt, submit."""

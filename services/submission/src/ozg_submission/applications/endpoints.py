@@ -13,8 +13,8 @@ from ozg_common import xoev
 from ozg_common.db import SessionDep
 from ozg_common.problems import InvalidParam, problem_responses
 from ozg_submission.applications import service
+from ozg_submission.applications.antrag import Upload, applicant_of
 from ozg_submission.applications.schemas import ApplicationAnswer, ApplicationRequest
-from ozg_submission.context import ContextDep
 from ozg_submission.errors import (
     AmbiguousArea,
     ApplicationNotFound,
@@ -34,6 +34,7 @@ from ozg_submission.errors import (
     ZufiUnavailable,
 )
 from ozg_submission.identity.scopes import SenderDep, SenderOrAdminDep
+from ozg_submission.state import StateDep
 
 router = APIRouter(prefix="/v1/applications", tags=["native intake"])
 
@@ -110,16 +111,14 @@ async def _from_xml(document: bytes) -> ApplicationRequest:
         ars=draft.ars,
         ags=draft.ags,
         destination_signature=draft.destination_signature,
-        applicant=service.applicant_of(draft.antragsteller),
+        applicant=applicant_of(draft.antragsteller),
         form_data=draft.antragsdaten,
         sender_reference=draft.referenz,
     )
 
 
-async def _from_multipart(
-    request: Request, context: ContextDep
-) -> tuple[ApplicationRequest, list[service.Upload]]:
-    settings = context.settings
+async def _from_multipart(request: Request, state: StateDep) -> tuple[ApplicationRequest, list[Upload]]:
+    settings = state.settings
     form = await request.form(max_files=settings.max_attachments, max_fields=10)
     try:
         application = form.get("application")
@@ -127,7 +126,7 @@ async def _from_multipart(
             raise InvalidApplication("The multipart body lacks its `application` part.")
         raw = await application.read() if isinstance(application, UploadFile) else application
         parsed = _parsed(_json(raw))
-        uploads: list[service.Upload] = []
+        uploads: list[Upload] = []
         total = 0
         for item in form.getlist("attachments"):
             if not isinstance(item, UploadFile):
@@ -137,7 +136,7 @@ async def _from_multipart(
             if len(content) > settings.max_attachment_bytes or total > settings.max_application_bytes:
                 raise TooLarge("The attachments exceed the size limit.")
             uploads.append(
-                service.Upload(
+                Upload(
                     filename=(item.filename or "anlage")[:255],
                     mime_type=item.content_type or "application/octet-stream",
                     content=content,
@@ -172,23 +171,23 @@ async def _from_multipart(
     ),
 )
 async def submit_application(
-    request: Request, session: SessionDep, context: ContextDep, principal: SenderDep
+    request: Request, session: SessionDep, state: StateDep, principal: SenderDep
 ) -> ApplicationAnswer:
-    limit = context.settings.max_application_bytes
+    limit = state.settings.max_application_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"An application may have at most {limit} bytes.")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    uploads: list[service.Upload] = []
+    uploads: list[Upload] = []
     if media_type == "application/json":
         application = _parsed(_json(await _body(request, limit)))
     elif media_type in {"application/xml", "text/xml"}:
         application = await _from_xml(await _body(request, limit))
     elif media_type == "multipart/form-data":
-        application, uploads = await _from_multipart(request, context)
+        application, uploads = await _from_multipart(request, state)
     else:
         raise WrongMediaType("Send application/json, multipart/form-data or application/xml.")
-    return await service.intake(session, context, principal, application, uploads)
+    return await service.intake(session, state, principal, application, uploads)
 
 
 @router.get(
@@ -197,7 +196,7 @@ async def submit_application(
     responses=problem_responses(ApplicationNotFound),
 )
 async def application_status(
-    submission_id: uuid.UUID, session: SessionDep, context: ContextDep, principal: SenderOrAdminDep
+    submission_id: uuid.UUID, session: SessionDep, state: StateDep, principal: SenderOrAdminDep
 ) -> ApplicationAnswer:
     submission = await service.application_of(session, principal, submission_id)
-    return await service.answer(session, context, submission)
+    return await service.answer(session, state, submission)

@@ -6,14 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged
 from ozg_common.events import CloudEvent
-from ozg_submission.models import Destination, Leistung
+from ozg_submission.directory import repository
 
 
 async def on_destination_changed(session: AsyncSession, event: DestinationChanged, _: CloudEvent) -> None:
-    destination = await session.get(Destination, event.destination_id)
+    destination = await repository.get_destination(session, event.destination_id)
     if destination is None:
-        destination = Destination(destination_id=event.destination_id)
-        session.add(destination)
+        destination = repository.add_destination(session, event.destination_id)
     destination.status = event.status
     destination.name = event.name
     destination.authority_id = event.authority_id
@@ -28,10 +27,9 @@ async def on_destination_changed(session: AsyncSession, event: DestinationChange
 
 
 async def on_service_changed(session: AsyncSession, event: ServiceChanged, _: CloudEvent) -> None:
-    service = await session.get(Leistung, event.leika_key)
+    service = await repository.get_service(session, event.leika_key)
     if service is None:
-        service = Leistung(leika_key=event.leika_key)
-        session.add(service)
+        service = repository.add_service(session, event.leika_key)
     service.name = event.name
     service.level = event.level
     service.payment_required = event.payment_required

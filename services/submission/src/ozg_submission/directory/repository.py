@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Text, bindparam, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.applications.repository import table_of
+from ozg_submission.bulk import table_of
 from ozg_submission.models import Destination, Leistung
 
 
@@ -16,6 +16,20 @@ async def get_destination(session: AsyncSession, destination_id: str) -> Destina
 
 async def get_service(session: AsyncSession, leika_key: str) -> Leistung | None:
     return await session.get(Leistung, leika_key)
+
+
+def add_destination(session: AsyncSession, destination_id: str) -> Destination:
+    """A destination announced for the first time; the caller fills in what was announced."""
+    destination = Destination(destination_id=destination_id)
+    session.add(destination)
+    return destination
+
+
+def add_service(session: AsyncSession, leika_key: str) -> Leistung:
+    """A service announced for the first time; the caller fills in what was announced."""
+    service = Leistung(leika_key=leika_key)
+    session.add(service)
+    return service
 
 
 async def services_named(session: AsyncSession, leika_keys: list[str]) -> list[Leistung]:

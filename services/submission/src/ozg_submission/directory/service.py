@@ -8,7 +8,7 @@ from ozg_common.jose import KEY_ALGORITHM
 from ozg_common.xoev import ANTRAG_NAMESPACE
 from ozg_submission.directory import repository
 from ozg_submission.directory.schemas import DestinationService, DestinationView, SubmissionSchema
-from ozg_submission.errors import DestinationNotFound, KeyNotFound
+from ozg_submission.errors import DestinationNotFound, DestinationStateInvalid, KeyNotFound, ServiceNotOffered
 from ozg_submission.eventlog.tokens import SET_ALGORITHM
 from ozg_submission.models import Destination, Leistung
 
@@ -51,6 +51,16 @@ def require_existing(status: str | None, destination_id: str) -> None:
     """`status`: that of the destination looked up for `destination_id`, None if there is none."""
     if status is None or status == "deleted":
         raise DestinationNotFound(f"No destination {destination_id}.")
+
+
+def usable_destination(destination: repository.Recipient, leika_key: str) -> None:
+    """A destination takes new submissions only while active, and only for a service it offers."""
+    if destination.status != "active":
+        raise DestinationStateInvalid(f"Destination {destination.destination_id} is {destination.status}.")
+    if leika_key not in destination.services:
+        raise ServiceNotOffered(
+            f"Destination {destination.destination_id} does not offer service {leika_key}."
+        )
 
 
 def _schemas(service: Leistung | None) -> list[SubmissionSchema]:

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Form, Request, Response
 
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
-from ozg_submission.context import ContextDep
 from ozg_submission.errors import (
     AdministratorLockOut,
     ClientExists,
@@ -32,6 +31,7 @@ from ozg_submission.identity.schemas import (
 )
 from ozg_submission.identity.scopes import CITIZEN, AdminDep
 from ozg_submission.models import ApiClient
+from ozg_submission.state import StateDep
 
 router = APIRouter(tags=["identity"])
 admin = APIRouter(prefix="/v1/admin", tags=["administration"])
@@ -62,7 +62,7 @@ def _with_secret(issued: service.IssuedSecret) -> ClientWithSecret:
 )
 async def token(
     session: SessionDep,
-    context: ContextDep,
+    state: StateDep,
     request: Request,
     response: Response,
     grant_type: Annotated[str | None, Form()] = None,
@@ -78,28 +78,28 @@ async def token(
         raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials.")
     address = request.client.host if request.client else ""
     try:
-        context.token_attempts.check(client_id, address)
+        state.token_attempts.check(client_id, address)
     except TokenRequestsThrottled as throttled:
-        context.metrics.token_throttled.labels(throttled.limit).inc()
+        state.metrics.token_throttled.labels(throttled.limit).inc()
         raise
     try:
         client = await service.authenticate(session, client_id, client_secret)
     except InvalidClient:
-        context.token_attempts.failed(client_id, address)
+        state.token_attempts.failed(client_id, address)
         raise
     scopes = await service.granted_scopes(session, client, scope)
     response.headers["Cache-Control"] = "no-store"
     return TokenAnswer(
-        access_token=service.issue_token(context.tokens, client, scopes),
-        expires_in=context.tokens.lifetime,
+        access_token=service.issue_token(state.tokens, client, scopes),
+        expires_in=state.tokens.lifetime,
         scope=" ".join(scopes),
     )
 
 
 @router.get("/.well-known/jwks.json", summary="Keys that verify our access tokens and event-log SETs")
-async def jwks(context: ContextDep, response: Response) -> dict[str, Any]:
+async def jwks(state: StateDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "public, max-age=300"
-    return context.jwks()
+    return state.jwks()
 
 
 @admin.post(
@@ -171,9 +171,9 @@ async def delete_client(client_id: str, session: SessionDep, principal: AdminDep
     summary="A citizen token for development and tests (a real BundID replaces this issuer)",
     responses=problem_responses(NotPermitted),
 )
-async def citizen_token(body: CitizenTokenRequest, context: ContextDep, principal: AdminDep) -> TokenAnswer:
+async def citizen_token(body: CitizenTokenRequest, state: StateDep, principal: AdminDep) -> TokenAnswer:
     claims: dict[str, Any] = {"stork_qaa_level": body.stork_qaa_level, "issued_by": principal.subject}
     if body.email:
         claims["email"] = body.email
-    token = context.tokens.issue(body.subject, [CITIZEN], lifetime=body.lifetime, **claims)
+    token = state.tokens.issue(body.subject, [CITIZEN], lifetime=body.lifetime, **claims)
     return TokenAnswer(access_token=token, expires_in=body.lifetime, scope=CITIZEN)

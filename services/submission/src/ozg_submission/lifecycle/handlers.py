@@ -16,16 +16,13 @@ from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
-from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
-from ozg_submission.eventlog import service as eventlog
-from ozg_submission.eventlog.decisions import decide
 from ozg_submission.eventlog.tokens import ACCEPT, REJECT
-from ozg_submission.models import Payment, Submission, SubmissionStatus
-from ozg_submission.submissions import repository
-from ozg_submission.submissions import service as submissions
-from ozg_submission.submissions.repository import READY_FOR_PICKUP
+from ozg_submission.lifecycle import machine, repository
+from ozg_submission.lifecycle.collaborators import Collaborators
+from ozg_submission.lifecycle.repository import READY_FOR_PICKUP
+from ozg_submission.models import Submission, SubmissionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +37,12 @@ async def _submission(session: AsyncSession, submission_id: str) -> Submission |
     return await repository.get_submission(session, key, for_update=True)
 
 
-def payment_handler(context: SubmissionContext) -> Handler:
+def payment_handler(state: Collaborators) -> Handler:
     async def handle(session: AsyncSession, event: PaymentEvent, _: CloudEvent) -> None:
         status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}[type(event)]
-        payment = await session.get(Payment, event.transaction_id, with_for_update=True)
+        payment = await repository.locked_payment(session, event.transaction_id)
         if payment is None:
-            payment = Payment(transaction_id=event.transaction_id)
-            session.add(payment)
+            payment = repository.add_payment(session, event.transaction_id)
         elif payment.status == "PAYED" and status != "PAYED":
             # Money once received is never un-received by a late, out-of-order failure.
             logger.warning(
@@ -63,11 +59,9 @@ def payment_handler(context: SubmissionContext) -> Handler:
         )
         for submission in waiting:
             if status == "PAYED":
-                await submissions.settle(session, context, submission, payment)
+                await machine.settle(session, state, submission, payment)
             else:
-                # Stays awaiting_payment, visibly: the citizen may pay again; retention ends it otherwise.
-                submission.payment_status = status
-                submission.payment_transaction_id = event.transaction_id
+                machine.payment_failed(submission, status, event.transaction_id)
         if status == "PAYED" and not waiting:
             await _reconcile_late_payment(session, event)
 
@@ -90,7 +84,7 @@ async def _reconcile_late_payment(session: AsyncSession, event: PaymentEvent) ->
             )
 
 
-def delivery_handler(context: SubmissionContext) -> Handler:
+def delivery_handler(state: Collaborators) -> Handler:
     """kop-gateway's outcomes, each one UPDATE of the submission (none where nothing changes)."""
 
     async def handle(
@@ -109,7 +103,7 @@ def delivery_handler(context: SubmissionContext) -> Handler:
             # A callback only said "there is something to fetch": pickup is the destination's own GET.
             await repository.clear_delivery_error(session, submission_id)
         else:
-            await repository.mark_delivered(session, submission_id, event.delivered_at)
+            await machine.delivered(session, submission_id, event.delivered_at)
 
     return handle
 
@@ -124,26 +118,22 @@ async def _only_announced(session: AsyncSession, event: DeliverySucceeded) -> bo
     return destination is not None and destination.zustellkanal.get("channel_type") == "fitconnect"
 
 
-def decision_handler(context: SubmissionContext) -> Handler:
+def decision_handler(state: Collaborators) -> Handler:
     async def handle(session: AsyncSession, event: CaseAccepted | CaseRejected, envelope: CloudEvent) -> None:
-        if envelope.source == context.outbox.source:
+        if envelope.source == state.outbox.source:
             return  # our own announcement of a decision posted to the FIT-Connect API: recorded then
         submission = await _submission(session, event.submission_id)
         if submission is None or submission.status not in READY_FOR_PICKUP:
             return
         name = ACCEPT if isinstance(event, CaseAccepted) else REJECT
         at = event.accepted_at if isinstance(event, CaseAccepted) else event.rejected_at
-        if event.security_event_token:
-            eventlog.append(session, submission, name, event.security_event_token)
-        else:
-            details: dict[str, Any] = {"problems": event.problems} if isinstance(event, CaseRejected) else {}
-            eventlog.record(session, submission, name, details)
-        decide(submission, name, at)
+        details: dict[str, Any] = {"problems": event.problems} if isinstance(event, CaseRejected) else {}
+        machine.decide(session, submission, name, at, token=event.security_event_token, details=details)
 
     return handle
 
 
-def reply_handler(context: SubmissionContext) -> Handler:
+def reply_handler(state: Collaborators) -> Handler:
     async def handle(session: AsyncSession, event: MailboxCitizenReplied, _: CloudEvent) -> None:
         try:
             members = await repository.of_case(session, uuid.UUID(event.case_id))
@@ -167,11 +157,11 @@ def reply_handler(context: SubmissionContext) -> Handler:
         encrypted = await asyncio.to_thread(
             jose.encrypt,
             json.dumps(reply, ensure_ascii=False).encode(),
-            context.destination_key(destination),
+            state.destination_key(destination),
             content_type="application/json",
             kid=destination.encryption_kid,
         )
-        await context.outbox.publish(
+        await state.outbox.publish(
             session,
             CitizenReplyReadyForDelivery(
                 case_id=event.case_id,

@@ -11,33 +11,24 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.contracts.submission import SubmissionDeleted, SubmissionPickupReminder
-from ozg_submission.context import SubmissionContext
-from ozg_submission.eventlog import service as eventlog
-from ozg_submission.eventlog.decisions import decide
-from ozg_submission.eventlog.tokens import DELETE, REJECT
-from ozg_submission.models import Attachment, EventLogEntry, Submission, SubmissionStatus
-from ozg_submission.submissions.service import blob_prefix
+from ozg_common.contracts.submission import SubmissionPickupReminder
+from ozg_submission.lifecycle import machine
+from ozg_submission.models import Submission
+from ozg_submission.retention import repository
+from ozg_submission.retention.repository import BATCH, Due
+from ozg_submission.state import SubmissionState
 
 logger = logging.getLogger(__name__)
-
-BATCH = 100
-NOT_PICKED_UP = {
-    "type": "https://schema.fitko.de/fit-connect/events/problems/not-picked-up",
-    "title": "Not picked up",
-    "detail": "The destination did not pick the submission up in time; it was rejected automatically.",
-}
 
 
 class RetentionJob:
     """One pass deletes, reminds and rejects what is due; `run` repeats it forever."""
 
-    def __init__(self, context: SubmissionContext) -> None:
-        self.context = context
-        self.settings = context.settings
+    def __init__(self, state: SubmissionState) -> None:
+        self.state = state
+        self.settings = state.settings
 
     async def run(self) -> None:
         while True:
@@ -48,90 +39,39 @@ class RetentionJob:
         now = now or datetime.now(UTC)
         s = self.settings
         await self._delete_where(
-            and_(
-                Submission.status == SubmissionStatus.INCOMPLETE,
-                Submission.created_at < now - s.retention_incomplete_after,
-            ),
-            "incomplete",
+            repository.incomplete_since(now - s.retention_incomplete_after), "incomplete"
         )
         await self._delete_where(
-            and_(
-                Submission.status == SubmissionStatus.AWAITING_PAYMENT,
-                Submission.submitted_at < now - s.retention_awaiting_payment_after,
-            ),
-            "payment-missing",
+            repository.awaiting_payment_since(now - s.retention_awaiting_payment_after), "payment-missing"
         )
-        await self._delete_where(
-            and_(
-                Submission.status.in_(
-                    [SubmissionStatus.DELIVERED, SubmissionStatus.ACCEPTED, SubmissionStatus.REJECTED]
-                ),
-                Submission.picked_up_at.is_not(None),
-                Submission.picked_up_at < now - s.retention_after_pickup,
-            ),
-            "picked-up",
-        )
+        await self._delete_where(repository.picked_up_before(now - s.retention_after_pickup), "picked-up")
         await self._remind(now)
         await self._auto_reject(now)
         await self._delete_where(
-            and_(
-                Submission.status.in_([SubmissionStatus.FORWARDED, SubmissionStatus.REJECTED]),
-                Submission.picked_up_at.is_(None),
-                Submission.forwarded_at < now - s.retention_unpicked_delete_after,
-            ),
-            "not-picked-up",
+            repository.never_picked_up_since(now - s.retention_unpicked_delete_after), "not-picked-up"
         )
         await self._forget_event_logs(now)
 
-    async def _due(self, session: AsyncSession, condition: ColumnElement[bool]) -> Sequence[Submission]:
-        query = select(Submission).where(condition).order_by(Submission.created_at).limit(BATCH)
-        if not self.context.runtime.database.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return (await session.scalars(query)).all()
+    async def _due(self, session: AsyncSession, condition: Due) -> Sequence[Submission]:
+        return await repository.due(session, condition, lock=not self.state.runtime.database.is_sqlite)
 
-    async def _delete_where(self, condition: ColumnElement[bool], reason: str) -> None:
+    async def _delete_where(self, condition: Due, reason: str) -> None:
         while True:
-            async with self.context.runtime.database.transaction() as session:
+            async with self.state.runtime.database.transaction() as session:
                 due = await self._due(session, condition)
                 for submission in due:
-                    await self._delete(session, submission, reason)
+                    await machine.delete(session, self.state, submission, reason)
             if len(due) < BATCH:
                 return
 
-    async def _delete(self, session: AsyncSession, submission: Submission, reason: str) -> None:
-        # Blobs first: if the commit fails, the next pass deletes again (idempotent); never a row
-        # claiming "deleted" while the content survives.
-        await self.context.blobs.delete_prefix(blob_prefix(submission.id))
-        await session.execute(delete(Attachment).where(Attachment.submission_id == submission.id))
-        submission.status = SubmissionStatus.DELETED
-        submission.deleted_at = datetime.now(UTC)
-        submission.metadata_key = submission.data_key = None
-        submission.pending_metadata = None
-        eventlog.record(session, submission, DELETE, {"reason": reason})
-        await self.context.outbox.publish(
-            session,
-            SubmissionDeleted(
-                case_id=str(submission.case_id), submission_id=str(submission.id), reason=reason
-            ),
-        )
-        self.context.metrics.retention.labels(f"delete-{reason}").inc()
-        logger.info("submission deleted", extra={"submission_id": str(submission.id), "reason": reason})
-
     async def _remind(self, now: datetime) -> None:
         for index, after in enumerate(sorted(self.settings.retention_reminders)):
-            async with self.context.runtime.database.transaction() as session:
-                due = await self._due(
-                    session,
-                    and_(
-                        Submission.status == SubmissionStatus.FORWARDED,
-                        Submission.forwarded_at < now - after,
-                        Submission.reminders_sent <= index,
-                    ),
-                )
+            async with self.state.runtime.database.transaction() as session:
+                due = await self._due(session, repository.reminder_due(now - after, index))
                 for submission in due:
                     submission.reminders_sent = index + 1
-                    await self.context.outbox.publish(session, self._reminder(submission, index + 1))
-                    self.context.metrics.retention.labels("reminder").inc()
+                    await self.state.outbox.publish(session, self._reminder(submission, index + 1))
+                    self.state.metrics.retention.labels("reminder").inc()
                     logger.warning(
                         "submission not picked up yet",
                         extra={
@@ -154,32 +94,18 @@ class RetentionJob:
         )
 
     async def _auto_reject(self, now: datetime) -> None:
-        async with self.context.runtime.database.transaction() as session:
+        async with self.state.runtime.database.transaction() as session:
             due = await self._due(
-                session,
-                and_(
-                    Submission.status == SubmissionStatus.FORWARDED,
-                    Submission.forwarded_at < now - self.settings.retention_auto_reject_after,
-                ),
+                session, repository.forwarded_since(now - self.settings.retention_auto_reject_after)
             )
             for submission in due:
-                eventlog.record(session, submission, REJECT, {"problems": [NOT_PICKED_UP]})
-                decide(submission, REJECT, now)
-                submission.picked_up_at = None
-                self.context.metrics.retention.labels("auto-reject").inc()
+                machine.reject_unpicked(session, self.state, submission, now)
 
     async def _forget_event_logs(self, now: datetime) -> None:
-        async with self.context.runtime.database.transaction() as session:
+        async with self.state.runtime.database.transaction() as session:
             due = await self._due(
-                session,
-                and_(
-                    Submission.status == SubmissionStatus.DELETED,
-                    Submission.last_event_at < now - self.settings.retention_event_log_after,
-                ),
+                session, repository.deleted_quiet_since(now - self.settings.retention_event_log_after)
             )
             for submission in due:
-                await session.execute(
-                    delete(EventLogEntry).where(EventLogEntry.submission_id == submission.id)
-                )
-                await session.delete(submission)
-                self.context.metrics.retention.labels("forget-event-log").inc()
+                await repository.forget(session, submission)
+                self.state.metrics.retention.labels("forget-event-log").inc()

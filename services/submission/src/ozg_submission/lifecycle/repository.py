@@ -1,4 +1,4 @@
-"""Queries on submissions and their attachments.
+"""Queries on submissions, their attachments and the payments they wait for.
 
 The statements of the hot paths (submit, delivery outcomes) are built once, with bound parameters:
 building a statement costs more Python than executing one SQLAlchemy has compiled before.
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.applications.repository import RowUpdate, table_of
+from ozg_submission.bulk import RowUpdate, table_of
 from ozg_submission.models import Attachment, Destination, Payment, Submission, SubmissionStatus
 
 READY_FOR_PICKUP = (SubmissionStatus.FORWARDED, SubmissionStatus.DELIVERED)
@@ -112,6 +112,20 @@ async def get_attachment(
     return await session.get(Attachment, (submission_id, attachment_id))
 
 
+async def replace_attachment(
+    session: AsyncSession, existing: Attachment | None, attachment: Attachment
+) -> None:
+    """Store an uploaded attachment in place of the one uploaded before under its id, if any."""
+    if existing is not None:
+        await session.delete(existing)
+        await session.flush()
+    session.add(attachment)
+
+
+async def delete_attachments(session: AsyncSession, submission_id: uuid.UUID) -> None:
+    await session.execute(delete(Attachment).where(Attachment.submission_id == submission_id))
+
+
 async def ready_for_pickup(
     session: AsyncSession, destination_ids: set[str] | None, *, offset: int, limit: int
 ) -> tuple[int, Sequence[Submission]]:
@@ -148,6 +162,18 @@ async def awaiting_payment(
         .with_for_update()
     )
     return (await session.scalars(query)).all()
+
+
+async def locked_payment(session: AsyncSession, transaction_id: str) -> Payment | None:
+    """A payment as last reported, locked until the transaction ends."""
+    return await session.get(Payment, transaction_id, with_for_update=True)
+
+
+def add_payment(session: AsyncSession, transaction_id: str) -> Payment:
+    """A payment first reported now; the caller fills in what was reported."""
+    payment = Payment(transaction_id=transaction_id)
+    session.add(payment)
+    return payment
 
 
 async def payment_for(
@@ -199,9 +225,9 @@ _RECORD_DELIVERY_ERROR = (
 
 
 async def mark_delivered(session: AsyncSession, submission_id: uuid.UUID, at: datetime) -> None:
-    """The destination has it: picked up at `at` (unless it was before), delivered if it was only
-    forwarded, no delivery error. One UPDATE that reads nothing back; a submission already in that
-    state is not written."""
+    """The statement of `machine.delivered` (the only caller). The destination has it: picked up at
+    `at` (unless it was before), delivered if it was only forwarded, no delivery error. One UPDATE
+    that reads nothing back; a submission already in that state is not written."""
     await session.execute(_MARK_DELIVERED, {"submission_id": submission_id, "delivered_at": at})
 
 

@@ -1,10 +1,13 @@
-"""FIT-Connect Submission API v1 bodies and answers."""
+"""FIT-Connect Submission API v1 bodies and answers, for senders and subscribers."""
 
 import uuid
 
 from pydantic import Field
 
 from ozg_submission.identity.schemas import Schema
+
+JOSE = "application/jose"
+"""The media type of a JWE or a SET sent or answered as such."""
 
 
 class ServiceType(Schema):

@@ -1,32 +1,32 @@
-"""The destination's answer: accept or reject, posted as its own signed SET or relayed by kop-gateway.
+"""FIT-Connect event logs: who may read a submission's or a case's log, and the destination's
+decision (accept or reject) posted as its own signed SET.
 
-Either path changes the lifecycle once. The FIT-Connect path also announces the decision as
-`case.accepted`/`case.rejected` (the events kop-gateway publishes for its return channel), so the
-mailbox tells the citizen; submission's own consumer recognises its announcement and skips it.
+A decision relayed by kop-gateway instead reaches the core through its consumer; either path
+decides once (`lifecycle.machine.decided_by_destination` announces this one as `case.accepted`/
+`case.rejected`, and the consumer recognises submission's own announcement and skips it).
 """
 
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
-from ozg_common.contracts.delivery import CaseAccepted, CaseRejected
-from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.errors import (
     CaseNotFound,
     InvalidSecurityEventToken,
+    NotPermitted,
     SecurityEventTokenExpired,
     SecurityEventTokenSignatureInvalid,
+    SubmissionNotFound,
     SubmissionStateInvalid,
 )
 from ozg_submission.eventlog import service as eventlog
+from ozg_submission.eventlog.service import LoggedEvent
 from ozg_submission.eventlog.tokens import (
-    ACCEPT,
     DECISIONS,
     NotFresh,
     ReceivedEvent,
@@ -35,18 +35,40 @@ from ozg_submission.eventlog.tokens import (
     read_event,
     verify_signature,
 )
-from ozg_submission.identity.scopes import require_subscriber
+from ozg_submission.identity.scopes import is_party_of, require_subscriber
+from ozg_submission.lifecycle import machine, repository
+from ozg_submission.lifecycle.repository import READY_FOR_PICKUP
 from ozg_submission.models import Submission, SubmissionStatus
-from ozg_submission.submissions import repository
-from ozg_submission.submissions.repository import READY_FOR_PICKUP
+from ozg_submission.state import SubmissionState
 
 
-def decide(submission: Submission, event: str, at: datetime) -> None:
-    """Record the decision's effect on the lifecycle."""
-    submission.status = SubmissionStatus.ACCEPTED if event == ACCEPT else SubmissionStatus.REJECTED
-    submission.decided_at = at
-    if submission.picked_up_at is None:
-        submission.picked_up_at = at
+async def submission_log(
+    session: AsyncSession, state: SubmissionState, principal: Principal, submission_id: uuid.UUID
+) -> list[LoggedEvent]:
+    """A submission's log, for its sender, its destination or an operator."""
+    submission = await repository.get_submission(session, submission_id)
+    if submission is None:
+        raise SubmissionNotFound(f"No submission {submission_id}.")
+    if not is_party_of(
+        principal, sender_client_id=submission.sender_client_id, destination_id=submission.destination_id
+    ):
+        raise NotPermitted("Only the sender, the destination or an operator may read this.")
+    return await eventlog.of_submission(session, state.events, submission.id)
+
+
+async def case_log(
+    session: AsyncSession, state: SubmissionState, principal: Principal, case_id: uuid.UUID
+) -> list[LoggedEvent]:
+    """A case's log, for a sender or the destination of one of its submissions, or an operator."""
+    members = await repository.of_case(session, case_id)
+    if not members:
+        raise CaseNotFound(f"No case {case_id}.")
+    if not any(
+        is_party_of(principal, sender_client_id=s.sender_client_id, destination_id=s.destination_id)
+        for s in members
+    ):
+        raise NotPermitted("Only the sender, the destination or an operator may read this.")
+    return await eventlog.of_case(session, state.events, case_id)
 
 
 def _problems(received: ReceivedEvent) -> list[dict[str, Any]]:
@@ -58,7 +80,7 @@ def _problems(received: ReceivedEvent) -> list[dict[str, Any]]:
 
 
 async def post_case_event(
-    session: AsyncSession, context: SubmissionContext, principal: Principal, case_id: uuid.UUID, token: str
+    session: AsyncSession, state: SubmissionState, principal: Principal, case_id: uuid.UUID, token: str
 ) -> Submission:
     """FIT-Connect `POST /v1/cases/{caseId}/events`: the subscriber accepts or rejects a submission.
 
@@ -82,22 +104,17 @@ async def post_case_event(
     if submission is None or submission.case_id != case_id or submission.status == SubmissionStatus.DELETED:
         raise CaseNotFound(f"Case {case_id} has no submission {submission_id}.")
     require_subscriber(principal, submission.destination_id)
-    await _verify(context, session, submission, received, token)
+    await _verify(state, session, submission, received, token)
     if submission.status not in READY_FOR_PICKUP:
         raise SubmissionStateInvalid(
             f"Submission {submission_id} is {submission.status}; it cannot be decided."
         )
-    token = token.strip()
-    now = datetime.now(UTC)
-    eventlog.append(session, submission, received.event, token)
-    decide(submission, received.event, now)
-    await context.outbox.publish(session, _announcement(submission, received.event, now, token, problems))
-    context.metrics.submissions.labels(submission.origin, submission.status).inc()
+    await machine.decided_by_destination(session, state, submission, received.event, token.strip(), problems)
     return submission
 
 
 async def _verify(
-    context: SubmissionContext,
+    state: SubmissionState,
     session: AsyncSession,
     submission: Submission,
     received: ReceivedEvent,
@@ -114,7 +131,7 @@ async def _verify(
         await asyncio.to_thread(verify_signature, token, received, signing_key)
     except SignatureRejected as exc:
         raise SecurityEventTokenSignatureInvalid(f"{exc}.") from exc
-    settings = context.settings
+    settings = state.settings
     try:
         check_freshness(
             received,
@@ -124,25 +141,3 @@ async def _verify(
         )
     except NotFresh as exc:
         raise SecurityEventTokenExpired(f"{exc}.") from exc
-
-
-def _announcement(
-    submission: Submission, event: str, at: datetime, token: str, problems: list[dict[str, Any]]
-) -> CaseAccepted | CaseRejected:
-    """The decision as kop-gateway's return channel announces it, carrying the destination's SET."""
-    if event == ACCEPT:
-        return CaseAccepted(
-            case_id=str(submission.case_id),
-            submission_id=str(submission.id),
-            destination_id=submission.destination_id,
-            accepted_at=at,
-            security_event_token=token,
-        )
-    return CaseRejected(
-        case_id=str(submission.case_id),
-        submission_id=str(submission.id),
-        destination_id=submission.destination_id,
-        rejected_at=at,
-        problems=problems,
-        security_event_token=token,
-    )

@@ -1,4 +1,5 @@
-"""What the routes and handlers of submission share: keys, blob store, zufi client, metrics."""
+"""submission's app state: what its routes, consumers and jobs share (keys, blob store, zufi client,
+metrics), and `StateDep`, the dependency that hands it to a route."""
 
 import json
 from collections.abc import Callable
@@ -7,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from joserfc.jwk import RSAKey
-from prometheus_client import Counter
 
 from ozg_common import jose
 from ozg_common.auth import TOKEN_ALGORITHM, TokenIssuer
@@ -19,46 +19,16 @@ from ozg_submission.applications.forms import FormSchemas
 from ozg_submission.applications.zufi import ZufiClient
 from ozg_submission.eventlog.tokens import SET_ALGORITHM, EventSigner
 from ozg_submission.identity.throttle import TokenAttempts
+from ozg_submission.metrics import SubmissionMetrics
 from ozg_submission.models import Destination
 from ozg_submission.settings import SubmissionSettings
 
 
 @dataclass
-class SubmissionMetrics:
-    """submission's own counters, on the service's registry."""
-
-    runtime: ServiceRuntime
-    submissions: Counter = field(init=False)
-    retention: Counter = field(init=False)
-    token_throttled: Counter = field(init=False)
-
-    def __post_init__(self) -> None:
-        registry = self.runtime.metrics.registry
-        self.submissions = Counter(
-            "submissions_total",
-            "Submissions by origin and resulting status",
-            ["origin", "status"],
-            registry=registry,
-        )
-        self.token_throttled = Counter(
-            "token_requests_throttled_total",
-            "Token requests refused because failed attempts used up a ration",
-            ["limit"],
-            registry=registry,
-        )
-        self.retention = Counter(
-            "retention_actions_total",
-            "Reminders, auto-rejections and deletions",
-            ["action"],
-            registry=registry,
-        )
-
-
-@dataclass
-class SubmissionContext:
+class SubmissionState:
     """The service's long-lived collaborators, built once per app.
 
-    Built before the runtime (its consumers need the context), then attached to it.
+    Built before the runtime (its consumers need the state), then attached to it.
     """
 
     settings: SubmissionSettings
@@ -72,7 +42,7 @@ class SubmissionContext:
     _metrics: SubmissionMetrics | None = None
 
     @classmethod
-    def build(cls, settings: SubmissionSettings) -> "SubmissionContext":
+    def build(cls, settings: SubmissionSettings) -> "SubmissionState":
         keys = settings.keys_path
         token_key = load_or_create_rsa_key(keys / "submission-token.jwk.json")
         event_key = load_or_create_rsa_key(keys / "submission-events.jwk.json", bits=settings.event_key_bits)
@@ -88,7 +58,7 @@ class SubmissionContext:
 
     def attach(self, runtime: ServiceRuntime) -> None:
         self._runtime = runtime
-        self._metrics = SubmissionMetrics(runtime)
+        self._metrics = SubmissionMetrics(runtime.metrics.registry)
 
     @property
     def runtime(self) -> ServiceRuntime:
@@ -134,10 +104,11 @@ class SubmissionContext:
         }
 
 
-async def _context(request: Request) -> SubmissionContext:
+async def _state(request: Request) -> SubmissionState:
     # async: FastAPI would run a plain `def` dependency in a worker thread, a hop per request.
-    context: SubmissionContext = request.app.state.submission
-    return context
+    state: SubmissionState = request.app.state.submission
+    return state
 
 
-ContextDep = Annotated[SubmissionContext, Depends(_context)]
+StateDep = Annotated[SubmissionState, Depends(_state)]
+"""The app's `SubmissionState`, as a route parameter."""

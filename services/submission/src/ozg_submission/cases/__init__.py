@@ -1,0 +1,1 @@
+"""Cases as operators see them: every submission of a case and its event log."""

@@ -1,1 +1,0 @@
-"""FIT-Connect Submission API v1: sender and subscriber sides."""
