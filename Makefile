@@ -28,12 +28,12 @@ install-pip: ## fallback without uv: a plain venv with pip
 		pytest pytest-asyncio pytest-timeout ruff mypy matplotlib aiohttp
 
 .PHONY: infra-up
-infra-up: ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1
-	deploy/local/infra.sh up
+infra-up: ## start Kafka (KRaft; KAFKA_BROKERS=3 for a cluster) and PostgreSQL on 127.0.0.1
+	KAFKA_BROKERS=$(KAFKA_BROKERS) deploy/local/infra.sh up
 
 .PHONY: infra-down
-infra-down: ## stop Kafka and PostgreSQL
-	deploy/local/infra.sh down
+infra-down: ## stop Kafka (one broker or the cluster) and PostgreSQL
+	KAFKA_BROKERS=$(KAFKA_BROKERS) deploy/local/infra.sh down
 
 .PHONY: run
 run: install ## start Kafka and all services (SQLite), in the foreground; Ctrl-C stops all
