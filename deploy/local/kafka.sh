@@ -127,6 +127,9 @@ transaction.state.log.min.isr=$MIN_ISR
 transaction.state.log.num.partitions=5
 # A replica that lost data (SIGKILL) must never become leader and hide acknowledged records.
 unclean.leader.election.enable=false
+# A crashed broker is fenced, and its partitions get new leaders, within 6 s (default 9 s).
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1500
 # Consumers in tests join one at a time; don't make each wait 3 s for others.
 group.initial.rebalance.delay.ms=0
 # Small segments and short retention keep var/kafka small on a dev machine.
