@@ -2,7 +2,7 @@
 # A private PostgreSQL cluster for local development and tests, with the role
 # and databases the services expect.
 #
-# Usage: deploy/local/postgres.sh {up|down|restart|status|wipe}
+# Usage: deploy/local/postgres.sh {up|down|restart|crash-restart|status|wipe}
 #   POSTGRES_PORT       TCP port on 127.0.0.1 (default PGPORT, else 5432)
 #   POSTGRES_STATE_DIR  where data, socket and log live (default var/postgres)
 #
@@ -266,6 +266,17 @@ cmd_down() {
   log "postgresql stopped"
 }
 
+# A crash and recovery (bench/chaos.py): `pg_ctl restart -m immediate` of our own cluster only,
+# never of a server we merely adopted.
+cmd_crash_restart() {
+  BIN=$(find_bindir) || die "no PostgreSQL installed"
+  locate_dirs
+  ours_running || die "our postgresql cluster (data $DATA) is not running; nothing of ours to restart"
+  log "restarting postgresql with -m immediate (data $DATA)"
+  (cd / && as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -m immediate -w -t 60 restart >/dev/null)
+  log "postgresql back"
+}
+
 cmd_status() {
   BIN=$(find_bindir) || { echo "postgresql not installed"; return 1; }
   locate_dirs
@@ -285,11 +296,12 @@ case ${1:-} in
   up | start) cmd_up ;;
   down | stop) cmd_down ;;
   restart) cmd_down && cmd_up ;;
+  crash-restart) cmd_crash_restart ;;
   status) cmd_status ;;
   # Drops every database of our cluster, for a clean slate.
   wipe) cmd_down && locate_dirs && rm -rf "$DATA" && log "wiped $DATA" ;;
   *)
-    echo "usage: $0 {up|down|restart|status|wipe}" >&2
+    echo "usage: $0 {up|down|restart|crash-restart|status|wipe}" >&2
     exit 2
     ;;
 esac
