@@ -18,7 +18,7 @@ from ozg_common.auth import TokenVerifier
 from ozg_common.consumer import EventConsumer, Handler
 from ozg_common.db import Database
 from ozg_common.events import Event, Topic
-from ozg_common.health import ReadinessCheck, install_health
+from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
 from ozg_common.kafka import cluster_problem, durable_producer, ensure_topics
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
@@ -161,7 +161,11 @@ class ServiceRuntime:
         reported: str | None = None
         since = 0.0
         while True:
-            problem = await self.kafka_ready()
+            try:
+                async with asyncio.timeout(CHECK_SECONDS):
+                    problem = await self.kafka_ready()
+            except TimeoutError:
+                problem = f"the cluster does not answer within {CHECK_SECONDS:g} s"
             if problem != reported:
                 if problem is None:
                     logger.info(f"kafka: usable again after {time.monotonic() - since:.0f} s")
