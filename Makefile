@@ -7,6 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PACKAGES := -p ozg_common -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox -p ozg_demo_receiver
 PYTEST_ARGS ?=
+CHAOS_RATE ?= 50
 
 export OZG_TEST_POSTGRES_URL ?= postgresql+asyncpg://ozg:ozg@127.0.0.1:5432
 export OZG_TEST_KAFKA ?= 127.0.0.1:9092
@@ -28,12 +29,12 @@ install-pip: ## fallback without uv: a plain venv with pip
 		pytest pytest-asyncio pytest-timeout ruff mypy import-linter matplotlib aiohttp
 
 .PHONY: infra-up
-infra-up: ## start Kafka (KRaft) and PostgreSQL on 127.0.0.1
-	deploy/local/infra.sh up
+infra-up: ## start Kafka (KRaft; KAFKA_BROKERS=3 for a cluster) and PostgreSQL on 127.0.0.1
+	KAFKA_BROKERS=$(KAFKA_BROKERS) deploy/local/infra.sh up
 
 .PHONY: infra-down
-infra-down: ## stop Kafka and PostgreSQL
-	deploy/local/infra.sh down
+infra-down: ## stop Kafka (one broker or the cluster) and PostgreSQL
+	KAFKA_BROKERS=$(KAFKA_BROKERS) deploy/local/infra.sh down
 
 .PHONY: run
 run: install ## start Kafka and all services (SQLite), in the foreground; Ctrl-C stops all
@@ -45,8 +46,8 @@ test: install ## start Kafka + PostgreSQL, run every test, stop what was started
 	deploy/local/with-infra.sh $(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: test-chaos
-test-chaos: install ## the slow crash benchmark with a large N
-	deploy/local/with-infra.sh $(RUN) python bench/chaos.py --applications 2000
+test-chaos: install ## the crash benchmark at full scale, on a three-broker cluster and PostgreSQL of its own
+	$(RUN) python bench/chaos.py --applications 10000 --rate $(CHAOS_RATE)
 
 .PHONY: lint
 lint: install ## ruff, mypy --strict and the import contracts (docs/architecture.md)

@@ -3,15 +3,16 @@
 # Kafka, both on 127.0.0.1. Idempotent; see postgres.sh and kafka.sh.
 #
 # Usage: deploy/local/infra.sh {up|down|restart|status}
+#   KAFKA_BROKERS=3 for a three-broker cluster (see kafka.sh); `down` without it
+#   stops whichever of ours runs, the single broker and the cluster.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PGPORT=${PGPORT:-5432}
-KAFKA_PORT=${KAFKA_PORT:-9092}
-export PGPORT KAFKA_PORT
+PGPORT=${POSTGRES_PORT:-${PGPORT:-5432}}
+export PGPORT
 
 endpoints() {
-  echo "kafka 127.0.0.1:$KAFKA_PORT"
+  echo "kafka $("$HERE/kafka.sh" bootstrap)"
   echo "postgresql postgresql://ozg:ozg@127.0.0.1:$PGPORT/<db>" \
     "(ozg_zufi ozg_submission ozg_kop_gateway ozg_payment ozg_mailbox ozg_common_test)"
 }
@@ -26,7 +27,12 @@ case ${1:-} in
   down | stop)
     # Try both even if the first fails, but report failure.
     rc=0
-    "$HERE/kafka.sh" down || rc=1
+    if [[ -n ${KAFKA_BROKERS:-} ]]; then
+      "$HERE/kafka.sh" down || rc=1
+    else
+      KAFKA_BROKERS=1 "$HERE/kafka.sh" down || rc=1
+      KAFKA_BROKERS=3 "$HERE/kafka.sh" down || rc=1
+    fi
     "$HERE/postgres.sh" down || rc=1
     exit "$rc"
     ;;

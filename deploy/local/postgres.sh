@@ -2,15 +2,16 @@
 # A private PostgreSQL cluster for local development and tests, with the role
 # and databases the services expect.
 #
-# Usage: deploy/local/postgres.sh {up|down|restart|status|wipe}
-#   PGPORT  TCP port on 127.0.0.1 (default 5432)
+# Usage: deploy/local/postgres.sh {up|down|restart|crash-restart|status|wipe}
+#   POSTGRES_PORT       TCP port on 127.0.0.1 (default PGPORT, else 5432)
+#   POSTGRES_STATE_DIR  where data, socket and log live (default var/postgres)
 #
 # Data lives in var/postgres/data inside the repo. The server refuses to run as
 # root, so when run as root it runs as the `postgres` OS user; if that user
 # cannot reach the repo (e.g. a 0700 home directory), the cluster goes to
 # /var/tmp/ozg-router-pg-<hash of repo path> instead.
 #
-# If another server already listens on PGPORT (say the distro's own cluster),
+# If another server already listens on the port (say the distro's own cluster),
 # it is used as long as we can get superuser access to it over its local
 # socket; `down` then leaves it alone.
 set -euo pipefail
@@ -19,7 +20,8 @@ LOG_TAG=postgres
 # shellcheck source=deploy/local/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-PORT=${PGPORT:-5432}
+PORT=${POSTGRES_PORT:-${PGPORT:-5432}}
+STATE_DIR=${POSTGRES_STATE_DIR:-$ROOT/var/postgres}
 ROLE=ozg
 PASSWORD=ozg
 DATABASES=(ozg_zufi ozg_submission ozg_kop_gateway ozg_payment ozg_mailbox ozg_common_test)
@@ -67,16 +69,23 @@ as_owner() {
   fi
 }
 
+# Outside the repo, for when the postgres OS user cannot reach it; one per state directory.
+fallback_dir() {
+  local key=$STATE_DIR
+  [[ $STATE_DIR != "$ROOT/var/postgres" ]] || key=$ROOT
+  echo "/var/tmp/ozg-router-pg-$(printf '%s' "$key" | sha256sum | cut -c1-12)"
+}
+
 choose_dirs() {
-  local base=$ROOT/var/postgres
+  local base=$STATE_DIR
   if [[ $EUID -eq 0 ]]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     mkdir -p "$base"
     chown postgres: "$base"
     chmod 0700 "$base"
     if ! runuser -u postgres -- test -w "$base"; then
-      base=/var/tmp/ozg-router-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
-      log "postgres user cannot reach $ROOT; using $base"
+      base=$(fallback_dir)
+      log "postgres user cannot reach $STATE_DIR; using $base"
       mkdir -p "$base"
       chown postgres: "$base"
       chmod 0700 "$base"
@@ -94,8 +103,8 @@ choose_dirs() {
 # status/down, which must not need root or touch the filesystem).
 locate_dirs() {
   local fallback
-  fallback=/var/tmp/ozg-router-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
-  if [[ -f $fallback/data/PG_VERSION ]]; then BASE=$fallback; else BASE=$ROOT/var/postgres; fi
+  fallback=$(fallback_dir)
+  if [[ -f $fallback/data/PG_VERSION ]]; then BASE=$fallback; else BASE=$STATE_DIR; fi
   DATA=$BASE/data
   LOGFILE=$BASE/postgres.log
 }
@@ -212,13 +221,13 @@ cmd_up() {
     (cd / && as_owner "$BIN/pg_ctl" -D "$DATA" reload >/dev/null)
     log "postgresql already running (data $DATA)"
   elif port_open "$PORT"; then
-    ready || die "127.0.0.1:$PORT is taken by something that is not PostgreSQL; stop it or set PGPORT"
+    ready || die "127.0.0.1:$PORT is taken by something that is not PostgreSQL; stop it or set POSTGRES_PORT"
     if adopt_foreign; then
       provision
     elif already_provisioned; then
       log "using the PostgreSQL server already running on port $PORT, provisioned by someone else"
     else
-      die "another PostgreSQL already listens on 127.0.0.1:$PORT, we cannot connect to it as superuser 'postgres', and role $ROLE/databases are not there; stop it or set PGPORT"
+      die "another PostgreSQL already listens on 127.0.0.1:$PORT, we cannot connect to it as superuser 'postgres', and role $ROLE/databases are not there; stop it or set POSTGRES_PORT"
     fi
     report
     return 0
@@ -257,6 +266,17 @@ cmd_down() {
   log "postgresql stopped"
 }
 
+# A crash and recovery (bench/chaos.py): `pg_ctl restart -m immediate` of our own cluster only,
+# never of a server we merely adopted.
+cmd_crash_restart() {
+  BIN=$(find_bindir) || die "no PostgreSQL installed"
+  locate_dirs
+  ours_running || die "our postgresql cluster (data $DATA) is not running; nothing of ours to restart"
+  log "restarting postgresql with -m immediate (data $DATA)"
+  (cd / && as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -m immediate -w -t 60 restart >/dev/null)
+  log "postgresql back"
+}
+
 cmd_status() {
   BIN=$(find_bindir) || { echo "postgresql not installed"; return 1; }
   locate_dirs
@@ -276,11 +296,12 @@ case ${1:-} in
   up | start) cmd_up ;;
   down | stop) cmd_down ;;
   restart) cmd_down && cmd_up ;;
+  crash-restart) cmd_crash_restart ;;
   status) cmd_status ;;
   # Drops every database of our cluster, for a clean slate.
   wipe) cmd_down && locate_dirs && rm -rf "$DATA" && log "wiped $DATA" ;;
   *)
-    echo "usage: $0 {up|down|restart|status|wipe}" >&2
+    echo "usage: $0 {up|down|restart|crash-restart|status|wipe}" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,6 @@
 import importlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,8 +17,8 @@ from ozg_common.testing import (
 SERVICES = ["zufi", "submission", "kop_gateway", "payment", "mailbox"]
 
 
-async def build_app(service: str, tokens: TestTokens) -> FastAPI:
-    """The service's real app on its own fresh PostgreSQL database and real Kafka."""
+async def build_app(service: str, tokens: TestTokens, **settings_overrides: Any) -> FastAPI:
+    """The service's real app on its own fresh PostgreSQL database and real Kafka (settings as given)."""
     app_module = importlib.import_module(f"ozg_{service}.app")
     settings_module = importlib.import_module(f"ozg_{service}.settings")
     settings_class = next(
@@ -30,7 +31,7 @@ async def build_app(service: str, tokens: TestTokens) -> FastAPI:
         kafka_bootstrap_servers=kafka_bootstrap(),
         topic_prefix=unique_topic_prefix(),
         topic_partitions=1,
-    )
+    ).model_copy(update=settings_overrides)
     app: FastAPI = app_module.create_app(settings)
     app.state.token_verifier = tokens.verifier()
     return app

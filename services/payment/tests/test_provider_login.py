@@ -217,7 +217,7 @@ async def test_readiness_says_when_the_provider_is_down(
     try:
         down = await payment.get("/readyz")
         assert down.status_code == 503
-        assert down.json()["checks"]["provider"] == "unavailable"
+        assert "does not answer" in down.json()["checks"]["provider"]
     finally:
         await standin.start()
     assert (await payment.get("/readyz")).status_code == 200

@@ -54,9 +54,8 @@ def create_app(settings: DemoReceiverSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_metrics(app, metrics)
 
-    async def database_ready() -> bool:
+    async def database_ready() -> None:
         await database.ping()
-        return True
 
     install_health(app, {"database": database_ready})
     for router in (kop_router, status_router, control_router):

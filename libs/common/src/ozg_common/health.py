@@ -8,7 +8,11 @@ from fastapi.responses import JSONResponse
 
 from ozg_common.problems import DEFAULT_TYPE_BASE, Problem, problem_response
 
-ReadinessCheck = Callable[[], Awaitable[bool]]
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+"""Says what keeps a dependency from working, in one line; None when it works."""
+
+CHECK_SECONDS = 2.0
+"""How long one check may take: a probe must answer before the orchestrator's probe timeout."""
 
 
 def install_health(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
@@ -22,16 +26,16 @@ def install_health(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
     async def readyz() -> JSONResponse:
         names = list(checks)
         results = await asyncio.gather(*(_safe(checks[n]) for n in names))
-        state = {name: "ok" if ok else "unavailable" for name, ok in zip(names, results, strict=True)}
-        if all(results):
+        state = {name: problem or "ok" for name, problem in zip(names, results, strict=True)}
+        failing = [f"{name}: {problem}" for name, problem in zip(names, results, strict=True) if problem]
+        if not failing:
             return JSONResponse({"status": "ready", "checks": state})
-        failing = [name for name, ok in state.items() if ok != "ok"]
         problem = Problem.model_validate(
             {
                 "type": DEFAULT_TYPE_BASE + "not-ready",
                 "title": "Service Unavailable",
                 "status": 503,
-                "detail": "unreachable: " + ", ".join(failing),
+                "detail": "; ".join(failing),
                 "checks": state,
             }
         )
@@ -40,9 +44,11 @@ def install_health(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
     app.include_router(router)
 
 
-async def _safe(check: ReadinessCheck) -> bool:
+async def _safe(check: ReadinessCheck) -> str | None:
     try:
-        async with asyncio.timeout(2.0):
+        async with asyncio.timeout(CHECK_SECONDS):
             return await check()
-    except Exception:
-        return False
+    except TimeoutError:
+        return f"no answer within {CHECK_SECONDS:g} s"
+    except Exception as exc:
+        return f"unavailable ({type(exc).__name__})"

@@ -3,15 +3,23 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+    TopicAlreadyExistsError,
+)
 
 from ozg_common.events import Topic
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def durable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -29,23 +37,68 @@ def durable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer
     )
 
 
+def bootstrap_hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
+    """The `host:port` entries of a comma-separated bootstrap list; ValueError names a malformed one."""
+    hosts: list[tuple[str, int]] = []
+    for entry in bootstrap_servers.split(","):
+        host, _, port = entry.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"Kafka bootstrap entry {entry.strip()!r} is not host:port")
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts
+
+
+async def from_any_broker(request: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
+    """An admin request, asked again when the broker it went to does not answer: aiokafka sends it to
+    a broker picked at random from the metadata, which lists a dead broker until the controller
+    fences it."""
+    for attempt in range(attempts):
+        try:
+            return await request()
+        except (NodeNotReadyError, KafkaConnectionError, RequestTimedOutError):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+async def describe_topics(admin: AIOKafkaAdminClient, topics: list[str]) -> list[dict[str, Any]]:
+    """Partitions, leaders and in-sync replicas of `topics`, from any broker that answers."""
+    return list(await from_any_broker(lambda: admin.describe_topics(topics)))
+
+
+def replication_factor(configured: int | None, live_brokers: int) -> int:
+    """Copies of each partition: as configured, else 3 (the production set-up) capped by the brokers."""
+    return configured or max(1, min(3, live_brokers))
+
+
+def min_in_sync(replicas: int) -> int:
+    """Replicas an acks=all write needs: all but one, so writes go on while one broker is down."""
+    return max(1, replicas - 1)
+
+
 async def ensure_topics(
     bootstrap_servers: str,
     topics: Iterable[Topic],
     *,
     partitions: int | None = None,
     prefix: str = "",
+    replicas: int | None = None,
 ) -> None:
-    """Create the topics a service needs (broker auto-creation is off)."""
+    """Create the topics a service needs (broker auto-creation is off), replicated as
+    `replication_factor` says and with `min.insync.replicas` as `min_in_sync` says."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ozg-topics")
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
+        existing = set(await from_any_broker(admin.list_topics))
+        cluster = await from_any_broker(admin.describe_cluster)
+        wanted_replicas = replication_factor(replicas, len(cluster["brokers"]))
         missing = [
             NewTopic(
                 name=prefix + t.name,
                 num_partitions=partitions or t.partitions,
-                replication_factor=1,
+                replication_factor=wanted_replicas,
+                topic_configs={"min.insync.replicas": str(min_in_sync(wanted_replicas))},
             )
             for t in {t.name: t for t in topics}.values()
             if prefix + t.name not in existing
@@ -54,12 +107,15 @@ async def ensure_topics(
             # Another service may create the same topic at the same moment.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            logger.info("created topics", extra={"topics": [t.name for t in missing]})
+            logger.info(
+                "created topics",
+                extra={"topics": [t.name for t in missing], "replicas": wanted_replicas},
+            )
             # A consumer that subscribes before the broker's metadata shows the new topic would
             # wait for its next metadata refresh (minutes): return only once it is visible.
             wanted = {t.name for t in missing}
             for _ in range(100):
-                if wanted <= set(await admin.list_topics()):
+                if wanted <= set(await from_any_broker(admin.list_topics)):
                     break
                 await asyncio.sleep(0.1)
     finally:
@@ -68,14 +124,68 @@ async def ensure_topics(
 
 async def broker_reachable(bootstrap_servers: str, wait_seconds: float = 1.0) -> bool:
     """True when at least one bootstrap broker accepts a connection."""
-    for server in bootstrap_servers.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            async with asyncio.timeout(wait_seconds):
-                _, writer = await asyncio.open_connection(host, int(port))
-        except (OSError, TimeoutError):
-            continue
-        writer.close()
+    reachable = await asyncio.gather(
+        *(_accepts(host, port, wait_seconds) for host, port in bootstrap_hosts(bootstrap_servers))
+    )
+    return any(reachable)
+
+
+async def _accepts(host: str, port: int, wait_seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(wait_seconds):
+            _, writer = await asyncio.open_connection(host, port)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-        return True
-    return False
+    return True
+
+
+async def cluster_problem(
+    bootstrap_servers: str, expected_partitions: Mapping[str, int], wait_seconds: float = 1.0
+) -> str | None:
+    """What keeps the service from writing and reading its topics, in one line; None when nothing does.
+
+    Checks, in this order: a bootstrap broker that does not accept connections, a topic that is
+    missing or has fewer partitions than `expected_partitions` says, a partition without a leader
+    or with fewer in-sync replicas than an acks=all write needs.
+    """
+    hosts = bootstrap_hosts(bootstrap_servers)
+    up = await asyncio.gather(*(_accepts(host, port, wait_seconds) for host, port in hosts))
+    reachable = [f"{host}:{port}" for (host, port), ok in zip(hosts, up, strict=True) if ok]
+    dead = [f"{host}:{port}" for (host, port), ok in zip(hosts, up, strict=True) if not ok]
+    if not reachable:
+        return f"no Kafka broker reachable at {bootstrap_servers}"
+    problems: list[str] = []
+    if dead:
+        problems.append(f"broker {', '.join(dead)} unreachable ({len(reachable)} of {len(hosts)} up)")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=",".join(reachable),
+        client_id="ozg-readiness",
+        request_timeout_ms=int(wait_seconds * 1000),
+    )
+    try:
+        await admin.start()
+        described = await describe_topics(admin, sorted(expected_partitions)) if expected_partitions else []
+    except Exception as exc:
+        return "; ".join([*problems, f"Kafka cluster does not answer: {type(exc).__name__}"])
+    finally:
+        await admin.close()
+    for topic in described:
+        name, partitions = topic["topic"], topic["partitions"]
+        if topic["error_code"] != 0 or not partitions:
+            problems.append(f"topic {name} missing")
+            continue
+        count, expected = len(partitions), expected_partitions[name]
+        if count < expected:
+            problems.append(f"topic {name} has {count} partitions, expected {expected}")
+        leaderless = sum(1 for p in partitions if p["leader"] < 0)
+        if leaderless:
+            problems.append(f"topic {name}: {leaderless} of {count} partitions without a leader")
+        short = sum(
+            1 for p in partitions if p["leader"] >= 0 and len(p["isr"]) < min_in_sync(len(p["replicas"]))
+        )
+        if short:
+            problems.append(f"topic {name}: {short} of {count} partitions with too few in-sync replicas")
+    return "; ".join(problems) or None

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from ozg_common.auth import TokenVerifier
 from ozg_common.consumer import EventConsumer, Handler
 from ozg_common.db import Database
 from ozg_common.events import Event, Topic
-from ozg_common.health import ReadinessCheck, install_health
-from ozg_common.kafka import broker_reachable, durable_producer, ensure_topics
+from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
+from ozg_common.kafka import cluster_problem, durable_producer, ensure_topics
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
 from ozg_common.outbox import Outbox, OutboxRelay, event_source
@@ -28,6 +29,9 @@ from ozg_common.tasks import await_chain, awaiting_at, stop_tasks
 from ozg_common.tracing import TracingMiddleware, configure_tracing
 
 logger = logging.getLogger(__name__)
+
+TOPICS_SECONDS = 15.0
+"""How long one attempt to create the topics may take."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class ServiceRuntime:
     metrics: ServiceMetrics = field(init=False)
     event_consumers: list[EventConsumer] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _stopped: bool = field(init=False, default=False)
+    _topics_missing: str | None = field(init=False, default="not created yet")
+    """Why the service's topics are not known to exist yet; None once they are."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -91,8 +98,27 @@ class ServiceRuntime:
         await migrations.upgrade(self.database, self.migrations)
         if not self.settings.kafka_enabled:
             return
-        topics = [*self.produces, *(t for spec in self.consumers for t in spec.topics)]
-        await self._ensure_topics(topics)
+        # Kafka may be down or half configured when the service starts: it serves (and /readyz says
+        # why it is not ready) while the topics are created, and relays and consumes once they are.
+        # Usually they are there at once, and the service is ready as soon as it serves.
+        if await self._create_topics():
+            self._start_messaging()
+        else:
+            self.spawn("kafka-start-up", self._start_messaging_when_topics_exist)
+        self.spawn("kafka-watch", self._watch_kafka)
+
+    @property
+    def topics(self) -> list[Topic]:
+        """Every topic the service writes or reads."""
+        return [*self.produces, *(t for spec in self.consumers for t in spec.topics)]
+
+    @property
+    def expected_partitions(self) -> dict[str, int]:
+        """Partitions each of the service's topics must have, by full topic name."""
+        s = self.settings
+        return {s.topic_prefix + t.name: s.topic_partitions or t.partitions for t in self.topics}
+
+    def _start_messaging(self) -> None:
         # On PostgreSQL the relay gets a loop and connections of its own (see run_in_thread);
         # SQLite (one local process, `make run`) keeps a single writer connection pool.
         relay = self.relay.run if self.database.is_sqlite else self.relay.run_in_thread
@@ -100,26 +126,61 @@ class ServiceRuntime:
         for consumer in self.event_consumers:
             self.spawn(f"consumer-{consumer.group_id}", consumer.run)
 
-    async def _ensure_topics(self, topics: Sequence[Topic]) -> None:
-        for attempt in range(30):
-            try:
+    async def _start_messaging_when_topics_exist(self) -> None:
+        pause = 0.5
+        while not await self._create_topics():
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+        self._start_messaging()
+
+    async def _create_topics(self) -> bool:
+        """Create the service's topics; False (and the reason kept for /readyz) when Kafka does not let us."""
+        s = self.settings
+        try:
+            # Bounded: a broker that accepts connections but never answers must not hold up start-up.
+            async with asyncio.timeout(TOPICS_SECONDS):
                 await ensure_topics(
-                    self.settings.kafka_bootstrap_servers,
-                    topics,
-                    partitions=self.settings.topic_partitions,
-                    prefix=self.settings.topic_prefix,
+                    s.kafka_bootstrap_servers,
+                    self.topics,
+                    partitions=s.topic_partitions,
+                    prefix=s.topic_prefix,
+                    replicas=s.topic_replication_factor,
                 )
-                return
-            except Exception as exc:
-                logger.warning(
-                    "waiting for kafka to create topics",
-                    extra={"attempt": attempt, "error": repr(exc)},
-                )
-                await asyncio.sleep(1)
-        raise RuntimeError("Kafka is not reachable: cannot create the topics")
+        except Exception as exc:
+            self._topics_missing = f"not created yet ({type(exc).__name__}: {exc})"
+            logger.warning(
+                f"kafka: cannot create topics at {s.kafka_bootstrap_servers}, retrying",
+                extra={"error": repr(exc)},
+            )
+            return False
+        self._topics_missing = None
+        return True
+
+    async def _watch_kafka(self) -> None:
+        """Log, one line each, when Kafka stops being usable, what changes, and when it is again."""
+        reported: str | None = None
+        since = 0.0
+        while True:
+            try:
+                async with asyncio.timeout(CHECK_SECONDS):
+                    problem = await self.kafka_ready()
+            except TimeoutError:
+                problem = f"the cluster does not answer within {CHECK_SECONDS:g} s"
+            if problem != reported:
+                if problem is None:
+                    logger.info(f"kafka: usable again after {time.monotonic() - since:.0f} s")
+                else:
+                    if reported is None:
+                        since = time.monotonic()
+                    logger.warning(f"kafka: {problem}")
+                reported = problem
+            await asyncio.sleep(self.settings.kafka_watch_interval)
 
     def spawn(self, name: str, run: Callable[[], Awaitable[None]], *, restart_delay: float = 1.0) -> None:
         """Run a background loop for the service's lifetime; restart it if it crashes."""
+
+        if self._stopped:
+            return
 
         async def supervised() -> None:
             while True:
@@ -137,6 +198,7 @@ class ServiceRuntime:
     async def stop(self) -> None:
         """Stop the background tasks, then the database; a task that will not stop is reported
         with where it waits (an error, not a shutdown that hangs until the process is killed)."""
+        self._stopped = True
         tasks, self._tasks = self._tasks, []
         try:
             stuck = await stop_tasks(tasks, limit=self.settings.stop_timeout)
@@ -152,12 +214,15 @@ class ServiceRuntime:
                 + "; ".join(map(awaiting_at, stuck))
             )
 
-    async def kafka_ready(self) -> bool:
-        return await broker_reachable(self.settings.kafka_bootstrap_servers)
+    async def kafka_ready(self) -> str | None:
+        """What keeps the service from writing and reading its topics, or None."""
+        problem = await cluster_problem(self.settings.kafka_bootstrap_servers, self.expected_partitions)
+        if problem is None and self._topics_missing is not None:
+            return f"topics {self._topics_missing}"
+        return problem
 
-    async def database_ready(self) -> bool:
+    async def database_ready(self) -> None:
         await self.database.ping()
-        return True
 
     async def _refresh_metrics(self) -> None:
         self.metrics.outbox_backlog.set(await self.relay.backlog())
@@ -222,7 +287,7 @@ def create_service_app(
     install_problem_handlers(app)
     install_metrics(app, runtime.metrics)
     app.add_middleware(TracingMiddleware, recording=bool(settings.otlp_endpoint))
-    checks = {"database": runtime.database_ready}
+    checks: dict[str, ReadinessCheck] = {"database": runtime.database_ready}
     if settings.kafka_enabled:
         checks["kafka"] = runtime.kafka_ready
     install_health(app, {**checks, **(readiness or {})})

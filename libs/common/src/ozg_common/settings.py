@@ -3,8 +3,10 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ozg_common.kafka import bootstrap_hosts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 """The repository checkout; `var/` below it holds the embedded databases and blobs."""
@@ -30,8 +32,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     database_pool_size: int = 20
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    """Comma-separated `host:port` of the brokers to start from (any reachable one finds the others)."""
     kafka_enabled: bool = True
+    kafka_watch_interval: float = Field(default=5.0, gt=0)
+    """Seconds between the checks that log when Kafka stops (and starts again) being usable."""
     topic_partitions: int | None = None
+    topic_replication_factor: int | None = Field(default=None, ge=1)
+    """Copies of each partition of the service's topics; unset: 3, fewer if the cluster has fewer brokers."""
     topic_prefix: str = ""
     log_level: str = "INFO"
     var_dir: Path = Field(default_factory=default_var_dir)
@@ -54,6 +61,12 @@ class ServiceSettings(BaseSettings):
     """Seconds an idle HTTP connection stays open. Longer than the idle timeout of the clients and load
     balancers in front (httpx 5 s, nginx 60 s): whoever closes first must be the client, or a request
     sent as the server hangs up fails with a connection reset."""
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap_list(cls, value: str) -> str:
+        bootstrap_hosts(value)
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "ServiceSettings":

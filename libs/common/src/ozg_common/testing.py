@@ -6,22 +6,26 @@ Nothing here fakes infrastructure: a test that needs Kafka fails when Kafka is n
 import asyncio
 import os
 import socket
+import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
+from ozg_common.kafka import describe_topics
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.processes import ServiceProcess
 from ozg_common.service import uvicorn_options
@@ -30,11 +34,13 @@ from ozg_common.settings import PROJECT_ROOT, ServiceSettings
 TEST_ISSUER = "http://127.0.0.1:8002"
 
 __all__ = [
+    "KafkaCluster",
     "ServiceProcess",
     "TestTokens",
     "app_client",
     "fresh_database",
     "fresh_postgres_database",
+    "kafka_cluster",
     "serving",
 ]
 
@@ -145,3 +151,79 @@ async def app_client(app: FastAPI, base_url: str = "http://testserver") -> Async
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+KAFKA_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "kafka.sh"
+
+
+@dataclass(frozen=True)
+class KafkaCluster:
+    """A Kafka cluster of our own (deploy/local/kafka.sh with KAFKA_BROKERS), for fault injection:
+    its brokers can be SIGKILLed without touching the broker everyone else uses."""
+
+    port_base: int
+    state_dir: Path
+    brokers: int = 3
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap list of every broker."""
+        return ",".join(f"127.0.0.1:{self.port_base + n}" for n in range(self.brokers))
+
+    def broker_address(self, node: int) -> str:
+        return f"127.0.0.1:{self.port_base + node - 1}"
+
+    def script(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run kafka.sh for this cluster (`up`, `down`, `status`, `kill N`, `start-node N`)."""
+        env = {
+            **os.environ,
+            "KAFKA_BROKERS": str(self.brokers),
+            "KAFKA_PORT_BASE": str(self.port_base),
+            "KAFKA_STATE_DIR": str(self.state_dir),
+        }
+        return subprocess.run(
+            [str(KAFKA_SCRIPT), *args], env=env, check=check, text=True, capture_output=True, timeout=300
+        )
+
+    def running(self) -> bool:
+        return self.script("status", check=False).returncode == 0
+
+    async def kill(self, *nodes: int) -> None:
+        """SIGKILL brokers (a crash, not a shutdown)."""
+        await asyncio.to_thread(self.script, "kill", *map(str, nodes))
+
+    async def start(self, *nodes: int) -> None:
+        """Start killed brokers again; returns once they serve clients."""
+        await asyncio.to_thread(self.script, "start-node", *map(str, nodes))
+
+    async def leader(self, topic: str, partition: int) -> int:
+        """The node (broker number) that leads a partition."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="ozg-test-cluster")
+        await admin.start()
+        try:
+            (description,) = await describe_topics(admin, [topic])
+        finally:
+            await admin.close()
+        (found,) = (p for p in description["partitions"] if p["partition"] == partition)
+        return int(found["leader"])
+
+
+@contextmanager
+def kafka_cluster() -> Iterator[KafkaCluster]:
+    """The tests' three-broker cluster: taken as it is when running, else started for the block
+    and stopped after it. Ports from OZG_TEST_KAFKA_CLUSTER_PORT_BASE (default 19092-19094)."""
+    cluster = KafkaCluster(
+        port_base=int(os.environ.get("OZG_TEST_KAFKA_CLUSTER_PORT_BASE", "19092")),
+        state_dir=PROJECT_ROOT / "var" / "kafka-test-cluster",
+    )
+    started = not cluster.running()
+    if started:
+        try:
+            cluster.script("up")
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"the three-broker test cluster did not start:\n{exc.stderr}") from exc
+    try:
+        yield cluster
+    finally:
+        if started:
+            cluster.script("down", check=False)

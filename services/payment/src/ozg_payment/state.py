@@ -62,7 +62,13 @@ class PaymentState:
             self.settings.provider_status_originator_id,
             self.settings.provider_status_endpoint_id,
         )
-        return {"provider": lambda: self.provider.reachable(originator, endpoint)}
+
+        async def provider_problem() -> str | None:
+            if await self.provider.reachable(originator, endpoint):
+                return None
+            return f"the payment provider at {self.settings.provider_url} does not answer"
+
+        return {"provider": provider_problem}
 
     async def close(self) -> None:
         await self.provider.aclose()
