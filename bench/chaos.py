@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _workload import Load, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite, postgres_suite
+from ozg_testing.suite_harness import Suite, postgres_suite
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "chaos.json"
 KAFKA = PROJECT_ROOT / "deploy" / "local" / "kafka.sh"

@@ -33,7 +33,7 @@ from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, tree_cpu_
 from _workload import CHANNELS, Load, percentile, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite, postgres_suite
+from ozg_testing.suite_harness import Suite, postgres_suite
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 

@@ -200,15 +200,15 @@ class Publisher:
 async def main(count: int, concurrency: int) -> dict[str, Any]:
     from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
     from ozg_common.kafka import durable_producer
-    from ozg_common.testing import (
+    from ozg_kop_gateway.app import create_app
+    from ozg_kop_gateway.settings import KopGatewaySettings
+    from ozg_testing import (
         app_client,
         free_port,
         fresh_postgres_database,
         kafka_bootstrap,
         unique_topic_prefix,
     )
-    from ozg_kop_gateway.app import create_app
-    from ozg_kop_gateway.settings import KopGatewaySettings
 
     port = free_port()
     receiver_url = f"http://127.0.0.1:{port}"

@@ -54,7 +54,7 @@ from sqlalchemy.pool import NullPool
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged, Zustellkanal
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
-from ozg_common.testing import (
+from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,

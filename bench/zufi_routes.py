@@ -223,7 +223,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"load generator: {generator.name}", file=sys.stderr)
     database = "sqlite"
     if args.postgres:
-        from ozg_common.testing import fresh_postgres_database
+        from ozg_testing import fresh_postgres_database
 
         env["OZG_ZUFI_DATABASE_URL"] = await fresh_postgres_database("bench_zufi")
         database = "postgresql"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.testing import TestTokens, app_client
+from ozg_testing import TestTokens, app_client
 
 from .conftest import build_app
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request
 
-from ozg_common.testing import TestTokens
+from ozg_testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
 from ozg_common.keys import load_or_create_rsa_key
-from ozg_common.processes import ServiceProcess
 from ozg_common.settings import PROJECT_ROOT
+from ozg_testing.processes import ServiceProcess
 
 TEST_ISSUER = "http://127.0.0.1:8002"
 
