@@ -183,6 +183,19 @@ async def gateway_run(
     }
 
 
+async def receiver_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes], within: float) -> None:
+    """Wait for the receiver process to answer (its start takes long on a busy machine)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the receiver exited with {process.returncode}")
+        with suppress(httpx.HTTPError):
+            if (await http.get("/arrivals")).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"the receiver did not answer within {within:.0f} s")
+
+
 class Publisher:
     def __init__(self, producer: Any, prefix: str) -> None:
         self.producer = producer
@@ -229,11 +242,7 @@ async def main(count: int, concurrency: int) -> dict[str, Any]:
     )
     try:
         async with httpx.AsyncClient(base_url=receiver_url) as http_receiver:
-            for _ in range(100):
-                with suppress(httpx.HTTPError):
-                    if (await http_receiver.get("/arrivals")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
+            await receiver_ready(http_receiver, process, within=120)
             results: dict[str, Any] = {"concurrency": concurrency, "destinations": DESTINATIONS}
             print(f"raw aiohttp loop: {count} POSTs, concurrency {concurrency} ...", flush=True)
             results["raw"] = await raw_loop(receiver_url, count, concurrency)
