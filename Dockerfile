@@ -8,6 +8,8 @@
 # The builder installs only that service's locked dependency closure into a self-contained venv; the
 # final image is python:3.11-slim with that venv, no compiler, no uv, no sources, running as a
 # non-root user. Each service has its own final stage below because env names and ports differ.
+# The test harness (libs/testing) and the operators' CLI (libs/cli) are no service's dependency, so no
+# image carries them; deploy/check.py checks that against uv.lock.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG SERVICE=zufi

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
-PACKAGES := -p ozg_common -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox -p ozg_demo_receiver
+PACKAGES := -p ozg_common -p ozg_testing -p ozg_cli -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox -p ozg_demo_receiver
 PYTEST_ARGS ?=
 CHAOS_RATE ?= 50
 
@@ -24,8 +24,9 @@ install: ## install uv (if missing) and the workspace into .venv
 .PHONY: install-pip
 install-pip: ## fallback without uv: a plain venv with pip
 	$(PYTHON) -m venv .venv
-	.venv/bin/pip install --quiet -e libs/common -e services/zufi -e services/submission \
-		-e services/kop-gateway -e services/payment -e services/mailbox -e deploy/demo-receiver \
+	.venv/bin/pip install --quiet -e libs/common -e libs/testing -e libs/cli -e services/zufi \
+		-e services/submission -e services/kop-gateway -e services/payment -e services/mailbox \
+		-e deploy/demo-receiver \
 		pytest pytest-asyncio pytest-timeout ruff mypy import-linter matplotlib aiohttp
 
 .PHONY: infra-up

@@ -1,6 +1,8 @@
 """CPU time of processes on this machine, read from Linux /proc, for costing work per application."""
 
+import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,3 +55,22 @@ def matching_cpu_seconds(matches: Callable[[str], bool], table: list[Process] | 
 def is_postgres(command: str) -> bool:
     """The postmaster (`…/bin/postgres -D …`) or one of its processes (`postgres: …`)."""
     return command.startswith("postgres") or command.split(" ", 1)[0].endswith("/postgres")
+
+
+REFERENCE_ITERATIONS = 2_000_000
+
+
+def reference_loop_cpu_ms(repeats: int = 5) -> float:
+    """CPU milliseconds of a fixed pure-Python loop, the least of `repeats` timings.
+
+    A yardstick timed in the same run as a benchmark: CPU per application divided by it compares
+    between hosts (and between a fast and a slow spell of one shared host) where milliseconds do not.
+    """
+    best = math.inf
+    for _ in range(repeats):
+        started = time.process_time()
+        total = 0
+        for i in range(REFERENCE_ITERATIONS):
+            total += i % 7
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 2)

@@ -23,7 +23,7 @@ import aiohttp
 import httpx
 
 from ozg_common import jose
-from ozg_common.suite_harness import Suite
+from ozg_testing.suite_harness import Suite
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMEINDEN = ROOT / "services" / "zufi" / "src" / "ozg_zufi" / "data" / "gv-auszug.csv"

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _workload import Load, Outcome, Received, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite, postgres_suite
-from ozg_common.testing import KafkaCluster
+from ozg_testing import KafkaCluster
+from ozg_testing.suite_harness import Suite, postgres_suite
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "chaos.json"
 TIMELINE = PROJECT_ROOT / "bench" / "results" / "chaos.png"

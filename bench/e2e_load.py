@@ -10,13 +10,20 @@ would), alternating the native intake and the FIT-Connect API
   - throughput: accepted per second (sender) and received per second (receiver), sustained (the
     mean of the per-second counts without the first and last five seconds) and over the whole run;
   - latency from the 2xx answer to the receiver's stored timestamp, p50/p95/p99, over time;
-  - CPU seconds per process during the run (where the time goes).
-Results: bench/results/e2e_load.json and bench/results/e2e_load.png.
+  - CPU seconds per process during the run (where the time goes), and the CPU per application
+    as a multiple of a fixed reference loop timed in the same run (`bench/_proc.py`), which
+    compares between hosts where milliseconds do not.
+Results: bench/results/e2e_load.json and bench/results/e2e_load.png (or `--output-dir`).
+
+Ends with a verdict against the targets (≥ 150 applications/s received sustained, p99 < 2 s, none
+lost) and exits 1 when one is missed or nothing was measured (a run too short for a sustained rate
+measures none).
 """
 
 import argparse
 import json
 import os
+import platform
 import resource
 import statistics
 import sys
@@ -29,13 +36,16 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, tree_cpu_seconds
+from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, reference_loop_cpu_ms, tree_cpu_seconds
+from _verdict import Target, exit_code, verdict
 from _workload import CHANNELS, Load, percentile, prepare_all, received, targets, wait_for_deliveries
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite, postgres_suite
+from ozg_testing.suite_harness import Suite, postgres_suite
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
+TARGET_RECEIVED_PER_SECOND = 150
+TARGET_P99_SECONDS = 2
 
 LOAD_SETTINGS = {
     "zufi": {"RATE_LIMIT_PER_SECOND": "100000", "RATE_LIMIT_BURST": "100000"},
@@ -156,6 +166,8 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
                 http, suite, {o.submission_id for o in warm.accepted if o.submission_id}, within=120
             )
         baseline = set((await received(http, suite)).keys())
+        # Timed while the suite is idle, before and after the load: the yardstick of this run.
+        reference_before = reference_loop_cpu_ms()
         load = Load(suite, rate=args.rate, in_flight=args.in_flight)
         cpu_before = cpu_seconds(suite)
         busy_before, generator_before = machine_busy_seconds(), own_cpu_seconds()
@@ -173,6 +185,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         infrastructure = {
             part: used - infrastructure_before[part] for part, used in infrastructure_cpu_seconds().items()
         }
+        reference_after = reference_loop_cpu_ms()
     seen = {k: v for k, v in seen.items() if k not in baseline}
     latencies: dict[str, list[float]] = {"native": [], "fit-connect": []}
     points: list[tuple[float, float, str]] = []
@@ -189,7 +202,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
     received_span = (max(received_times) - min(accepted_times)) if received_times else float("nan")
     accepted_bins = per_second(accepted_times, began_wall)
     received_bins = per_second(received_times, began_wall)
-    plot(RESULTS / "e2e_load.png", points, accepted_bins, received_bins)
+    plot(args.output_dir / "e2e_load.png", points, accepted_bins, received_bins)
     errors: dict[str, int] = {}
     for outcome in load.outcomes:
         if outcome.submission_id is None:
@@ -201,6 +214,8 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
     cpu["rest (OS, other)"] = round(busy - sum(cpu.values()), 1)
     delivered = len(received_times)
     elapsed = (max(received_times) if received_times else time.time()) - began_wall
+    reference_ms = min(reference_before, reference_after)
+    cpu_ms_total = sum(cpu.values()) / delivered * 1000 if delivered else float("nan")
     return {
         "benchmark": "e2e_load",
         "applications": args.applications,
@@ -222,29 +237,57 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_per_application": {k: round(v / delivered * 1000, 1) for k, v in cpu.items()}
         if delivered
         else {},
+        "cpu_ms_per_application_total": round(cpu_ms_total, 2),
+        "reference_loop": {
+            "what": "bench/_proc.py reference_loop_cpu_ms: a fixed pure-Python loop, least of 5 timings",
+            "cpu_ms_before_load": reference_before,
+            "cpu_ms_after_load": reference_after,
+            "cpu_ms": reference_ms,
+        },
+        "cpu_per_application_in_reference_loops": round(cpu_ms_total / reference_ms, 3),
         "run_seconds": round(elapsed, 1),
         "suite_start_seconds": round(suite.started_in, 1),
         "receiver_mode": "store-only (process_deliveries=false)",
-        "machine": {"cpus": os.cpu_count()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
+
+
+def judged(result: dict[str, Any]) -> dict[str, Any]:
+    """The verdict: received rate sustained, p99 from answer to receiver, none lost."""
+    return verdict(
+        "e2e_load",
+        [
+            Target(
+                "received sustained",
+                result["received_per_second_sustained"],
+                ">=",
+                TARGET_RECEIVED_PER_SECOND,
+                "/s",
+            ),
+            Target("latency p99", result["latency_seconds"]["all"]["p99"], "<", TARGET_P99_SECONDS, " s"),
+            Target("applications received", result["received"], ">=", 1),
+            Target("applications lost (answered 2xx, never received)", result["lost"], "<=", 0),
+        ],
+    )
 
 
 def report(result: dict[str, Any]) -> str:
     lat = result["latency_seconds"]["all"]
-    target = result["received_per_second_sustained"] >= 150 and lat["p99"] < 2
     return (
         f"e2e_load: {result['answered_2xx']}/{result['applications']} answered 2xx at target "
         f"{result['target_rate']}/s; accepted {result['accepted_per_second']}/s, received "
         f"{result['received_per_second_sustained']}/s sustained ({result['received_per_second_overall']}/s "
         f"over the whole run); latency p50 {lat['p50']:.3f} s, "
-        f"p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s; lost {result['lost']}; "
-        f"target (≥150/s, p99 < 2 s) {'met' if target else 'NOT met'}\n"
+        f"p95 {lat['p95']:.3f} s, p99 {lat['p99']:.3f} s; lost {result['lost']}\n"
         f"CPU seconds during the run: {result['cpu_seconds_during_run']}\n"
-        f"CPU ms per application: {result['cpu_ms_per_application']}"
+        f"CPU ms per application: {result['cpu_ms_per_application']}; in all "
+        f"{result['cpu_ms_per_application_total']} ms = {result['cpu_per_application_in_reference_loops']} "
+        f"reference loops of {result['reference_loop']['cpu_ms']} ms"
     )
 
 
 async def main(args: argparse.Namespace) -> int:
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     suite = await postgres_suite(
         PROJECT_ROOT / "var" / "bench" / "e2e_load",
         database_prefix="bench_e2e",
@@ -258,11 +301,11 @@ async def main(args: argparse.Namespace) -> int:
         result = await measure(suite, args)
     finally:
         suite.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "e2e_load.json").write_text(json.dumps(result, indent=2))
     print(report(result))
-    print(f"results: {RESULTS / 'e2e_load.json'}, plot: {RESULTS / 'e2e_load.png'}")
-    return 0 if result["lost"] == 0 else 1
+    result["verdict"] = judged(result)
+    (args.output_dir / "e2e_load.json").write_text(json.dumps(result, indent=2))
+    print(f"results: {args.output_dir / 'e2e_load.json'}, plot: {args.output_dir / 'e2e_load.png'}")
+    return exit_code(result["verdict"])
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -287,6 +330,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100, help="applications sent before measuring")
     parser.add_argument("--settle", type=float, default=300, help="seconds to wait for the last delivery")
     parser.add_argument("--all-germany", action="store_true", help="seed all ~12k destinations (slow start)")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS, help="where the JSON and the plot go")
     return parser.parse_args(argv)
 
 

@@ -14,7 +14,11 @@ The load comes from vegeta (Go; `bench/tools.sh vegeta` builds it once into `.ca
 pacer that costs a few percent of a core at 500 req/s, where a Python generator on the same 2 cores
 eats one core and its own scheduling delays dominate the latencies. Without Go (or with
 `--generator python`) the Python/httpx generator below is used; the result names which one ran.
-Results: bench/results/zufi_routes.json. Kafka is off for zufi here: its outbox relay is not measured.
+Results: bench/results/zufi_routes.json (or `--output`). Kafka is off for zufi here: its outbox relay
+is not measured.
+
+Ends with a verdict against the targets (throughput ≥ 70 % of the trivial endpoint's, p99 < 20 ms
+at 500 req/s, no errors) and exits 1 when one is missed or nothing was measured.
 """
 
 import argparse
@@ -35,11 +39,17 @@ from typing import Any
 import httpx
 from _stats import summary
 from _vegeta import Summary, Vegeta, add_generator_argument, find_vegeta, summarize
+from _verdict import Target, exit_code, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "zufi_routes.json"
 DATA = ROOT / "services" / "zufi" / "src" / "ozg_zufi" / "data" / "gv-auszug.csv"
 SERVICES = ["99050035001000", "99110007000000", "99036005001000", "99107002001000"]
+TARGET_RATIO = 0.70
+"""`/v1/routes` throughput at least this share of the trivial endpoint's."""
+TARGET_RATE = 500.0
+TARGET_P99_MS = 20.0
+"""p99 below this at `TARGET_RATE` requests/s."""
 
 
 def trivial_app() -> Any:
@@ -223,7 +233,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"load generator: {generator.name}", file=sys.stderr)
     database = "sqlite"
     if args.postgres:
-        from ozg_common.testing import fresh_postgres_database
+        from ozg_testing import fresh_postgres_database
 
         env["OZG_ZUFI_DATABASE_URL"] = await fresh_postgres_database("bench_zufi")
         database = "postgresql"
@@ -281,16 +291,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             zufi_base, fresh, args.rate, args.seconds
         )
         print("routes_uncached_at_rate", results["routes_uncached_at_rate"], file=sys.stderr)
-        ratio = (
-            results["routes_saturation"]["requests_per_second"]
-            / results["trivial_saturation"]["requests_per_second"]
+        trivial_rps = results["trivial_saturation"]["requests_per_second"]
+        results["throughput_ratio"] = (
+            round(results["routes_saturation"]["requests_per_second"] / trivial_rps, 3)
+            if trivial_rps
+            else None
         )
-        results["throughput_ratio"] = round(ratio, 3)
-        results["targets"] = {
-            "throughput_ratio_at_least": 0.70,
-            "p99_ms_at_500_rps_below": 20,
-            "met": ratio >= 0.70 and results["routes_at_rate"]["p99_ms"] < 20,
-        }
         results["cpu_count"] = os.cpu_count()
         results["load_generator"] = generator.name
         results["note"] = "the load generator shares the machine's cores with both servers"
@@ -305,7 +311,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log.close()
 
 
-def main() -> None:
+def judged(results: dict[str, Any]) -> dict[str, Any]:
+    """The verdict: throughput against the trivial endpoint, p99 at the target rate, no errors."""
+    at_rate = results["routes_at_rate"]
+    return verdict(
+        "zufi_routes",
+        [
+            Target("routes/trivial throughput", results["throughput_ratio"], ">=", TARGET_RATIO),
+            # A p99 counts only if the load really came at the target rate.
+            Target(
+                "routes at the target rate",
+                at_rate["requests_per_second"],
+                ">=",
+                0.95 * TARGET_RATE,
+                " req/s",
+            ),
+            Target(
+                "routes p99 at the target rate",
+                at_rate["p99_ms"] if at_rate["requests"] else None,
+                "<",
+                TARGET_P99_MS,
+                " ms",
+            ),
+            Target(
+                "routes errors",
+                sum(results[name]["errors"] for name in ("routes_saturation", "routes_at_rate")),
+                "<=",
+                0,
+            ),
+        ],
+    )
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -313,17 +351,16 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="zufi on PostgreSQL instead of SQLite")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--rate", type=float, default=TARGET_RATE)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gemeinden", type=int, default=250, help="distinct Gemeinden in the query mix")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     add_generator_argument(parser)
     args = parser.parse_args()
     if args.serve_trivial:
         serve_trivial(args.serve_trivial)
-        return
+        return 0
     results = asyncio.run(run(args))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     for name in (
         "trivial_saturation",
         "routes_saturation",
@@ -334,10 +371,14 @@ def main() -> None:
         r = results[name]
         rps, p50, p99 = r["requests_per_second"], r["p50_ms"], r["p99_ms"]
         print(f"{name:24s} {rps:8.1f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-    print(f"throughput ratio {results['throughput_ratio']:.2f}; targets met: {results['targets']['met']}")
+    print(f"throughput ratio {results['throughput_ratio']} (routes/trivial, kept answers)")
     print(f"load generator: {results['load_generator']}")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    results["verdict"] = judged(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {args.output}")
+    return exit_code(results["verdict"])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

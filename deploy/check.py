@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 IMAGE_SETTINGS = {"host", "port", "var_dir"}
 """Set by the image (Dockerfile) for every service, so env files need not repeat them."""
+NOT_IN_IMAGES = ("ozg-testing", "ozg-cli", "pytest")
+"""The test harness, the operators' CLI and the test runner: a service image carries none of them."""
+IMAGE_SYNC = 'uv sync --frozen --no-dev --no-editable --package "ozg-${SERVICE}"'
+"""How the Dockerfile installs a service: its locked dependency closure, no dev group."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,38 @@ def check_compose_and_dockerfile() -> None:
         check_settings(f"compose {service.name}", service, values | environment, mentioned | set(environment))
 
 
+def locked_closure(package: str) -> set[str]:
+    """`package` and every package it needs at runtime, as uv.lock resolves them (extras included)."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    needs: dict[str, list[str]] = {}
+    for entry in lock["package"]:
+        wanted = [dependency["name"] for dependency in entry.get("dependencies", [])]
+        for extra in entry.get("optional-dependencies", {}).values():
+            wanted += [dependency["name"] for dependency in extra]
+        needs[entry["name"]] = wanted
+    closure: set[str] = set()
+    pending = [package]
+    while pending:
+        name = pending.pop()
+        if name not in closure:
+            closure.add(name)
+            pending += needs.get(name, [])
+    return closure
+
+
+def check_image_contents() -> None:
+    """Each image installs only its service's runtime closure, which holds no test or operator tooling."""
+    if IMAGE_SYNC not in (ROOT / "Dockerfile").read_text():
+        fail(f"Dockerfile: the builder does not install with `{IMAGE_SYNC}`")
+    for service in SERVICES:
+        closure = locked_closure(f"ozg-{service.name}")
+        if len(closure) == 1:
+            fail(f"uv.lock: no package ozg-{service.name}")
+        for package in NOT_IN_IMAGES:
+            if package in closure:
+                fail(f"image {service.name}: its locked dependencies include {package}")
+
+
 def check_kubernetes(rendered: Path) -> None:
     by_name = {service.name: service for service in SERVICES}
     for path in sorted(rendered.glob("*.yaml")):
@@ -299,6 +336,7 @@ def main() -> int:
     parser.add_argument("--rendered", type=Path, help="folder of `kustomize build` outputs, one per overlay")
     args = parser.parse_args()
     check_compose_and_dockerfile()
+    check_image_contents()
     if args.rendered:
         check_kubernetes(args.rendered)
     check_observability()

@@ -12,7 +12,8 @@
 #                     this cannot prove that referenced Secrets exist in a cluster
 #   deploy/check.py   env files load into each service's real settings class (unknown or mistyped
 #                     settings fail; undocumented settings fail), compose/Dockerfile/k8s agree on
-#                     services, ports and env prefixes; Ingresses reach a Service port and route
+#                     services, ports and env prefixes; no image's locked dependencies include the
+#                     test harness, the operators' CLI or pytest; Ingresses reach a Service port and route
 #                     no operator path (/v1/admin, /metrics, probes); alert rules and dashboard are
 #                     well-formed (PromQL itself is not parsed: no promtool here; that every metric
 #                     they name is exported is tests/foundation/test_observability_catalogue.py)

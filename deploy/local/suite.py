@@ -8,10 +8,10 @@ import signal
 import sys
 import time
 
-from ozg_common.processes import ServiceProcess
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import SERVICES, dev_secrets, installed, shared_environment, write_clients
 from ozg_common.tasks import wait_until_set
+from ozg_testing.processes import ServiceProcess
+from ozg_testing.suite_harness import SERVICES, dev_secrets, installed, shared_environment, write_clients
 
 VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "log"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite, postgres_suite
+from ozg_testing.suite_harness import Suite, postgres_suite
 
 RUN_DIR = PROJECT_ROOT / "var" / "e2e"
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.suite_harness import Suite
+from ozg_testing.suite_harness import Suite
 
 GEWERBEANMELDUNG = "99050035001000"
 HUND_ANMELDEN = "99110007000000"

@@ -6,7 +6,7 @@ The Kafka broker restart is left to `make test-chaos`: other test modules share 
 
 from types import ModuleType
 
-from ozg_common.suite_harness import Suite
+from ozg_testing.suite_harness import Suite
 
 
 async def test_every_application_answered_2xx_arrives_exactly_once_while_services_are_killed(

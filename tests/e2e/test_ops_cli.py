@@ -20,10 +20,10 @@ import pytest
 from joserfc.jwk import RSAKey
 from typer.testing import CliRunner, Result
 
-from ozg_common.cli import app
-from ozg_common.cli.client import SERVICES
-from ozg_common.cli.output import console
-from ozg_common.suite_harness import Suite, directory_excerpt
+from ozg_cli import app
+from ozg_cli.client import SERVICES
+from ozg_cli.output import console
+from ozg_testing.suite_harness import Suite, directory_excerpt
 from ozg_zufi.settings import DATA_DIR as AREA_DATA
 
 BREMEN = "040110000000"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from ozg_common.testing import (
+from ozg_testing import (
     TestTokens,
     app_client,
     fresh_postgres_database,

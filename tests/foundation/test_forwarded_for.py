@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from ozg_common.ratelimit import TokenBuckets
 from ozg_common.settings import ServiceSettings
-from ozg_common.testing import serving
+from ozg_testing import serving
 from ozg_zufi.ratelimit import RateLimitMiddleware
 
 

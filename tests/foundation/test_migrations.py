@@ -11,7 +11,7 @@ from sqlalchemy import Connection, MetaData, inspect
 
 from ozg_common.db import Database
 from ozg_common.migrations import downgrade, upgrade
-from ozg_common.testing import fresh_postgres_database
+from ozg_testing import fresh_postgres_database
 
 PACKAGES = [
     "ozg_zufi",

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.util._once import Once
 
-from ozg_common.testing import TestTokens
+from ozg_testing import TestTokens
 
 from .conftest import SERVICES, build_app
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.testing import TestTokens, app_client
+from ozg_testing import TestTokens, app_client
 
 from .conftest import SERVICES, build_app
 

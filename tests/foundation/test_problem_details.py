@@ -4,7 +4,7 @@ import uuid
 
 import httpx
 
-from ozg_common.testing import TestTokens
+from ozg_testing import TestTokens
 
 ALL_SCOPES = ("admin", "send", "citizen", "gateway")
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 
-from ozg_common.testing import TestTokens, app_client, free_port, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import TestTokens, app_client, free_port, kafka_bootstrap, unique_topic_prefix
 
 from .conftest import build_app
 

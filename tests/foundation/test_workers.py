@@ -10,9 +10,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from pydantic import ValidationError
 
-from ozg_common.processes import ServiceProcess
-from ozg_common.testing import free_port, fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
 from ozg_submission.settings import SubmissionSettings
+from ozg_testing import free_port, fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing.processes import ServiceProcess
 
 
 def _workers_of(parent: int) -> list[int]:

@@ -14,10 +14,10 @@ from joserfc import jwe
 from joserfc.jwk import RSAKey
 
 from ozg_common.auth import TokenVerifier
-from ozg_common.testing import TestTokens, app_client, fresh_postgres_database, serving
 from ozg_common.webhooks import derive_destination_secret, sign_fit_connect_callback, sign_standard_webhook
 from ozg_demo_receiver.app import create_app
 from ozg_demo_receiver.settings import DemoReceiverSettings
+from ozg_testing import TestTokens, app_client, fresh_postgres_database, serving
 
 MASTER_SECRET = "demo-receiver-tests-" + uuid.uuid4().hex
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from ozg_common.testing import app_client, fresh_postgres_database
 from ozg_demo_receiver.app import create_app
 from ozg_demo_receiver.settings import DemoReceiverSettings
+from ozg_testing import app_client, fresh_postgres_database
 
 
 def destination() -> str:

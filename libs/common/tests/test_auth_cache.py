@@ -13,7 +13,7 @@ from joserfc.jwk import RSAKey
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.keys import public_jwks
 from ozg_common.problems import Unauthorized
-from ozg_common.testing import serving
+from ozg_testing import serving
 
 ISSUER = "http://issuer.test"
 

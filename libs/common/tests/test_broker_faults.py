@@ -15,7 +15,7 @@ from ozg_common.consumer import EventConsumer
 from ozg_common.db import Database
 from ozg_common.kafka import cluster_problem, durable_producer, ensure_topics
 from ozg_common.outbox import Outbox, OutboxRelay
-from ozg_common.testing import KafkaCluster, fresh_postgres_database, kafka_cluster, unique_topic_prefix
+from ozg_testing import KafkaCluster, fresh_postgres_database, kafka_cluster, unique_topic_prefix
 
 EVENTS = 1500
 WAVE = 25

@@ -24,7 +24,7 @@ from ozg_common.db import Database, new_metadata
 from ozg_common.events import CloudEvent, Event
 from ozg_common.kafka import durable_producer, ensure_topics
 from ozg_common.messaging import add_messaging_tables
-from ozg_common.testing import fresh_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import fresh_database, kafka_bootstrap, unique_topic_prefix
 
 POISON = "poison"
 

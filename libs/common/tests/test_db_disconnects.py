@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from ozg_common.db import Database, SessionDep
 from ozg_common.problems import install_problem_handlers
-from ozg_common.testing import fresh_postgres_database
+from ozg_testing import fresh_postgres_database
 
 
 async def _backend_pids(database: Database) -> set[int]:

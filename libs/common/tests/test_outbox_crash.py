@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select, text
 
 from ozg_common.db import Database
-from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
 
 WORKER = Path(__file__).with_name("messaging_worker.py")
 EVENTS = 50

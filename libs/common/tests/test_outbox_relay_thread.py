@@ -14,7 +14,7 @@ from lost_cancellation import ignores_cancellation, loses_first_cancellation
 from ozg_common.db import Database
 from ozg_common.kafka import durable_producer, ensure_topics
 from ozg_common.outbox import Outbox, OutboxRelay
-from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
 
 EVENTS = 30
 

@@ -15,8 +15,8 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent
 from ozg_common.kafka import durable_producer, ensure_topics
 from ozg_common.outbox import Outbox, OutboxRelay
-from ozg_common.testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
 from ozg_common.tracing import TracingMiddleware, continued_span, current_trace_id, current_traceparent
+from ozg_testing import fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Column, Integer, Table, insert, select
 
 from ozg_common.db import Database, new_metadata, utc_datetime
-from ozg_common.testing import fresh_database
+from ozg_testing import fresh_database
 
 metadata = new_metadata()
 moments = Table(

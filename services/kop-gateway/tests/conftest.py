@@ -11,7 +11,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # the test kit module beside thi
 from kop_testkit import FAST, Kafka, Receiver, Suite
 
 from ozg_common.kafka import durable_producer
-from ozg_common.testing import (
+from ozg_kop_gateway.app import create_app
+from ozg_kop_gateway.settings import KopGatewaySettings
+from ozg_testing import (
     TestTokens,
     app_client,
     fresh_postgres_database,
@@ -19,8 +21,6 @@ from ozg_common.testing import (
     serving,
     unique_topic_prefix,
 )
-from ozg_kop_gateway.app import create_app
-from ozg_kop_gateway.settings import KopGatewaySettings
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,6 @@ from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDel
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
-from ozg_common.testing import (
-    TestTokens,
-    kafka_bootstrap,
-)
 from ozg_common.webhooks import (
     WebhookVerificationError,
     derive_destination_secret,
@@ -32,6 +28,10 @@ from ozg_common.webhooks import (
 )
 from ozg_kop_gateway.settings import KopGatewaySettings
 from ozg_kop_gateway.state import GatewayState
+from ozg_testing import (
+    TestTokens,
+    kafka_bootstrap,
+)
 
 MASTER_SECRET = "kop-gateway-tests-master-secret-0123456789"
 ENCRYPTION_KEY = base64.b64encode(b"k" * 32).decode()

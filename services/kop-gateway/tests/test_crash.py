@@ -11,7 +11,7 @@ from fastapi import FastAPI, Response
 from kop_testkit import FAST, Arrival, Kafka, Receiver, destination_event, eventually, ready_event
 
 from ozg_common.kafka import durable_producer
-from ozg_common.testing import (
+from ozg_testing import (
     ServiceProcess,
     TestTokens,
     free_port,

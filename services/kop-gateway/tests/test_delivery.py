@@ -21,8 +21,8 @@ from kop_testkit import (
 
 from ozg_common.contracts.mailbox import MailboxMessageRead
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
-from ozg_common.testing import free_port, serving
 from ozg_common.webhooks import generate_secret
+from ozg_testing import free_port, serving
 
 
 async def test_standard_webhooks_delivery_carries_the_envelope(suite: Suite) -> None:

@@ -33,7 +33,11 @@ from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.contracts.topics import MAILBOX
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
-from ozg_common.testing import (
+from ozg_mailbox.app import create_app
+from ozg_mailbox.identity import mailbox_uuid
+from ozg_mailbox.models import inbox_table
+from ozg_mailbox.settings import MailboxSettings
+from ozg_testing import (
     TestTokens,
     free_port,
     fresh_postgres_database,
@@ -41,10 +45,6 @@ from ozg_common.testing import (
     serving,
     unique_topic_prefix,
 )
-from ozg_mailbox.app import create_app
-from ozg_mailbox.identity import mailbox_uuid
-from ozg_mailbox.models import inbox_table
-from ozg_mailbox.settings import MailboxSettings
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner
 
-from ozg_common.cli import app as ozg
+from ozg_cli import app as ozg
 
 NOWHERE = "http://127.0.0.1:9"
 """A service that is not running (the discard port refuses connections)."""

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from ozg_common.testing import TestTokens, serving
 from ozg_mailbox.identity import mailbox_uuid
 from ozg_mailbox.settings import MailboxSettings
+from ozg_testing import TestTokens, serving
 
 AUDIENCE = "ozg-postfach"
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from ozg_common.testing import fresh_database
 from ozg_mailbox.models import Model, Notice
 from ozg_mailbox.notices.sender import NoticeSender
 from ozg_mailbox.settings import MailboxSettings
+from ozg_testing import fresh_database
 
 
 async def test_new_message_sends_a_notice_without_content(

@@ -7,11 +7,11 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from ozg_common.settings import PROJECT_ROOT
-from ozg_common.testing import (
+from ozg_payment.settings import PaymentSettings
+from ozg_testing import (
     TestTokens,
     serving,
 )
-from ozg_payment.settings import PaymentSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
 

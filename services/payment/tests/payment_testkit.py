@@ -16,7 +16,9 @@ from playwright.async_api import Browser, Playwright
 
 from ozg_common.contracts.zufi import FeeItem, ServiceChanged
 from ozg_common.events import CloudEvent
-from ozg_common.testing import (
+from ozg_payment.app import create_app
+from ozg_payment.settings import PaymentSettings
+from ozg_testing import (
     TestTokens,
     free_port,
     fresh_postgres_database,
@@ -24,8 +26,6 @@ from ozg_common.testing import (
     serving,
     unique_topic_prefix,
 )
-from ozg_payment.app import create_app
-from ozg_payment.settings import PaymentSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

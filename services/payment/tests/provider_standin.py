@@ -27,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import JSONResponse
 
-from ozg_common.testing import free_port, serving
+from ozg_testing import free_port, serving
 
 CLIENT_ID = "ozg-router-payment"
 CLIENT_SECRET = secrets.token_urlsafe(24)

@@ -10,9 +10,9 @@ import pytest
 from payment_testkit import ENDPOINT, ORIGINATOR, eventually, payment_request
 from typer.testing import CliRunner
 
-from ozg_common.cli import app as ozg
-from ozg_common.cli.app import console
-from ozg_common.testing import TestTokens
+from ozg_cli import app as ozg
+from ozg_cli.app import console
+from ozg_testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 ADMIN_PATH = "/v1/admin/transactions"

@@ -24,8 +24,8 @@ from payment_testkit import (
 from provider_standin import CLIENT_ID, CLIENT_SECRET, Listener, StandInProvider, TestPki
 from pydantic import ValidationError
 
-from ozg_common.testing import TestTokens
 from ozg_payment.settings import PaymentSettings
+from ozg_testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 PROVIDER_TIMEOUT = 1.5

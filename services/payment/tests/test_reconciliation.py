@@ -14,8 +14,8 @@ import pytest
 from payment_testkit import ENDPOINT, ORIGINATOR, eventually, payment_request, payment_settings, serve_payment
 from typer.testing import CliRunner
 
-from ozg_common.cli import app as ozg
-from ozg_common.testing import TestTokens
+from ozg_cli import app as ozg
+from ozg_testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 REPORT = "/v1/admin/reconciliation"

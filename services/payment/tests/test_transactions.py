@@ -9,7 +9,7 @@ import httpx
 import pytest
 from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request, transactions_of_case
 
-from ozg_common.testing import TestTokens
+from ozg_testing import TestTokens
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 FUNCTIONAL_TEXT = r"[\w\s,.\u00C0-\u017F-]+"

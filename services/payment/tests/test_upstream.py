@@ -24,10 +24,10 @@ from payment_testkit import (
 from playwright.async_api import Browser
 from typer.testing import CliRunner
 
-from ozg_common.cli import app as ozg
-from ozg_common.testing import TestTokens, serving
+from ozg_cli import app as ozg
 from ozg_payment.app import create_app
 from ozg_payment.settings import PaymentSettings
+from ozg_testing import TestTokens, serving
 
 PATH = f"/paymenttransaction/{ORIGINATOR}/{ENDPOINT}"
 

@@ -11,15 +11,15 @@ sys.path.insert(0, str(Path(__file__).parent))  # the test kit module beside thi
 
 from submission_testkit import Bus, FakeZufi, Keys, Suite, clients_file, destination_events
 
-from ozg_common.testing import (
+from ozg_submission.app import create_app
+from ozg_submission.settings import SubmissionSettings
+from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,
     serving,
     unique_topic_prefix,
 )
-from ozg_submission.app import create_app
-from ozg_submission.settings import SubmissionSettings
 
 LIMITS = {
     "max_attachment_bytes": 64 * 1024,

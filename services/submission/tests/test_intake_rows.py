@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ozg_common.db import Database
-from ozg_common.testing import fresh_database
 from ozg_submission.bulk import RowUpdate, insert_rows, single_write
 from ozg_submission.models import Model, outbox_table
+from ozg_testing import fresh_database
 
 SUBMISSIONS, ATTACHMENTS, EVENT_LOG = (
     Model.metadata.tables[t] for t in ("submissions", "attachments", "event_log")

@@ -19,17 +19,17 @@ from submission_testkit import (
     problem,
 )
 
-from ozg_common.testing import (
+from ozg_submission.app import create_app
+from ozg_submission.retention.service import RetentionJob
+from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
+from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,
     serving,
     unique_topic_prefix,
 )
-from ozg_submission.app import create_app
-from ozg_submission.retention.service import RetentionJob
-from ozg_submission.settings import SubmissionSettings
-from ozg_submission.state import SubmissionState
 
 
 @pytest.fixture(scope="module")

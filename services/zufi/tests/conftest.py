@@ -8,7 +8,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from ozg_common.testing import (
+from ozg_testing import (
     TestTokens,
     app_client,
     fresh_postgres_database,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx
 
-from ozg_common.testing import TestTokens
+from ozg_testing import TestTokens
 from ozg_zufi.settings import ZufiSettings
 
 from .test_errors import assert_problem

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ozg_common.db import lock_key
-from ozg_common.testing import TestTokens, app_client
+from ozg_testing import TestTokens, app_client
 from ozg_zufi.app import create_app
 from ozg_zufi.catalogue.offers import RUN_LOCK
 from ozg_zufi.settings import ZufiSettings

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ozg_common.testing import TestTokens, app_client
+from ozg_testing import TestTokens, app_client
 from ozg_zufi.app import create_app
 from ozg_zufi.settings import ZufiSettings
 

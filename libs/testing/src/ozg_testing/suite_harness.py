@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from ozg_common.processes import ServiceProcess
-from ozg_common.testing import free_port, fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import free_port, fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing.processes import ServiceProcess
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
-from ozg_common.cli.client import AdminApiError, AdminClient
-from ozg_common.cli.output import console, folded, payments_table
+from ozg_cli.client import AdminApiError, AdminClient
+from ozg_cli.output import console, folded, payments_table
 
 TRAIL_PAGE = 500
 """A case has a handful of deliveries and payments; one page holds them all."""

@@ -27,9 +27,9 @@ from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
 from ozg_common.kafka import describe_topics
 from ozg_common.keys import load_or_create_rsa_key
-from ozg_common.processes import ServiceProcess
 from ozg_common.service import uvicorn_options
 from ozg_common.settings import PROJECT_ROOT, ServiceSettings
+from ozg_testing.processes import ServiceProcess
 
 TEST_ISSUER = "http://127.0.0.1:8002"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ozg_common.cli import app
+from ozg_cli import app
 
 COMMANDS = [
     [],

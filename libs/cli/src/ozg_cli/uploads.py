@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from ozg_common.cli.output import progress
+from ozg_cli.output import progress
 
 CHUNK = 64 * 1024
 

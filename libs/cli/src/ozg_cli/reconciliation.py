@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ozg_common.cli.client import AdminApiError, AdminClient, fail
-from ozg_common.cli.output import console, folded
+from ozg_cli.client import AdminApiError, AdminClient, fail
+from ozg_cli.output import console, folded
 
 REPORT = "/v1/admin/reconciliation"
 

@@ -15,11 +15,11 @@ import typer
 from joserfc.jwk import RSAKey
 from rich.table import Table
 
-from ozg_common.cli import trail
-from ozg_common.cli.client import AdminApiError, AdminClient, Credentials, fail
-from ozg_common.cli.output import AsJson, console, folded, json_lines, payments_table
-from ozg_common.cli.reconciliation import reconciliation
-from ozg_common.cli.uploads import ProgressFile, file_chunks, upload_progress
+from ozg_cli import trail
+from ozg_cli.client import AdminApiError, AdminClient, Credentials, fail
+from ozg_cli.output import AsJson, console, folded, json_lines, payments_table
+from ozg_cli.reconciliation import reconciliation
+from ozg_cli.uploads import ProgressFile, file_chunks, upload_progress
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
 areas = typer.Typer(help="Administrative areas (Gemeindeverzeichnis) in zufi.", no_args_is_help=True)

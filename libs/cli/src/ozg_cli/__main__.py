@@ -1,0 +1,3 @@
+from ozg_cli import main
+
+main()

@@ -1,3 +1,0 @@
-from ozg_common.cli import main
-
-main()
