@@ -59,6 +59,7 @@ class CaseEvents(Schema):
 @router.get(
     "/{case_id}/events",
     summary="A case's submissions and event log, each SET decoded (operators)",
+    operation_id="adminCaseEvents",
     responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
 )
 async def case_events(
