@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from ozg_common.auth import PrincipalDep
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import problem_responses
 from ozg_submission.context import ContextDep
 from ozg_submission.directory.service import leika_identifier, leika_key_of
@@ -153,8 +154,8 @@ async def list_submissions(
     session: SessionDep,
     principal: PrincipalDep,
     destination_id: Annotated[str | None, Query(alias="destinationId", max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> SubmissionList:
     own = destinations_of(principal)
     if not own and not sees_all_destinations(principal):
