@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 
 from ozg_common.auth import SCOPE_DESCRIPTIONS, ScopeRequirement, current_principal
@@ -173,3 +174,24 @@ def install_openapi(app: FastAPI, *, token_url: str) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def examples(*values: dict[str, Any]) -> Callable[[dict[str, Any], type[BaseModel]], None]:
+    """A model's `json_schema_extra`: JSON Schema `examples` (as on the wire), each one shown only
+    where the model accepts it, so a subclass that adds required fields (an answer extending its
+    request) does not show its parent's examples as its own."""
+
+    def add_examples(schema: dict[str, Any], model: type[BaseModel]) -> None:
+        accepted = [value for value in values if _accepts(model, value)]
+        if accepted:
+            schema["examples"] = accepted
+
+    return add_examples
+
+
+def _accepts(model: type[BaseModel], value: dict[str, Any]) -> bool:
+    try:
+        model.model_validate(value)
+    except ValidationError:
+        return False
+    return True
