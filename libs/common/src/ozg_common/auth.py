@@ -5,7 +5,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import httpx
 from fastapi import Depends, Request
@@ -188,9 +188,16 @@ SCOPE_DESCRIPTIONS = {
 """What the suite's well-known scopes grant, for the API documents."""
 
 
+@runtime_checkable
+class ScopedDependency(Protocol):
+    """A dependency that grants access by the bearer token's scopes, at least one of `any_of`; the
+    API documents read `any_of` as the operation's security requirement."""
+
+    any_of: tuple[str, ...]
+
+
 class ScopeRequirement:
-    """A dependency granting access when the token carries at least one of `any_of`; the API
-    documents read `any_of` as the operation's security requirement."""
+    """A dependency granting access when the suite's token carries at least one of `any_of`."""
 
     def __init__(self, *any_of: str) -> None:
         self.any_of = any_of

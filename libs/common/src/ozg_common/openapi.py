@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, ValidationError
 from starlette.routing import BaseRoute
 
-from ozg_common.auth import SCOPE_DESCRIPTIONS, ScopeRequirement, current_principal
+from ozg_common.auth import SCOPE_DESCRIPTIONS, ScopedDependency, current_principal
 from ozg_common.problems import PROBLEM_MEDIA_TYPE, problem_content, problem_schemas
 
 SECURITY_SCHEME = "bearer"
@@ -43,8 +43,8 @@ def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
 def security_requirements(route: RouteContext) -> list[SecurityRequirement]:
     """What the route's dependencies demand of the bearer token, as OpenAPI security requirements
     (alternatives; the scopes within one must all be granted). Empty: the route is public."""
-    calls = [dependency.call for dependency in _dependencies(route.dependant)]
-    alternatives = [call.any_of for call in calls if isinstance(call, ScopeRequirement)]
+    calls: list[object] = [dependency.call for dependency in _dependencies(route.dependant)]
+    alternatives = [call.any_of for call in calls if isinstance(call, ScopedDependency)]
     if alternatives:
         return [
             {SECURITY_SCHEME: sorted(set(combination))} for combination in itertools.product(*alternatives)

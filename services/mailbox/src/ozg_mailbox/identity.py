@@ -73,11 +73,17 @@ async def verify_citizen_token(request: Request, token: str) -> Citizen:
     return citizen_of(await login.verify(request, token))
 
 
-async def current_citizen(request: Request) -> Citizen:
-    return await verify_citizen_token(request, bearer_token(request))
+class CitizenRequirement:
+    """The API's citizens: a bearer token with scope `citizen` (a ScopedDependency, so the API
+    document names the scope)."""
+
+    any_of: tuple[str, ...] = (CITIZEN_SCOPE,)
+
+    async def __call__(self, request: Request) -> Citizen:
+        return await verify_citizen_token(request, bearer_token(request))
 
 
-CitizenDep = Annotated[Citizen, Depends(current_citizen)]
+CitizenDep = Annotated[Citizen, Depends(CitizenRequirement())]
 
 AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
 """Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
