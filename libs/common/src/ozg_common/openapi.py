@@ -1,6 +1,7 @@
 """The OpenAPI document a client can be generated from: every `$ref` resolves, every operation has a
-stable `operationId`, error answers are problem details, and the `bearer` scheme names the scopes each
-protected operation needs (read from the routes' `require_scope` dependencies)."""
+stable `operationId`, error answers are problem details, the `bearer` scheme names the scopes each
+protected operation needs (read from the routes' scoped dependencies, `require_scope`'s among them),
+and request schemas carry their examples (`examples`)."""
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -97,7 +98,6 @@ def _hoist_pydantic_defs(document: dict[str, Any]) -> None:
             node["$ref"] = COMPONENTS_REF + ref.removeprefix(PYDANTIC_DEFS_REF)
 
     _walk(document, collect)
-    _walk(found, collect)
     for name, schema in found.items():
         if schemas.get(name, schema) != schema:
             raise ValueError(f"the schema {name!r} differs from the component of that name")
