@@ -16,6 +16,7 @@ from ozg_common import migrations
 from ozg_common.health import install_health
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
+from ozg_common.openapi import install_openapi
 from ozg_common.problems import install_problem_handlers
 from ozg_demo_receiver.control.endpoints import router as control_router
 from ozg_demo_receiver.kop.endpoints import router as kop_router
@@ -60,4 +61,5 @@ def create_app(settings: DemoReceiverSettings | None = None) -> FastAPI:
     install_health(app, {"database": database_ready})
     for router in (kop_router, status_router, control_router):
         app.include_router(router)
+    install_openapi(app, token_url=f"{settings.submission_url}/token")
     return app

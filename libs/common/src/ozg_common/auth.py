@@ -3,9 +3,9 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import httpx
 from fastapi import Depends, Request
@@ -191,12 +191,35 @@ async def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require_scope(*any_of: str) -> Callable[..., Any]:
-    """A dependency granting access when the token carries at least one of `any_of`."""
+SCOPE_DESCRIPTIONS = {
+    "admin": "Operators: administration of every service.",
+    "send": "Senders: submit applications and start payments.",
+    "gateway": "The KOP gateway: reads every destination's submissions to deliver them.",
+    "citizen": "A logged-in citizen: their own mailbox and applications.",
+}
+"""What the suite's well-known scopes grant, for the API documents."""
 
-    async def dependency(principal: PrincipalDep) -> Principal:
-        if not any(principal.has(scope) for scope in any_of):
-            raise Forbidden(f"This needs one of the scopes: {', '.join(any_of)}.")
+
+@runtime_checkable
+class ScopedDependency(Protocol):
+    """A dependency that grants access by the bearer token's scopes, at least one of `any_of`; the
+    API documents read `any_of` as the operation's security requirement."""
+
+    any_of: tuple[str, ...]
+
+
+class ScopeRequirement:
+    """A dependency granting access when the suite's token carries at least one of `any_of`."""
+
+    def __init__(self, *any_of: str) -> None:
+        self.any_of = any_of
+
+    async def __call__(self, principal: PrincipalDep) -> Principal:
+        if not any(principal.has(scope) for scope in self.any_of):
+            raise Forbidden(f"This needs one of the scopes: {', '.join(self.any_of)}.")
         return principal
 
-    return dependency
+
+def require_scope(*any_of: str) -> ScopeRequirement:
+    """A dependency granting access when the token carries at least one of `any_of`."""
+    return ScopeRequirement(*any_of)

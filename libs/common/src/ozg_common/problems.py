@@ -154,16 +154,26 @@ def problem_response(problem: Problem, headers: Mapping[str, str] | None = None)
     )
 
 
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The OpenAPI components the problem body needs (`Problem` and the models it refers to)."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "Problem": schema}
+
+
+def problem_content() -> dict[str, Any]:
+    """An OpenAPI media-type entry for a problem body, referring to the `Problem` component."""
+    return {"schema": {"$ref": PROBLEM_SCHEMA_REF}}
+
+
 def problem_responses(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the errors a route may raise."""
     responses: dict[int | str, dict[str, Any]] = {}
     for error in errors:
         entry = responses.setdefault(
-            error.status,
-            {
-                "description": "",
-                "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
-            },
+            error.status, {"description": "", "content": {PROBLEM_MEDIA_TYPE: problem_content()}}
         )
         entry["description"] = ", ".join(filter(None, [entry["description"], error.slug]))
     return responses

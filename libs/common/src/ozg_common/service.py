@@ -22,6 +22,7 @@ from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
 from ozg_common.kafka import cluster_problem, durable_producer, ensure_topics
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
+from ozg_common.openapi import install_openapi
 from ozg_common.outbox import Outbox, OutboxRelay, event_source
 from ozg_common.problems import install_problem_handlers
 from ozg_common.settings import ServiceSettings
@@ -249,8 +250,9 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with the suite's logging, problem details, health, metrics and lifespan;
-    `readiness` adds the service's own /readyz checks to the database's and Kafka's."""
+    """A FastAPI app with the suite's logging, problem details, health, metrics, lifespan and an
+    OpenAPI document a client can be generated from; `readiness` adds the service's own /readyz
+    checks to the database's and Kafka's."""
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
@@ -294,6 +296,8 @@ def create_service_app(
     app.include_router(asyncapi_router())
     for router in routers:
         app.include_router(router)
+    # The suite's tokens come from the issuer's OAuth2 endpoint (the submission service's /token).
+    install_openapi(app, token_url=f"{settings.token_issuer.rstrip('/')}/token")
     return app
 
 

@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 
 from ozg_common.auth import Principal, bearer_token, require_scope
 from ozg_common.db import SessionDep
-from ozg_mailbox.identity import Citizen, citizen_of
+from ozg_mailbox.identity import CITIZEN_SCOPE, Citizen, citizen_of
 from ozg_mailbox.models import Mailbox
 from ozg_mailbox.profile import service as profile
 from ozg_mailbox.state import MailboxState, StateDep
@@ -17,11 +17,17 @@ async def verify_citizen_token(request: Request, state: MailboxState, token: str
     return citizen_of(await state.citizen_login.verify(request, token))
 
 
-async def current_citizen(request: Request, state: StateDep) -> Citizen:
-    return await verify_citizen_token(request, state, bearer_token(request))
+class CitizenRequirement:
+    """The API's citizens: a bearer token with scope `citizen` (a ScopedDependency, so the API
+    document names the scope)."""
+
+    any_of: tuple[str, ...] = (CITIZEN_SCOPE,)
+
+    async def __call__(self, request: Request, state: StateDep) -> Citizen:
+        return await verify_citizen_token(request, state, bearer_token(request))
 
 
-CitizenDep = Annotated[Citizen, Depends(current_citizen)]
+CitizenDep = Annotated[Citizen, Depends(CitizenRequirement())]
 
 
 async def current_mailbox(session: SessionDep, citizen: CitizenDep) -> Mailbox:

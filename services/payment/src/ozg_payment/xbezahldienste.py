@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from ozg_common.openapi import examples
 from ozg_payment.errors import InvalidOriginatorOrEndpoint
 
 TransactionStatus = Literal["INITIAL", "PAYED", "CANCELED", "FAILED"]
@@ -101,6 +102,22 @@ class PaymentInformation(CamelModel):
 
 class ProviderPaymentRequest(PaymentRequest):
     """What the payment service sends a provider: the request plus two OZG extensions."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "requestId": "9d1c4f0e-6b2a-4e8f-a3c1-5d7e9f0a1b2c",
+                "requestTimestamp": "2026-12-07T09:30:00Z",
+                "currency": "EUR",
+                "amount": 26.0,
+                "purpose": "Gewerbeanmeldung",
+                "redirectUrl": "https://payment.example.org/paymenttransaction-return/TX-0001",
+                "items": [{"id": "GEW-AN", "description": "Gebühr Gewerbeanmeldung", "price": 26.0}],
+                "transactionReference": "KZ-2026-000123",
+                "notificationUrl": "https://payment.example.org/provider-notifications/TX-0001",
+            }
+        )
+    )
 
     transaction_reference: str | None = Field(default=None, max_length=32)
     """The Kassenzeichen the payment service assigned; the provider shows it to the citizen."""

@@ -2,11 +2,17 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ozg_common.openapi import examples
+
 
 class ControlUpdate(BaseModel):
     """Only the fields sent change; `reset` first restores the settings' behaviour."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        json_schema_extra=examples({"failStatus": 503, "failRequests": 3, "retryAfter": 2}),
+    )
 
     reset: bool = False
     auto_answer: bool | None = Field(None, alias="autoAnswer")

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_MAX
 from ozg_common.problems import problem_responses
 from ozg_demo_receiver.errors import ApplicationNotFound
 from ozg_demo_receiver.status import service
@@ -40,7 +41,7 @@ async def list_applications(
     session: SessionDep,
     submission_id: Annotated[str | None, Query(alias="submissionId")] = None,
     case_id: Annotated[str | None, Query(alias="caseId")] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=LIMIT_MAX)] = None,
 ) -> ApplicationList:
     """Everything received (all of it unless `limit`): the e2e tests and benchmarks count from here."""
     return await _listing(session, submission_id, case_id, limit)

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from ozg_common.openapi import examples
 from ozg_kop_gateway.schemas import Schema
 
 
@@ -20,6 +21,22 @@ class CaseProblem(Schema):
 
 
 class Acknowledgement(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"decision": "accept"},
+            {
+                "decision": "reject",
+                "problems": [
+                    {
+                        "type": "https://schema.fitko.de/fit-connect/events/problems/service-mismatch",
+                        "title": "Leistung wird hier nicht bearbeitet",
+                        "detail": "Die Gewerbeanmeldung bearbeitet das Amt, nicht die Gemeinde.",
+                    }
+                ],
+            },
+        )
+    )
+
     decision: Literal["accept", "reject"]
     problems: list[CaseProblem] = Field(default_factory=list, max_length=100)
 
@@ -39,6 +56,10 @@ StatusValue = Literal["RECEIVED", "PROCESSING", "ACTION_REQUIRED", "COMPLETED"]
 
 
 class StatusUpdate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"status": "PROCESSING", "note": "Der Antrag wird bearbeitet."})
+    )
+
     status: StatusValue
     note: str | None = Field(default=None, max_length=4000)
 
@@ -56,6 +77,23 @@ class ReplyAttachment(Schema):
 
 class Reply(Schema):
     """A message to the citizen (BundID Postfach shape)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "title": "Ihre Gewerbeanmeldung",
+                "content": "Ihre Gewerbeanmeldung ist eingetragen; die Bescheinigung liegt bei.",
+                "attachments": [
+                    {
+                        "filename": "bescheinigung.pdf",
+                        "mimeType": "application/pdf",
+                        "contentBase64": "JVBERi0xLjcKJcfsj6IK",
+                    }
+                ],
+                "replyAddress": "gewerbe@amt-achterwehr.example",
+            }
+        )
+    )
 
     title: str = Field(min_length=1, max_length=1024)
     content: str = Field(min_length=1, max_length=100_000)

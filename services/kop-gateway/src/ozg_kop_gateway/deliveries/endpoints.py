@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import problem_responses
 from ozg_kop_gateway.deliveries import service
 from ozg_kop_gateway.deliveries.schemas import (
@@ -32,8 +33,8 @@ async def list_deliveries(
     state: DeliveryState | None = None,
     destination_id: Annotated[str | None, Query(alias="destinationId")] = None,
     case_id: Annotated[str | None, Query(alias="caseId")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> DeliveryPage:
     total, rows = await service.search(
         session, state=state, destination_id=destination_id, case_id=case_id, offset=offset, limit=limit

@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from ozg_common.openapi import examples
 from ozg_kop_gateway.deliveries.lanes import CircuitState
 from ozg_kop_gateway.schemas import Schema
 
@@ -31,6 +32,12 @@ class DestinationView(Schema):
 
 class SecretUpdate(Schema):
     """A new webhook secret (`whsec_<base64>` for Standard Webhooks, or a plain string)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "overlapSeconds": 86400}
+        )
+    )
 
     secret: str = Field(min_length=1, max_length=300)
     overlap_seconds: float | None = Field(default=None, ge=0, le=30 * 86400)

@@ -4,9 +4,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_mailbox.applications import service
 from ozg_mailbox.applications.schemas import ApplicationPage, ApplicationRead, ApplicationTrail
@@ -21,8 +22,8 @@ admin_router = APIRouter(prefix="/v1/admin/applications", tags=["admin"])
 async def list_applications(
     session: SessionDep,
     mailbox: MailboxDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> ApplicationPage:
     """The citizen's applications, newest first, each with its status timeline."""
     rows, total = await service.of_mailbox(session, mailbox.id, offset=offset, limit=limit)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response, status
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Unauthorized, problem_responses
 from ozg_mailbox.dependencies import MailboxDep
 from ozg_mailbox.errors import (
@@ -31,8 +32,8 @@ async def list_messages(
     session: SessionDep,
     mailbox: MailboxDep,
     unread: Annotated[bool | None, Query(description="only unread (true) or only read (false)")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> MessagePage:
     """The citizen's messages, newest first."""
     rows, total = await service.page(session, mailbox.id, unread=unread, offset=offset, limit=limit)

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from ozg_common.openapi import examples
 from ozg_mailbox.models import Application, Attachment, Message, Reply
 from ozg_mailbox.schemas import Page, Schema
 
@@ -115,6 +116,22 @@ class ReplyAttachment(Schema):
 
 class ReplyCreate(Schema):
     """`POST /v1/mailbox/messages/{messageId}/replies`."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "title": "Nachreichung",
+                "content": "Anbei der fehlende Nachweis.",
+                "attachments": [
+                    {
+                        "filename": "nachweis.pdf",
+                        "mimeType": "application/pdf",
+                        "contentBase64": "JVBERi0xLjcKJcfsj6IK",
+                    }
+                ],
+            }
+        )
+    )
 
     title: str = Field(min_length=1, max_length=1024)
     content: str = Field(min_length=1)

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
+from ozg_common.openapi import examples
 from ozg_mailbox.identity import EMAIL_PATTERN
 from ozg_mailbox.models import Mailbox
 from ozg_mailbox.schemas import Schema
@@ -33,5 +34,7 @@ class MailboxRead(Schema):
 
 class ProfileUpdate(Schema):
     """`PUT /v1/mailbox/profile`: where email notices go (`null`: the login's address)."""
+
+    model_config = ConfigDict(json_schema_extra=examples({"email": "erika.mustermann@example.org"}))
 
     email: EmailAddress | None

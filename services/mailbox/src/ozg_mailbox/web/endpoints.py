@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import Offset
 from ozg_common.problems import ProblemError, Unauthorized
 from ozg_mailbox.applications import service as applications
 from ozg_mailbox.applications.service import STATUS_LABELS
@@ -148,7 +149,7 @@ async def inbox(
     session: SessionDep,
     citizen: WebCitizenDep,
     unread: Annotated[bool, Query()] = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     deleted: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     mailbox = await profile.open_mailbox(session, citizen)

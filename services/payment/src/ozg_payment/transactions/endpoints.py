@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_payment.dependencies import AdminDep, SenderDep
 from ozg_payment.errors import (
@@ -194,8 +195,8 @@ async def list_transactions(
     state: StateDep,
     case_id: Annotated[str | None, Query(alias="caseId", min_length=1, max_length=100)] = None,
     status: Annotated[TransactionStatus | None, Query()] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> OperatorTransactionPage:
     """Each transaction's paymentInformation with its case, originator, endpoint and request id.
 

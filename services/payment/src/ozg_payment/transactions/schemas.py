@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from ozg_common.openapi import examples
 from ozg_payment.xbezahldienste import (
     CamelModel,
     Money,
@@ -16,6 +17,25 @@ from ozg_payment.xbezahldienste import (
 
 class PaymentTransactionRequest(PaymentRequest):
     """A sender's payment request; `caseId` and `leikaKey` are OZG extensions."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "requestId": "9d1c4f0e-6b2a-4e8f-a3c1-5d7e9f0a1b2c",
+                "requestTimestamp": "2026-12-07T09:30:00Z",
+                "currency": "EUR",
+                "amount": 26.0,
+                "purpose": "Gewerbeanmeldung",
+                "description": "Gebühr Gewerbeanmeldung",
+                "redirectUrl": "https://portal.example.org/antrag/123/bezahlt",
+                "items": [
+                    {"id": "GEW-AN", "description": "Gebühr Gewerbeanmeldung", "price": 26.0, "quantity": 1}
+                ],
+                "caseId": "3f2b8c1d-9e4a-4b7c-8d6e-1a2b3c4d5e6f",
+                "leikaKey": "99050035001000",
+            }
+        )
+    )
 
     case_id: str | None = Field(default=None, min_length=1, max_length=100)
     """The case (Vorgang) this payment is for; events are keyed by it."""

@@ -4,8 +4,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from ozg_common.openapi import examples
 from ozg_submission.identity.schemas import Schema
 
 
@@ -29,6 +30,30 @@ class Applicant(Schema):
 
 
 class ApplicationRequest(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "leikaKey": "99050035001000",
+                "ars": "010585801000",
+                "applicant": {
+                    "givenName": "Erika",
+                    "familyName": "Mustermann",
+                    "birthDate": "1984-08-12",
+                    "email": "erika.mustermann@example.org",
+                    "address": {
+                        "street": "Dorfstraße",
+                        "houseNumber": "4",
+                        "postalCode": "24259",
+                        "city": "Westensee",
+                    },
+                },
+                "formData": {"taetigkeit": "Einzelhandel mit Backwaren", "beginn": "2027-01-01"},
+                "replyChannel": {"idBundDeMailbox": {"mailboxUuid": "6f1c2e1e-2f7a-4d53-9a8b-0f4c1d2e3a4b"}},
+                "senderReference": "portal-2026-000123",
+            }
+        )
+    )
+
     leika_key: str = Field(pattern=r"^99\d{12}$")
     ars: str | None = Field(default=None, pattern=r"^\d{2}$|^\d{3}$|^\d{5}$|^\d{9}$|^\d{12}$")
     ags: str | None = Field(default=None, pattern=r"^\d{8}$")

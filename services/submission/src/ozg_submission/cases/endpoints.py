@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1/admin/cases", tags=["administration"])
 @router.get(
     "/{case_id}/events",
     summary="A case's submissions and event log, each SET decoded (operators)",
+    operation_id="adminCaseEvents",
     responses=problem_responses(Unauthorized, Forbidden, CaseNotFound),
 )
 async def case_events(case_id: uuid.UUID, session: SessionDep, state: StateDep, _: AdminDep) -> CaseEvents:

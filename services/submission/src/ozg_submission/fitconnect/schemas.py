@@ -2,8 +2,9 @@
 
 import uuid
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from ozg_common.openapi import examples
 from ozg_submission.identity.schemas import Schema
 
 JOSE = "application/jose"
@@ -16,6 +17,19 @@ class ServiceType(Schema):
 
 
 class SubmissionCreate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "destinationId": "8e5a1b2c-3d4e-4f60-8a7b-9c0d1e2f3a4b",
+                "announcedAttachments": ["0d8f2b7e-4c1a-4e3b-9f6d-2a5c8e1b7d30"],
+                "serviceType": {
+                    "name": "Gewerbeanmeldung",
+                    "identifier": "urn:de:fim:leika:leistung:99050035001000",
+                },
+            }
+        )
+    )
+
     destination_id: str = Field(min_length=1, max_length=200)
     announced_attachments: list[uuid.UUID] = Field(default_factory=list)
     service_type: ServiceType
@@ -32,7 +46,19 @@ class SubmissionRef(Schema):
     case_id: uuid.UUID
 
 
+JWE_EXAMPLE = (
+    "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIiwiY3R5IjoiYXBwbGljYXRpb24vanNvbiIsImtpZCI6"
+    "ImRlc3QtMjAyNi0wMSJ9.kR3ZhbHVlLW9mLXRoZS13cmFwcGVkLWNvbnRlbnQta2V5.NmVhNTU3YTg5YjNh"
+    ".c2lnbmVkLWFuZC1lbmNyeXB0ZWQtbWV0YWRhdGE.u8nbG6rJ0tZ9-4Kq1cFh2w"
+)
+"""The shape of a JWE compact serialisation (five base64url parts), for the API document."""
+
+
 class SubmissionPayload(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"encryptedMetadata": JWE_EXAMPLE, "encryptedData": JWE_EXAMPLE})
+    )
+
     encrypted_metadata: str = Field(min_length=1)
     encrypted_data: str | None = None
 

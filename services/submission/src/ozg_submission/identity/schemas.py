@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ozg_common.openapi import examples
+
 
 class Schema(BaseModel):
     """camelCase on the wire, as FIT-Connect's APIs use."""
@@ -23,18 +25,36 @@ class TokenAnswer(BaseModel):
 
 
 class ClientCreate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "clientId": "portal-kiel",
+                "scopes": ["send", "send:region:01"],
+                "description": "Antragsportal der Stadt Kiel",
+            }
+        )
+    )
+
     client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{2,199}$")
     scopes: list[str] = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
 
 
 class ClientUpdate(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"scopes": ["send"], "description": "Antragsportal der Stadt Kiel", "active": True}
+        )
+    )
+
     scopes: list[str] | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     active: bool | None = None
 
 
 class SecretRotation(Schema):
+    model_config = ConfigDict(json_schema_extra=examples({"graceSeconds": 3600}))
+
     grace_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
     """How long the previous secret keeps working, so a client can switch without downtime."""
 
@@ -56,6 +76,17 @@ class ClientWithSecret(ClientView):
 
 
 class CitizenTokenRequest(Schema):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "subject": "bund-id-pseudonym-4711",
+                "email": "erika.mustermann@example.org",
+                "storkQaaLevel": "STORK-QAA-Level-3",
+                "lifetime": 1800,
+            }
+        )
+    )
+
     subject: str = Field(min_length=1, max_length=255)
     email: str | None = Field(default=None, max_length=254)
     stork_qaa_level: Literal[

@@ -17,6 +17,7 @@ router = APIRouter(prefix="/v1/areas", tags=["areas"])
 @router.get(
     "",
     summary="Search areas",
+    operation_id="area",  # the Routing API's own operationId
     responses=problem_responses(InvalidAreaQuery, InvalidPostalCode, RateLimited),
 )
 async def search_areas(

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from ozg_common.openapi import examples
 from ozg_zufi import identifiers
 from ozg_zufi.errors import InvalidLeikaKey
 from ozg_zufi.schemas import Schema
@@ -59,6 +60,40 @@ class DestinationIn(Schema):
 
 class AuthorityIn(Schema):
     """An Organisationseinheit with its Zustellkanal."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "name": "Amt Achterwehr",
+                "shortName": "Amt Achterwehr",
+                "areaId": "010585801000",
+                "address": {
+                    "street": "Inspektor-Weimar-Weg",
+                    "houseNumber": "17",
+                    "postalCode": "24239",
+                    "city": "Achterwehr",
+                },
+                "contactPersons": [
+                    {
+                        "name": "Bürgerbüro",
+                        "email": "buergerbuero@amt-achterwehr.example",
+                        "telephone": "04340 409-0",
+                    }
+                ],
+                "destination": {
+                    "url": "https://kop.amt-achterwehr.example/fachverfahren",
+                    "encryptionKey": {
+                        "kty": "RSA",
+                        "kid": "achterwehr-2026",
+                        "alg": "RSA-OAEP-256",
+                        "e": "AQAB",
+                        "n": "<4096-bit modulus, base64url>",
+                    },
+                    "services": ["99050035001000"],
+                },
+            }
+        )
+    )
 
     name: str = Field(min_length=1, max_length=300)
     short_name: str | None = Field(default=None, max_length=100)

@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from ozg_common.openapi import examples
 from ozg_zufi.identifiers import LEIKA_URN_PREFIX
 from ozg_zufi.schemas import Schema
 
@@ -24,6 +25,19 @@ class FeeItem(Schema):
 
 class ServiceIn(Schema):
     """A Leistung as an administrator writes it."""
+
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {
+                "name": "Gewerbeanmeldung",
+                "level": "AMT",
+                "paymentRequired": True,
+                "fees": [{"id": "GEW-AN", "description": "Gebühr Gewerbeanmeldung", "price": "26.00"}],
+                "xmlSchemaNamespace": "urn:xoev-de:xgewerbeanzeige",
+                "active": True,
+            }
+        )
+    )
 
     name: str = Field(min_length=1, max_length=300)
     level: Level = Field(description="Who is responsible by default: Gemeinde, Amt, Kreis or Land.")

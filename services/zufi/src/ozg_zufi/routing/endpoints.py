@@ -86,6 +86,7 @@ router = APIRouter(prefix="/v1/routes", tags=["routing"], route_class=answered_f
 @router.get(
     "",
     summary="Find the destinations responsible for a service in an area",
+    operation_id="route",  # the Routing API's own operationId
     response_model=RoutesPage,
     responses=problem_responses(
         InvalidLeikaKey,

@@ -78,6 +78,7 @@ async def open_transaction(
 
 @api.get(
     "/paymenttransaction/{originatorId}/{endPointId}/{transactionId}",
+    operation_id="simulatedProviderReadTransaction",
     response_model=PaymentTransactionAnswer,
     response_model_exclude_none=True,
     responses=problem_responses(TransactionNotFound, InvalidOriginatorOrEndpoint, Unauthorized),

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from ozg_common.auth import PrincipalDep
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import problem_responses
 from ozg_submission.directory.service import leika_identifier
 from ozg_submission.errors import AttachmentNotFound, NotPermitted, SubmissionNotFound
@@ -27,8 +28,8 @@ async def list_submissions(
     session: SessionDep,
     principal: PrincipalDep,
     destination_id: Annotated[str | None, Query(alias="destinationId", max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> SubmissionList:
     total, page = await service.waiting(session, principal, destination_id, offset=offset, limit=limit)
     return SubmissionList(
