@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class Address(Schema):

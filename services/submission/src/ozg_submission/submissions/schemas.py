@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import Field
 
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class ServiceType(Schema):

@@ -6,9 +6,9 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
+from ozg_common.schemas import Schema
 from ozg_zufi import identifiers
 from ozg_zufi.errors import InvalidLeikaKey
-from ozg_zufi.schemas import Schema
 
 
 class Address(Schema):

@@ -2,10 +2,10 @@
 
 import uuid
 
+from ozg_common.schemas import Schema
 from ozg_zufi.authorities.schemas import AuthorityIn
 from ozg_zufi.catalogue.schemas import ServiceIn
 from ozg_zufi.responsibilities.schemas import ResponsibilityIn
-from ozg_zufi.schemas import Schema
 
 
 class ServiceImport(ServiceIn):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from ozg_zufi.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class ResponsibilityIn(Schema):
