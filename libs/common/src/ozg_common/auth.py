@@ -188,3 +188,17 @@ def require_scope(*any_of: str) -> Callable[..., Any]:
         return principal
 
     return dependency
+
+
+ADMIN_SCOPE = "admin"
+"""Operators: every administration endpoint of the suite."""
+SEND_SCOPE = "send"
+"""Senders (online services): hand in applications and open payments."""
+
+AdminDep = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
+"""An operator: `admin` in a token of the suite's issuer (`app.state.token_verifier`); a citizen
+IdP's tokens fail that issuer's key check, whatever scopes they carry."""
+SenderDep = Annotated[Principal, Depends(require_scope(SEND_SCOPE))]
+"""A sender: `send` in a token of the suite's issuer."""
+SenderOrAdminDep = Annotated[Principal, Depends(require_scope(SEND_SCOPE, ADMIN_SCOPE))]
+"""A sender, or an operator reading what senders see."""

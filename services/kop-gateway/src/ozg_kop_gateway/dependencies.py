@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ozg_common.auth import Principal, PrincipalDep, require_scope
+from ozg_common.auth import Principal, PrincipalDep
 from ozg_common.outbox import Outbox
 from ozg_kop_gateway.deliveries.lanes import Lanes
 from ozg_kop_gateway.deliveries.service import Deliveries
@@ -32,8 +32,6 @@ async def _gateway(request: Request) -> Gateway:
 
 
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
-
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
 
 
 async def _destination_principal(principal: PrincipalDep) -> Principal:

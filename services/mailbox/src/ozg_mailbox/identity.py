@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ozg_common.auth import Principal, TokenVerifier, bearer_token, require_scope
+from ozg_common.auth import Principal, TokenVerifier, bearer_token
 from ozg_mailbox.errors import NotACitizen
 from ozg_mailbox.settings import MailboxSettings
 
@@ -78,7 +78,3 @@ async def current_citizen(request: Request) -> Citizen:
 
 
 CitizenDep = Annotated[Citizen, Depends(current_citizen)]
-
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
-"""Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
-tokens fail the suite's issuer and key check, whatever scopes they carry)."""

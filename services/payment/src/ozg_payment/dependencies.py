@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ozg_common.auth import Principal, require_scope
 from ozg_payment.transactions.service import Payments
 
 
@@ -14,6 +13,3 @@ async def _payments(request: Request) -> Payments:
 
 
 PaymentsDep = Annotated[Payments, Depends(_payments)]
-SenderDep = Annotated[Principal, Depends(require_scope("send", "admin"))]
-"""Senders (online services) create and read payments; admins may read every one."""
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]

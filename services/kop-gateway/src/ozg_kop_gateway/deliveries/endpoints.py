@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_kop_gateway.deliveries import repository
@@ -15,7 +16,7 @@ from ozg_kop_gateway.deliveries.schemas import (
     DeliveryView,
     ReplayResult,
 )
-from ozg_kop_gateway.dependencies import AdminDep, GatewayDep
+from ozg_kop_gateway.dependencies import GatewayDep
 from ozg_kop_gateway.errors import DeliveryNotFound, DeliveryNotReplayable
 from ozg_kop_gateway.models import DeliveryState
 

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Response, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_kop_gateway.deliveries.lanes import CircuitState
-from ozg_kop_gateway.dependencies import AdminDep, GatewayDep
+from ozg_kop_gateway.dependencies import GatewayDep
 from ozg_kop_gateway.destinations import repository
 from ozg_kop_gateway.destinations.schemas import DestinationView, SecretInfo, SecretUpdate
 from ozg_kop_gateway.errors import DestinationNotFound, InvalidSecret

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_mailbox.applications import repository
 from ozg_mailbox.applications.schemas import ApplicationPage, ApplicationRead, ApplicationTrail
 from ozg_mailbox.errors import ApplicationNotFound, NotACitizen
-from ozg_mailbox.identity import AdminDep
 from ozg_mailbox.messages import repository as messages
 from ozg_mailbox.profile.service import MailboxDep
 

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
+from ozg_common.auth import AdminDep, SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_payment.dependencies import AdminDep, PaymentsDep, SenderDep
+from ozg_payment.dependencies import PaymentsDep
 from ozg_payment.errors import (
     BookingDataMissing,
     CalculationError,
@@ -72,7 +73,7 @@ async def create_transaction(
     originator_id: OriginatorId,
     endpoint_id: EndPointId,
     body: PaymentTransactionRequest,
-    principal: SenderDep,
+    principal: SenderOrAdminDep,
     session: SessionDep,
     payments: PaymentsDep,
     response: Response,
@@ -106,7 +107,7 @@ async def read_transaction(
     originator_id: OriginatorId,
     endpoint_id: EndPointId,
     transaction_id: TransactionId,
-    principal: SenderDep,
+    principal: SenderOrAdminDep,
     session: SessionDep,
     payments: PaymentsDep,
 ) -> PaymentTransaction:
@@ -121,7 +122,7 @@ async def read_transaction(
     responses=problem_responses(InvalidOriginatorOrEndpoint, ProviderUnavailable, Unauthorized, Forbidden),
 )
 async def provider_status(
-    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, payments: PaymentsDep
+    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderOrAdminDep, payments: PaymentsDep
 ) -> dict[str, str]:
     if not await payments.provider_healthy(originator_id, endpoint_id):
         raise ProviderUnavailable("The payment service provider does not answer.")

@@ -9,14 +9,14 @@ from fastapi import APIRouter
 from joserfc import jws
 from joserfc.errors import JoseError
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
+from ozg_common.schemas import Schema
 from ozg_submission.context import ContextDep
 from ozg_submission.errors import CaseNotFound
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.service import LoggedEvent
-from ozg_submission.identity.schemas import Schema
-from ozg_submission.identity.scopes import AdminDep
 from ozg_submission.submissions import repository as submissions
 
 router = APIRouter(prefix="/v1/admin/cases", tags=["administration"])

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from ozg_common.auth import PrincipalDep
+from ozg_common.auth import PrincipalDep, SenderDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_submission.context import ContextDep
@@ -27,7 +27,7 @@ from ozg_submission.errors import (
     TooLarge,
     WrongMediaType,
 )
-from ozg_submission.identity.scopes import SenderDep, destinations_of, sees_all_destinations
+from ozg_submission.identity.scopes import destinations_of, sees_all_destinations
 from ozg_submission.submissions import repository, service
 from ozg_submission.submissions.schemas import (
     ServiceType,
