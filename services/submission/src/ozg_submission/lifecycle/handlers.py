@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
-from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_submission.context import SubmissionContext
@@ -42,7 +42,7 @@ async def _submission(session: AsyncSession, submission_id: str) -> Submission |
 
 def payment_handler(context: SubmissionContext) -> Handler:
     async def handle(session: AsyncSession, event: PaymentEvent, _: CloudEvent) -> None:
-        status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}[type(event)]
+        status = event.status
         payment = await session.get(Payment, event.transaction_id, with_for_update=True)
         if payment is None:
             payment = Payment(transaction_id=event.transaction_id)
