@@ -4,10 +4,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from ozg_common.blobstore import FilesystemBlobStore
 from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_mailbox.applications.endpoints import admin_router as admin_applications_router
 from ozg_mailbox.applications.endpoints import router as applications_router
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.events import PRODUCES, consumers
 from ozg_mailbox.identity import CitizenLogin
 from ozg_mailbox.limits import ReplyBodyLimit, reply_body_limit
@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: MailboxSettings | None = None) -> FastAPI:
     settings = settings or MailboxSettings()
-    blobs = BlobStore(settings.blob_root)
+    blobs = FilesystemBlobStore(settings.blob_root)
     runtime = ServiceRuntime(
         settings=settings,
         metadata=Model.metadata,

@@ -1,12 +1,12 @@
 """What mailbox publishes and what it consumes."""
 
+from ozg_common.blobstore import BlobStore
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, CaseReplyCreated, CaseStatusChanged
 from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, PaymentPayed
 from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, PAYMENT, SUBMISSION
 from ozg_common.service import ConsumerSpec
 from ozg_mailbox import handlers
-from ozg_mailbox.blobs import BlobStore
 
 PRODUCES = (MAILBOX,)
 """`mailbox.message_read` (read receipts) and `mailbox.citizen_replied`."""

@@ -5,13 +5,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.blobstore import BlobStore
 from ozg_common.consumer import Handler
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, CaseReplyCreated, CaseStatusChanged
 from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.events import CloudEvent
 from ozg_mailbox.applications import service as applications
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.messages import service as messages
 
 logger = logging.getLogger(__name__)

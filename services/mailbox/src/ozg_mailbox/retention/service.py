@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 
+from ozg_common.blobstore import BlobStore
 from ozg_common.db import Database
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.messages import repository
 from ozg_mailbox.messages.service import delete_messages
 from ozg_mailbox.models import Notice
