@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ozg_common.bulk import RowUpdate, insert_rows, single_write
 from ozg_common.db import Database
 from ozg_common.testing import fresh_database
-from ozg_submission.applications.repository import RowUpdate, insert_rows, single_write
 from ozg_submission.models import Model, outbox_table
 
 SUBMISSIONS, ATTACHMENTS, EVENT_LOG = (

@@ -16,10 +16,10 @@ from aiokafka.errors import KafkaError
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import insert_many
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.logging import correlation_id
-from ozg_common.messaging import insert_many
 from ozg_common.tasks import await_chain, stop_within
 from ozg_common.tracing import current_traceparent
 

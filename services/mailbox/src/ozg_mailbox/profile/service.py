@@ -8,8 +8,8 @@ from fastapi import Depends
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import insert_ignoring_duplicates
 from ozg_common.db import SessionDep
-from ozg_common.messaging import insert_ignoring_duplicates
 from ozg_mailbox.identity import Citizen, CitizenDep
 from ozg_mailbox.models import Mailbox
 

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common import jose, xoev
 from ozg_common.auth import Principal
+from ozg_common.bulk import insert_rows, single_write, table_of, values_of
 from ozg_common.events import Event
 from ozg_common.problems import InvalidParam
 from ozg_submission.applications.forms import SchemaError
-from ozg_submission.applications.repository import insert_rows, single_write, table_of, values_of
 from ozg_submission.applications.schemas import (
     Address,
     Applicant,

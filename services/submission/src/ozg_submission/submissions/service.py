@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge, StoredBlob
+from ozg_common.bulk import RowUpdate, insert_rows, row_of, single_write, table_of
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
 from ozg_common.events import Event
-from ozg_submission.applications.repository import RowUpdate, insert_rows, row_of, single_write, table_of
 from ozg_submission.context import SubmissionContext
 from ozg_submission.directory.repository import Recipient, service_and_destination
 from ozg_submission.directory.service import existing_destination, find_destination, require_existing
