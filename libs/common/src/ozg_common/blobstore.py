@@ -101,7 +101,7 @@ class FilesystemBlobStore:
         try:
             # A new key is written in place: no reader names a key before its put returned, and
             # a write cut short by a crash is replaced by the next put of that key. Saves the
-            # temp file's name and the rename, half of what a small blob costs.
+            # temp file's name and the rename.
             handle = self._create(target, os.O_EXCL)
         except FileExistsError:
             temp = self._temp(target)

@@ -176,9 +176,9 @@ class OutboxRelay:
         """`run` on an event loop of its own, in a thread, with connections of its own.
 
         On the service's loop every step of a round (read, send, acknowledgement, mark, commit)
-        waits behind whatever else is ready there: under a load of requests a round took up to a
-        second and events waited for it in the outbox. In a thread the round only shares the GIL,
-        which passes between threads every few milliseconds. Cancelling this stops the thread.
+        would wait behind whatever else is ready there, so under a load of requests events would
+        wait in the outbox behind the requests. In a thread the round only shares the GIL, which
+        passes between threads every few milliseconds. Cancelling this stops the thread.
         """
         if self._thread is not None and self._thread.is_alive():
             # Two threads would share this relay's connections and producer across event loops.
