@@ -92,7 +92,7 @@ def unique_topic_prefix() -> str:
 
 async def send_event(
     producer: AIOKafkaProducer, event: Event, *, source: str, prefix: str = ""
-) -> tuple[CloudEvent, "asyncio.Future[Any]"]:
+) -> tuple[CloudEvent, asyncio.Future[Any]]:
     """Hand `event` to Kafka as the services' outbox relays do: a CloudEvent in binary mode on
     `prefix` + the event's topic, keyed by its partition key. The future resolves once the brokers
     have it, so a caller sending many waits for them together."""
