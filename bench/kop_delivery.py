@@ -203,15 +203,9 @@ class Publisher:
         self.pending: list[asyncio.Future[Any]] = []
 
     async def publish(self, event: Any, *, wait: bool = True) -> None:
-        from ozg_common.events import CloudEvent
+        from ozg_common.testing import send_event
 
-        envelope_ = CloudEvent.wrap(event, source="/bench")
-        future = await self.producer.send(
-            self.prefix + event.topic.name,
-            value=envelope_.kafka_value(),
-            key=event.partition_key().encode(),
-            headers=envelope_.kafka_headers(),
-        )
+        _, future = await send_event(self.producer, event, source="/bench", prefix=self.prefix)
         if wait:
             await future
         else:

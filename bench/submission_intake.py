@@ -56,12 +56,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged, Zustellkanal
-from ozg_common.events import CloudEvent, Event
+from ozg_common.events import Event
 from ozg_common.keys import public_jwks
 from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,
+    publish_event,
     serving,
     unique_topic_prefix,
 )
@@ -134,13 +135,7 @@ async def publish(prefix: str, events: list[Event]) -> None:
     await producer.start()
     try:
         for event in events:
-            envelope = CloudEvent.wrap(event, source="/bench")
-            await producer.send_and_wait(
-                prefix + event.topic.name,
-                envelope.kafka_value(),
-                key=event.partition_key().encode(),
-                headers=envelope.kafka_headers(),
-            )
+            await publish_event(producer, event, source="/bench", prefix=prefix)
     finally:
         await producer.stop()
 

@@ -1,8 +1,8 @@
 """No request pays a thread-pool hop for its dependencies.
 
 FastAPI runs a plain `def` dependency in a worker thread: a round trip through the thread pool
-per request for what is usually a lookup on `app.state`. Under load that was a tenth of the demo
-receiver's CPU, so every function our routes depend on is a coroutine.
+per request for what is usually a lookup on `app.state`. So every function our routes depend on is
+a coroutine.
 """
 
 import ast

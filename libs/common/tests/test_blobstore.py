@@ -4,6 +4,9 @@ import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
 from ozg_common.blobstore import FilesystemBlobStore
 
 
@@ -50,3 +53,24 @@ async def test_a_put_replaces_what_an_earlier_or_interrupted_put_left(tmp_path: 
     assert await store.get("submissions/ab/2/data.jwe") == b"complete"
     assert replaced.size == len(b"complete")
     assert not list((tmp_path / "blobs").rglob("*.part")), "no temporary file is left behind"
+
+
+async def test_blobs_deleted_after_commit_stay_when_the_transaction_rolls_back(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("ab/kept", b"kept")
+    await store.put("cd/gone", b"gone")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}")
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            store.delete_after_commit(session, ["ab/kept"])
+            await session.rollback()
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            store.delete_after_commit(session, ["cd/gone"])
+            assert store.path("cd/gone").exists(), "nothing goes before the commit"
+    finally:
+        await engine.dispose()
+
+    assert await store.get("ab/kept") == b"kept"
+    assert not store.path("cd/gone").exists()

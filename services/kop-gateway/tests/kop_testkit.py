@@ -31,6 +31,7 @@ from ozg_kop_gateway.state import GatewayState
 from ozg_testing import (
     TestTokens,
     kafka_bootstrap,
+    publish_event,
 )
 
 MASTER_SECRET = "kop-gateway-tests-master-secret-0123456789"
@@ -167,14 +168,7 @@ class Kafka:
         self.prefix = prefix
 
     async def publish(self, event: Event) -> CloudEvent:
-        envelope = CloudEvent.wrap(event, source="/tests")
-        await self.producer.send_and_wait(
-            self.prefix + event.topic.name,
-            value=envelope.kafka_value(),
-            key=event.partition_key().encode(),
-            headers=envelope.kafka_headers(),
-        )
-        return envelope
+        return await publish_event(self.producer, event, source="/tests", prefix=self.prefix)
 
     async def published(
         self, topic: str, predicate: Callable[[CloudEvent], bool], *, within: float = 15.0

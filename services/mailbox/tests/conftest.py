@@ -42,6 +42,7 @@ from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,
+    publish_event,
     serving,
     unique_topic_prefix,
 )
@@ -223,13 +224,7 @@ class Kafka:
 
     async def publish(self, event: Event, source: str) -> str:
         """Produce the event; its CloudEvent id."""
-        envelope = CloudEvent.wrap(event, source=source)
-        await self.producer.send_and_wait(
-            self.prefix + event.topic.name,
-            key=event.partition_key().encode(),
-            value=envelope.kafka_value(),
-            headers=envelope.kafka_headers(),
-        )
+        envelope = await publish_event(self.producer, event, source=source, prefix=self.prefix)
         return envelope.id
 
     async def published(

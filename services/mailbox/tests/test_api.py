@@ -11,6 +11,7 @@ import httpx
 from ozg_common.contracts.delivery import CaseRejected
 from ozg_common.contracts.mailbox import MailboxCitizenReplied, MailboxMessageRead
 from ozg_common.contracts.payment import PaymentCanceled, PaymentPayed
+from ozg_mailbox.blobs import attachment_key
 
 
 async def test_mailbox_identity_and_profile(http: httpx.AsyncClient, citizens: Any) -> None:
@@ -422,7 +423,7 @@ async def test_delete_is_for_real(
     [summary] = await wait_for(arrived)
     url = f"/v1/mailbox/messages/{summary['messageId']}"
     attachment_id = (await http.get(url, headers=headers)).json()["attachments"][0]["attachmentId"]
-    blob = mailbox_service.app.state.mailbox.blobs.path(uuid.UUID(attachment_id))
+    blob = mailbox_service.app.state.mailbox.blobs.path(attachment_key(uuid.UUID(attachment_id)))
     assert blob.exists()
 
     assert (await http.delete(url, headers=headers)).status_code == 204

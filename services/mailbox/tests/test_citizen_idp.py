@@ -51,7 +51,7 @@ async def test_citizen_idp_tokens_open_the_mailbox_but_never_the_admin_api(
         assert for_another_service.status_code == 401
         assert for_another_service.headers["content-type"] == "application/problem+json"
 
-        # The suite's dev issuer no longer makes citizens: they log in at their IdP only.
+        # The suite's dev issuer makes no citizens: they log in at their IdP only.
         suite_citizen = await http.get("/v1/mailbox", headers=tokens.headers("citizen", subject=subject))
         assert suite_citizen.status_code == 401
 

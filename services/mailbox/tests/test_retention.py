@@ -4,6 +4,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from ozg_mailbox.blobs import attachment_key
+
 
 async def test_messages_older_than_the_maximum_age_are_deleted(
     isolated_mailbox: Any, citizens: Any, wait_for: Any
@@ -28,7 +30,7 @@ async def test_messages_older_than_the_maximum_age_are_deleted(
         attachment_id = (await service.http.get(url, headers=headers)).json()["attachments"][0][
             "attachmentId"
         ]
-        blob = service.app.state.mailbox.blobs.path(uuid.UUID(attachment_id))
+        blob = service.app.state.mailbox.blobs.path(attachment_key(uuid.UUID(attachment_id)))
         assert blob.exists()
 
         async def purged() -> bool:

@@ -23,6 +23,7 @@ from ozg_testing import (
     free_port,
     fresh_postgres_database,
     kafka_bootstrap,
+    publish_event,
     serving,
     unique_topic_prefix,
 )
@@ -104,13 +105,7 @@ async def publish(bootstrap: str, prefix: str, *events: ServiceChanged) -> None:
     await producer.start()
     try:
         for event in events:
-            envelope = CloudEvent.wrap(event, source="/ozg-router/zufi")
-            await producer.send_and_wait(
-                prefix + event.topic.name,
-                envelope.kafka_value(),
-                key=event.partition_key().encode(),
-                headers=envelope.kafka_headers(),
-            )
+            await publish_event(producer, event, source="/ozg-router/zufi", prefix=prefix)
     finally:
         await producer.stop()
 

@@ -20,6 +20,7 @@ from ozg_common import jose
 from ozg_common.contracts.zufi import DestinationChanged, FeeItem, ServiceChanged, Zustellkanal
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
+from ozg_testing import publish_event
 
 LEIKA_DOG = "99108008000000"
 """Hundesteuer: a form schema, no fee."""
@@ -238,13 +239,7 @@ class Bus:
 
     async def publish(self, *events: Event) -> None:
         for event in events:
-            envelope = CloudEvent.wrap(event, source="/ozg-router/tests")
-            await self.producer.send_and_wait(
-                self.prefix + event.topic.name,
-                value=envelope.kafka_value(),
-                key=event.partition_key().encode(),
-                headers=envelope.kafka_headers(),
-            )
+            await publish_event(self.producer, event, source="/ozg-router/tests", prefix=self.prefix)
 
     async def expect(
         self, event_type: str, where: Callable[[dict[str, Any]], bool] = lambda _: True, within: float = 20

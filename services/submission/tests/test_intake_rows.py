@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ozg_common.bulk import RowUpdate, insert_rows, single_write
 from ozg_common.db import Database
-from ozg_submission.bulk import RowUpdate, insert_rows, single_write
 from ozg_submission.models import Model, outbox_table
 from ozg_testing import fresh_database
 

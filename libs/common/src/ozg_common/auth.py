@@ -223,3 +223,17 @@ class ScopeRequirement:
 def require_scope(*any_of: str) -> ScopeRequirement:
     """A dependency granting access when the token carries at least one of `any_of`."""
     return ScopeRequirement(*any_of)
+
+
+ADMIN_SCOPE = "admin"
+"""Operators: every administration endpoint of the suite."""
+SEND_SCOPE = "send"
+"""Senders (online services): hand in applications and open payments."""
+
+AdminDep = Annotated[Principal, Depends(require_scope(ADMIN_SCOPE))]
+"""An operator: `admin` in a token of the suite's issuer (`app.state.token_verifier`); a citizen
+IdP's tokens fail that issuer's key check, whatever scopes they carry."""
+SenderDep = Annotated[Principal, Depends(require_scope(SEND_SCOPE))]
+"""A sender: `send` in a token of the suite's issuer."""
+SenderOrAdminDep = Annotated[Principal, Depends(require_scope(SEND_SCOPE, ADMIN_SCOPE))]
+"""A sender, or an operator reading what senders see."""

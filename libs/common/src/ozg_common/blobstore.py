@@ -8,14 +8,22 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from io import BufferedWriter
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 CHUNK = 1024 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+def sha512_hex(content: bytes) -> str:
+    """The digest databases keep next to a blob's key, and peers send next to its bytes."""
+    return hashlib.sha512(content).hexdigest()
 
 
 class BlobNotFound(KeyError):
@@ -51,6 +59,8 @@ class BlobStore(Protocol):
     async def delete(self, key: str) -> bool: ...
 
     async def delete_prefix(self, prefix: str) -> int: ...
+
+    def delete_after_commit(self, session: AsyncSession, keys: Iterable[str]) -> None: ...
 
 
 def _checked(key: str) -> str:
@@ -91,7 +101,7 @@ class FilesystemBlobStore:
         try:
             # A new key is written in place: no reader names a key before its put returned, and
             # a write cut short by a crash is replaced by the next put of that key. Saves the
-            # temp file's name and the rename, half of what a small blob costs.
+            # temp file's name and the rename.
             handle = self._create(target, os.O_EXCL)
         except FileExistsError:
             temp = self._temp(target)
@@ -101,7 +111,7 @@ class FilesystemBlobStore:
         else:
             with handle:
                 handle.write(content)
-        return StoredBlob(key, len(content), hashlib.sha512(content).hexdigest())
+        return StoredBlob(key, len(content), sha512_hex(content))
 
     async def put(self, key: str, content: bytes) -> StoredBlob:
         # Small payloads: a thread hop costs more than the write itself.
@@ -174,3 +184,16 @@ class FilesystemBlobStore:
             return removed
 
         return await asyncio.to_thread(remove)
+
+    def delete_after_commit(self, session: AsyncSession, keys: Iterable[str]) -> None:
+        """Delete the blobs once the session's transaction commits (the rows naming them are gone
+        for good); a rollback keeps rows and blobs."""
+        paths = [self.path(key) for key in keys]
+        if not paths:
+            return
+
+        def remove(_session: Any) -> None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+        event.listen(session.sync_session, "after_commit", remove, once=True)

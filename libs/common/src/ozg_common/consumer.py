@@ -16,10 +16,10 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import insert_ignoring_duplicates, insert_new_rows
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event, Topic
 from ozg_common.logging import correlated
-from ozg_common.messaging import insert_ignoring_duplicates, insert_new_rows
 from ozg_common.tracing import continued_span
 
 logger = logging.getLogger(__name__)

@@ -107,8 +107,8 @@ class Database:
             # (`_closed_by_server`); one that breaks unnoticed fails its request, which rolls back,
             # and SQLAlchemy then replaces every pooled connection older than the failure.
             # A fixed pool: SQLAlchemy closes an overflow connection after each use, so under load
-            # every request beyond the pool paid a backend fork and a SCRAM handshake (the demo
-            # receiver opened hundreds of connections a minute); waiting for a pooled one is cheaper.
+            # every request beyond the pool would pay a backend fork and a SCRAM handshake;
+            # waiting for a pooled one is cheaper.
             # A request that found no connection within `pool_timeout` is answered 503 (problems.py).
             options.update(
                 pool_size=pool_size,

@@ -16,10 +16,10 @@ from aiokafka.errors import KafkaError
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import insert_many
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.logging import correlation_id
-from ozg_common.messaging import insert_many
 from ozg_common.tasks import await_chain, stop_within
 from ozg_common.tracing import current_traceparent
 
@@ -176,9 +176,9 @@ class OutboxRelay:
         """`run` on an event loop of its own, in a thread, with connections of its own.
 
         On the service's loop every step of a round (read, send, acknowledgement, mark, commit)
-        waits behind whatever else is ready there: under a load of requests a round took up to a
-        second and events waited for it in the outbox. In a thread the round only shares the GIL,
-        which passes between threads every few milliseconds. Cancelling this stops the thread.
+        would wait behind whatever else is ready there, so under a load of requests events would
+        wait in the outbox behind the requests. In a thread the round only shares the GIL, which
+        passes between threads every few milliseconds. Cancelling this stops the thread.
         """
         if self._thread is not None and self._thread.is_alive():
             # Two threads would share this relay's connections and producer across event loops.

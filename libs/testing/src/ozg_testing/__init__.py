@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from sqlalchemy import MetaData
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
+from ozg_common.events import CloudEvent, Event
 from ozg_common.kafka import describe_topics
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.service import uvicorn_options
@@ -41,6 +43,8 @@ __all__ = [
     "fresh_database",
     "fresh_postgres_database",
     "kafka_cluster",
+    "publish_event",
+    "send_event",
     "serving",
 ]
 
@@ -91,6 +95,31 @@ async def fresh_database(kind: str, name: str, directory: Path, metadata: MetaDa
 def unique_topic_prefix() -> str:
     """Topics of one test run, so runs and tests do not read each other's events."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+async def send_event(
+    producer: AIOKafkaProducer, event: Event, *, source: str, prefix: str = ""
+) -> tuple[CloudEvent, asyncio.Future[Any]]:
+    """Hand `event` to Kafka as the services' outbox relays do: a CloudEvent in binary mode on
+    `prefix` + the event's topic, keyed by its partition key. The future resolves once the brokers
+    have it, so a caller sending many waits for them together."""
+    envelope = CloudEvent.wrap(event, source=source)
+    delivery: asyncio.Future[Any] = await producer.send(
+        prefix + event.topic.name,
+        value=envelope.kafka_value(),
+        key=event.partition_key().encode(),
+        headers=envelope.kafka_headers(),
+    )
+    return envelope, delivery
+
+
+async def publish_event(
+    producer: AIOKafkaProducer, event: Event, *, source: str, prefix: str = ""
+) -> CloudEvent:
+    """Publish `event` (see `send_event`) and wait until the brokers have it; the envelope sent."""
+    envelope, delivery = await send_event(producer, event, source=source, prefix=prefix)
+    await delivery
+    return envelope
 
 
 def free_port() -> int:

@@ -4,10 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from ozg_common.auth import Principal, PrincipalDep, require_scope
+from ozg_common.auth import Principal, PrincipalDep
 from ozg_kop_gateway.errors import NotADestination
-
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
 
 
 async def _destination_principal(principal: PrincipalDep) -> Principal:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ozg_common.auth import Principal, bearer_token, require_scope
+from ozg_common.auth import bearer_token
 from ozg_common.db import SessionDep
 from ozg_mailbox.identity import CITIZEN_SCOPE, Citizen, citizen_of
 from ozg_mailbox.models import Mailbox
@@ -36,7 +36,3 @@ async def current_mailbox(session: SessionDep, citizen: CitizenDep) -> Mailbox:
 
 MailboxDep = Annotated[Mailbox, Depends(current_mailbox)]
 """The calling citizen's mailbox, created at first sight."""
-
-AdminDep = Annotated[Principal, Depends(require_scope("admin"))]
-"""Operators: the `admin` scope in a token of the suite's issuer, never of the citizen IdP (whose
-tokens fail the suite's issuer and key check, whatever scopes they carry)."""

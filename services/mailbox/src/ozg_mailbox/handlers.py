@@ -5,18 +5,16 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.blobstore import BlobStore
 from ozg_common.consumer import Handler
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, CaseReplyCreated, CaseStatusChanged
-from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.events import CloudEvent
 from ozg_mailbox.applications import service as applications
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.messages import service as messages
 
 logger = logging.getLogger(__name__)
-
-PAYMENT_STATUS = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}
 
 
 async def on_submitted(session: AsyncSession, event: SubmissionSubmitted, envelope: CloudEvent) -> None:
@@ -46,7 +44,7 @@ async def on_payment(session: AsyncSession, event: PaymentEvent, envelope: Cloud
         session,
         case_id=event.case_id,
         transaction_id=event.transaction_id,
-        status=PAYMENT_STATUS[type(event)],
+        status=event.status,
         payment_information=event.payment_information,
         occurred_at=envelope.time,
     )

@@ -1,13 +1,6 @@
-"""The API's JSON conventions: camelCase names (standards.md §5), snake_case in Python."""
+"""The API's pagination fields."""
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
-
-class Schema(BaseModel):
-    """Base of every request and answer body."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+from ozg_common.schemas import Schema
 
 
 class Page(Schema):

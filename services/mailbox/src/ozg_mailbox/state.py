@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ozg_common.blobstore import BlobStore, FilesystemBlobStore
 from ozg_common.outbox import Outbox
 from ozg_common.service import ServiceRuntime
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.identity import CitizenLogin
 from ozg_mailbox.settings import MailboxSettings
 
@@ -30,7 +30,7 @@ class MailboxState:
     def build(cls, settings: MailboxSettings) -> "MailboxState":
         return cls(
             settings=settings,
-            blobs=BlobStore(settings.blob_root),
+            blobs=FilesystemBlobStore(settings.blob_root),
             citizen_login=CitizenLogin.from_settings(settings),
         )
 

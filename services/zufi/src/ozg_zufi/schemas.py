@@ -1,13 +1,6 @@
-"""The base of zufi's JSON shapes: camelCase on the wire, as FIT-Connect's APIs use."""
+"""JSON shapes several of zufi's domains share."""
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
-
-class Schema(BaseModel):
-    """A JSON body or answer of zufi's API."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+from ozg_common.schemas import Schema
 
 
 class AreaRef(Schema):

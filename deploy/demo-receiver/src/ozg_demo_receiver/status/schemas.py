@@ -3,15 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from ozg_common.schemas import Schema
 
 
-class View(BaseModel):
-    model_config = ConfigDict(from_attributes=True, alias_generator=to_camel, populate_by_name=True)
-
-
-class ApplicationView(View):
+class ApplicationView(Schema):
     submission_id: str
     case_id: str
     destination_id: str
@@ -33,7 +30,7 @@ class ApplicationView(View):
     last_error: str | None
 
 
-class MessageView(View):
+class MessageView(Schema):
     """A citizen's reply or read receipt the gateway delivered."""
 
     delivery_id: str
@@ -44,14 +41,14 @@ class MessageView(View):
     received_at: datetime
 
 
-class Totals(View):
+class Totals(Schema):
     applications: int
     duplicate_submissions: int = Field(description="applications delivered under more than one delivery id")
     repeated_deliveries: int = Field(description="POSTs of an already stored delivery id (deduplicated)")
     by_stage: dict[str, int]
 
 
-class ApplicationList(View):
+class ApplicationList(Schema):
     totals: Totals
     applications: list[ApplicationView]
     messages: list[MessageView]

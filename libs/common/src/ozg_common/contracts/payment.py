@@ -1,9 +1,12 @@
 """Events of the payment service: final states of a payment transaction."""
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from ozg_common.contracts.topics import PAYMENT
 from ozg_common.events import Event
+
+PaymentStatus = Literal["PAYED", "CANCELED", "FAILED"]
+"""The final statuses of a payment transaction (XBezahldienste)."""
 
 
 class PaymentEvent(Event):
@@ -12,6 +15,9 @@ class PaymentEvent(Event):
     `case_id` is known when the sender named the case in the payment request; the transaction id
     always identifies the payment.
     """
+
+    status: ClassVar[PaymentStatus]
+    """The transaction's final status (XBezahldienste) that this event announces."""
 
     case_id: str | None = None
     transaction_id: str
@@ -32,6 +38,7 @@ class PaymentPayed(PaymentEvent):
 
     event_type = "payment.payed"
     topic = PAYMENT
+    status = "PAYED"
 
 
 class PaymentCanceled(PaymentEvent):
@@ -39,6 +46,7 @@ class PaymentCanceled(PaymentEvent):
 
     event_type = "payment.canceled"
     topic = PAYMENT
+    status = "CANCELED"
 
 
 class PaymentFailed(PaymentEvent):
@@ -46,3 +54,10 @@ class PaymentFailed(PaymentEvent):
 
     event_type = "payment.failed"
     topic = PAYMENT
+    status = "FAILED"
+
+
+PAYMENT_EVENTS: dict[str, type[PaymentEvent]] = {
+    event.status: event for event in (PaymentPayed, PaymentCanceled, PaymentFailed)
+}
+"""The event each final status publishes; `event.status` answers the other way."""

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.messaging import insert_ignoring_duplicates
+from ozg_common.bulk import insert_ignoring_duplicates
 from ozg_kop_gateway.models import Case
 
 

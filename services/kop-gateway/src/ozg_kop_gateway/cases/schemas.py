@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ozg_common.openapi import examples
-from ozg_kop_gateway.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class CaseProblem(Schema):

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import problem_responses
@@ -16,7 +17,6 @@ from ozg_kop_gateway.deliveries.schemas import (
     DeliveryView,
     ReplayResult,
 )
-from ozg_kop_gateway.dependencies import AdminDep
 from ozg_kop_gateway.errors import DeliveryNotFound, DeliveryNotReplayable
 from ozg_kop_gateway.models import DeliveryState
 from ozg_kop_gateway.state import StateDep

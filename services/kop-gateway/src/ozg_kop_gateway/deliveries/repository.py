@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common import messaging
+from ozg_common.bulk import insert_many
 from ozg_kop_gateway.cases import repository as cases
 from ozg_kop_gateway.models import (
     Case,
@@ -158,7 +158,7 @@ _attempts = cast(Table, DeliveryAttempt.__table__)
 
 async def add_attempts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Store attempts (with their `id`s) in one statement."""
-    await messaging.insert_many(session, _attempts, rows)
+    await insert_many(session, _attempts, rows)
 
 
 _MARK_DELIVERED = (

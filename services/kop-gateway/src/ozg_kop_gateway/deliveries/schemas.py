@@ -3,8 +3,8 @@
 import uuid
 from datetime import datetime
 
+from ozg_common.schemas import Schema
 from ozg_kop_gateway.models import DeliveryKind, DeliveryState
-from ozg_kop_gateway.schemas import Schema
 
 
 class AttemptView(Schema):

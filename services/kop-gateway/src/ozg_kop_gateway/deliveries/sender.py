@@ -83,8 +83,8 @@ class Sender:
 
     The client needs no per-host connection limit: each destination's lane bounds its attempts in
     flight (lanes.py), and destinations sharing a host (one IT provider serving many municipalities)
-    must not share one limit. aiohttp rather than httpx: with its C HTTP parser an attempt costs a
-    quarter of the CPU (0.15-0.25 ms, was 0.6-0.95 ms). Opened on first use, inside the event loop.
+    must not share one limit. aiohttp rather than httpx: its C HTTP parser makes an attempt cost a
+    fraction of the CPU (bench/README.md). Opened on first use, inside the event loop.
     """
 
     def __init__(self, settings: KopGatewaySettings) -> None:

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_kop_gateway.deliveries.lanes import CircuitState
-from ozg_kop_gateway.dependencies import AdminDep
 from ozg_kop_gateway.destinations import service
 from ozg_kop_gateway.destinations.schemas import DestinationView, SecretInfo, SecretUpdate
 from ozg_kop_gateway.errors import DestinationNotFound, InvalidSecret

@@ -5,8 +5,8 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_kop_gateway.deliveries.lanes import CircuitState
-from ozg_kop_gateway.schemas import Schema
 
 
 class SecretInfo(Schema):

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_mailbox.applications import service
 from ozg_mailbox.applications.schemas import ApplicationPage, ApplicationRead, ApplicationTrail
-from ozg_mailbox.dependencies import AdminDep, MailboxDep
+from ozg_mailbox.dependencies import MailboxDep
 from ozg_mailbox.errors import ApplicationNotFound, NotACitizen
 
 router = APIRouter(prefix="/v1/mailbox/applications", tags=["applications"])

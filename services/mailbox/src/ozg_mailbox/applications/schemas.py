@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Literal
 
 from ozg_common.contracts.delivery import StatusMonitorState
+from ozg_common.schemas import Schema
 from ozg_mailbox.messages.repository import MessageHeader
 from ozg_mailbox.models import Application
-from ozg_mailbox.schemas import Page, Schema
+from ozg_mailbox.schemas import Page
 
 
 class StatusStepRead(Schema):

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_mailbox.models import Application, Attachment, Message, Reply
-from ozg_mailbox.schemas import Page, Schema
+from ozg_mailbox.schemas import Page
 
 
 class AttachmentRead(Schema):

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.blobstore import BlobNotFound, BlobStore, sha512_hex
 from ozg_common.contracts.delivery import CaseReplyCreated, MessageAttachment
 from ozg_common.contracts.mailbox import MailboxCitizenReplied, MailboxMessageRead
 from ozg_common.outbox import Outbox
-from ozg_mailbox.blobs import BlobStore, sha512_hex
+from ozg_mailbox.blobs import attachment_key
 from ozg_mailbox.errors import (
     AttachmentNotFound,
     InvalidAttachment,
@@ -80,7 +81,7 @@ async def receive_authority_message(
             size=len(data),
             sha512=item.sha512.lower(),
         )
-        await blobs.write(attachment.id, data)
+        await blobs.put(attachment_key(attachment.id), data)
         attachments.append(attachment)
     if rejected:
         content += (
@@ -175,10 +176,12 @@ async def attachment_content(
     attachment_id: uuid.UUID,
 ) -> tuple[Attachment, bytes]:
     attachment = await repository.attachment_in_mailbox(session, mailbox_id, message_id, attachment_id)
-    data = await blobs.read(attachment.id) if attachment else None
-    if attachment is None or data is None:
+    if attachment is None:
         raise AttachmentNotFound()
-    return attachment, data
+    try:
+        return attachment, await blobs.get(attachment_key(attachment.id))
+    except BlobNotFound:
+        raise AttachmentNotFound() from None
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,9 @@ async def delete_messages(session: AsyncSession, blobs: BlobStore, message_ids: 
     """Gone for real: rows (attachments and replies cascade) and, after commit, the files."""
     if not message_ids:
         return
-    blobs.delete_after_commit(session, await repository.attachment_ids(session, message_ids))
+    blobs.delete_after_commit(
+        session, [attachment_key(i) for i in await repository.attachment_ids(session, message_ids)]
+    )
     await repository.delete_all(session, message_ids)
 
 

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.messaging import insert_ignoring_duplicates
+from ozg_common.bulk import insert_ignoring_duplicates
 from ozg_mailbox.models import Mailbox
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import ConfigDict, StringConstraints
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_mailbox.identity import EMAIL_PATTERN
 from ozg_mailbox.models import Mailbox
-from ozg_mailbox.schemas import Schema
 
 EmailAddress = Annotated[str, StringConstraints(max_length=320, pattern=EMAIL_PATTERN)]
 

@@ -4,8 +4,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from ozg_common.blobstore import BlobStore
 from ozg_common.db import Database
-from ozg_mailbox.blobs import BlobStore
 from ozg_mailbox.messages import repository as messages
 from ozg_mailbox.messages.service import delete_messages
 from ozg_mailbox.notices import repository as notices

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from ozg_common.auth import SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_payment.catalogue.schemas import FeeSchedule
 from ozg_payment.catalogue.service import fee_schedule_of
-from ozg_payment.dependencies import SenderDep
 from ozg_payment.errors import ServiceNotFound
 
 router = APIRouter(tags=["fees"])
@@ -22,7 +22,7 @@ router = APIRouter(tags=["fees"])
 )
 async def fee_schedule(
     leika_key: Annotated[str, Path(alias="leikaKey", pattern=r"^99\d{12}$")],
-    principal: SenderDep,
+    principal: SenderOrAdminDep,
     session: SessionDep,
 ) -> FeeSchedule:
     return await fee_schedule_of(session, leika_key)

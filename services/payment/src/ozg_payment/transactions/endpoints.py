@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import RedirectResponse
 
+from ozg_common.auth import AdminDep, SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_payment.dependencies import AdminDep, SenderDep
 from ozg_payment.errors import (
     BookingDataMissing,
     CalculationError,
@@ -66,7 +66,7 @@ async def create_transaction(
     originator_id: OriginatorId,
     endpoint_id: EndPointId,
     body: PaymentTransactionRequest,
-    principal: SenderDep,
+    principal: SenderOrAdminDep,
     session: SessionDep,
     state: StateDep,
     response: Response,
@@ -101,7 +101,7 @@ async def read_transaction(
     originator_id: OriginatorId,
     endpoint_id: EndPointId,
     transaction_id: TransactionId,
-    principal: SenderDep,
+    principal: SenderOrAdminDep,
     session: SessionDep,
     state: StateDep,
 ) -> PaymentTransaction:
@@ -116,7 +116,7 @@ async def read_transaction(
     responses=problem_responses(InvalidOriginatorOrEndpoint, ProviderUnavailable, Unauthorized, Forbidden),
 )
 async def provider_status(
-    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderDep, state: StateDep
+    originator_id: OriginatorId, endpoint_id: EndPointId, principal: SenderOrAdminDep, state: StateDep
 ) -> dict[str, str]:
     if not await state.payments.provider_healthy(originator_id, endpoint_id):
         raise ProviderUnavailable("The payment service provider does not answer.")

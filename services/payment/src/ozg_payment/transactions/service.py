@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
-from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.contracts.payment import PAYMENT_EVENTS
 from ozg_common.outbox import Outbox
 from ozg_payment.catalogue.service import check_fee, identify_service
 from ozg_payment.errors import (
@@ -57,11 +57,6 @@ from ozg_payment.xbezahldienste import (
 
 logger = logging.getLogger(__name__)
 
-EVENTS: dict[str, type[PaymentEvent]] = {
-    "PAYED": PaymentPayed,
-    "CANCELED": PaymentCanceled,
-    "FAILED": PaymentFailed,
-}
 TIMEOUT_DETAIL = "Zeitüberschreitung: nicht innerhalb der Frist bezahlt"
 SENDERS_FAULTS: dict[str, type[PaymentError]] = {
     "VALIDATION_ERROR": ValidationFailed,
@@ -333,7 +328,7 @@ class Payments:
         logger.info(
             "payment transaction final", extra={"transaction_id": str(transaction.id), "status": status}
         )
-        event = EVENTS[status](
+        event = PAYMENT_EVENTS[status](
             case_id=transaction.case_id,
             transaction_id=str(transaction.id),
             origin_id=transaction.originator_id,

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ozg_common import xoev
+from ozg_common.auth import SenderDep, SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import InvalidParam, problem_responses
 from ozg_submission.applications import service
@@ -33,7 +34,6 @@ from ozg_submission.errors import (
     XmlSchemaInvalid,
     ZufiUnavailable,
 )
-from ozg_submission.identity.scopes import SenderDep, SenderOrAdminDep
 from ozg_submission.state import StateDep
 
 router = APIRouter(prefix="/v1/applications", tags=["native intake"])

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from ozg_common.openapi import examples
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class Address(Schema):

@@ -13,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common import xoev
 from ozg_common.auth import Principal
+from ozg_common.bulk import single_write
 from ozg_submission.applications.antrag import AUTHOR, Sealed, Upload, antragsteller_of, seal
 from ozg_submission.applications.forms import SchemaError
-from ozg_submission.applications.schemas import ApplicationAnswer, ApplicationRequest, Fee, PaymentState
+from ozg_submission.applications.schemas import (
+    ApplicationAnswer,
+    ApplicationRequest,
+    Fee,
+    PaymentState,
+)
 from ozg_submission.applications.zufi import Route
-from ozg_submission.bulk import single_write
 from ozg_submission.directory.repository import (
     OfferedService,
     Recipient,

@@ -4,12 +4,12 @@ import uuid
 
 from fastapi import APIRouter
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_submission.cases import service
 from ozg_submission.cases.schemas import CaseEvents
 from ozg_submission.errors import CaseNotFound
-from ozg_submission.identity.scopes import AdminDep
 from ozg_submission.state import StateDep
 
 router = APIRouter(prefix="/v1/admin/cases", tags=["administration"])

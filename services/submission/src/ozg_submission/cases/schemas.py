@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class CaseSubmission(Schema):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Text, bindparam, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.bulk import table_of
+from ozg_common.bulk import table_of
 from ozg_submission.models import Destination, Leistung
 
 

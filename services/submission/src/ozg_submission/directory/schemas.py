@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class SubmissionSchema(Schema):

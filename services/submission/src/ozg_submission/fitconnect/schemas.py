@@ -5,7 +5,7 @@ import uuid
 from pydantic import ConfigDict, Field
 
 from ozg_common.openapi import examples
-from ozg_submission.identity.schemas import Schema
+from ozg_common.schemas import Schema
 
 JOSE = "application/jose"
 """The media type of a JWE or a SET sent or answered as such."""

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_submission.errors import (
@@ -29,7 +30,7 @@ from ozg_submission.identity.schemas import (
     SecretRotation,
     TokenAnswer,
 )
-from ozg_submission.identity.scopes import CITIZEN, AdminDep
+from ozg_submission.identity.scopes import CITIZEN
 from ozg_submission.models import ApiClient
 from ozg_submission.state import StateDep
 

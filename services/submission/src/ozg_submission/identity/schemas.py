@@ -4,15 +4,9 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
 from ozg_common.openapi import examples
-
-
-class Schema(BaseModel):
-    """camelCase on the wire, as FIT-Connect's APIs use."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+from ozg_common.schemas import Schema
 
 
 class TokenAnswer(BaseModel):

@@ -1,11 +1,8 @@
 """The scope vocabulary and the access rules built on it."""
 
 import re
-from typing import Annotated
 
-from fastapi import Depends
-
-from ozg_common.auth import Principal, require_scope
+from ozg_common.auth import Principal
 from ozg_submission.errors import NotPermitted
 
 ADMIN = "admin"
@@ -20,10 +17,6 @@ ZUSTELLKANAL_HOST_PREFIX = "zustellkanal-host:"
 destination whose Zustellkanal URL points at that host (and port)."""
 
 SCOPE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9:._\-]{0,199}$")
-
-AdminDep = Annotated[Principal, Depends(require_scope(ADMIN))]
-SenderDep = Annotated[Principal, Depends(require_scope(SEND))]
-SenderOrAdminDep = Annotated[Principal, Depends(require_scope(SEND, ADMIN))]
 
 
 def destinations_of(principal: Principal) -> set[str]:

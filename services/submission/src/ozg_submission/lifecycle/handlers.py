@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
-from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentFailed, PaymentPayed
+from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_submission.directory.repository import get_destination
@@ -39,7 +39,7 @@ async def _submission(session: AsyncSession, submission_id: str) -> Submission |
 
 def payment_handler(state: Collaborators) -> Handler:
     async def handle(session: AsyncSession, event: PaymentEvent, _: CloudEvent) -> None:
-        status = {PaymentPayed: "PAYED", PaymentCanceled: "CANCELED", PaymentFailed: "FAILED"}[type(event)]
+        status = event.status
         payment = await repository.locked_payment(session, event.transaction_id)
         if payment is None:
             payment = repository.add_payment(session, event.transaction_id)

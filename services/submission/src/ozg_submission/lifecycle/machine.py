@@ -36,10 +36,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import RowUpdate, insert_rows, row_of, table_of, values_of
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected
 from ozg_common.contracts.submission import SubmissionDeleted
 from ozg_common.events import Event
-from ozg_submission.bulk import RowUpdate, insert_rows, row_of, table_of, values_of
 from ozg_submission.directory.service import find_destination
 from ozg_submission.errors import SubmissionStateInvalid
 from ozg_submission.eventlog import service as eventlog

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_submission.bulk import RowUpdate, table_of
+from ozg_common.bulk import RowUpdate, table_of
 from ozg_submission.models import Attachment, Destination, Payment, Submission, SubmissionStatus
 
 READY_FOR_PICKUP = (SubmissionStatus.FORWARDED, SubmissionStatus.DELIVERED)

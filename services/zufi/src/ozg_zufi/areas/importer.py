@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.bulk import upsert
 from ozg_zufi.areas.gemeindeverzeichnis import AreaData, read_area_data
-from ozg_zufi.bulk import upsert
 from ozg_zufi.models import Area, PostalCode
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """Areas as the API shows them."""
 
+from ozg_common.schemas import Schema
 from ozg_zufi.routing.index import AreaNode
-from ozg_zufi.schemas import AreaRef, Schema
+from ozg_zufi.schemas import AreaRef
 
 
 class AreaSummary(AreaRef):

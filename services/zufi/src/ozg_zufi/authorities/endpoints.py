@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_zufi.auth import AdminDep
 from ozg_zufi.authorities import service as authorities
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, PublicDestination, PublicService
 from ozg_zufi.catalogue.schemas import ServiceOut

@@ -7,9 +7,9 @@ from typing import Any, Literal, Self
 from pydantic import ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_zufi import identifiers
 from ozg_zufi.errors import InvalidLeikaKey
-from ozg_zufi.schemas import Schema
 
 
 class Address(Schema):

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_zufi import identifiers
-from ozg_zufi.auth import AdminDep
 from ozg_zufi.catalogue import service as catalogue
 from ozg_zufi.catalogue.schemas import DestinationSyncStatus, ServiceIn, ServiceOut, ServicesPage
 from ozg_zufi.context import ZufiDep

@@ -38,7 +38,8 @@ from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
 logger = logging.getLogger(__name__)
 
 BATCH = 100
-"""Destinations rewritten (and their events staged) per transaction: ~20 ms of CPU between yields."""
+"""Destinations rewritten (and their events staged) per transaction; a batch's rows are computed
+without a yield to the event loop, so it is kept small for the requests waiting meanwhile."""
 PER_YIELD = 200
 """Gemeinden resolved, or rows compared, between two yields to the event loop (a few milliseconds)."""
 

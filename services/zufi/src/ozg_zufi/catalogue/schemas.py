@@ -6,8 +6,8 @@ from typing import Any, Literal, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_zufi.identifiers import LEIKA_URN_PREFIX
-from ozg_zufi.schemas import Schema
 
 Level = Literal["GEMEINDE", "AMT", "KREIS", "LAND"]
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import (
     Forbidden,
@@ -16,7 +17,6 @@ from ozg_common.problems import (
     problem_responses,
 )
 from ozg_zufi.areas.gemeindeverzeichnis import GV_FILE, POSTAL_CODE_FILE
-from ozg_zufi.auth import AdminDep
 from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidImport
 from ozg_zufi.imports.schemas import AreaImportResult, ImportBundle, ImportResult

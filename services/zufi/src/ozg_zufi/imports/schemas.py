@@ -5,10 +5,10 @@ import uuid
 from pydantic import ConfigDict
 
 from ozg_common.openapi import examples
+from ozg_common.schemas import Schema
 from ozg_zufi.authorities.schemas import AuthorityIn
 from ozg_zufi.catalogue.schemas import ServiceIn
 from ozg_zufi.responsibilities.schemas import ResponsibilityIn
-from ozg_zufi.schemas import Schema
 
 
 class ServiceImport(ServiceIn):

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_zufi.auth import AdminDep
 from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidLeikaKey, ResponsibilityNotFound, UnknownReference
 from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from ozg_common.openapi import examples
-from ozg_zufi.schemas import Schema
+from ozg_common.schemas import Schema
 
 
 class ResponsibilityIn(Schema):

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from ozg_zufi.schemas import AreaRef, Schema
+from ozg_common.schemas import Schema
+from ozg_zufi.schemas import AreaRef
 
 
 class ProcessingDuration(Schema):

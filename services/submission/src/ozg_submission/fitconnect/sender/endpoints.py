@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
+from ozg_common.auth import SenderDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
 from ozg_submission.directory.service import leika_key_of
@@ -24,7 +25,6 @@ from ozg_submission.errors import (
 )
 from ozg_submission.fitconnect.schemas import JOSE, SubmissionCreate, SubmissionPayload, SubmissionRef
 from ozg_submission.fitconnect.sender import service
-from ozg_submission.identity.scopes import SenderDep
 from ozg_submission.state import StateDep
 
 router = APIRouter(prefix="/v1/submissions", tags=["FIT-Connect"])

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge
-from ozg_submission.bulk import single_write
+from ozg_common.bulk import single_write
 from ozg_submission.directory.repository import service_and_destination
 from ozg_submission.directory.service import existing_destination, require_existing, usable_destination
 from ozg_submission.errors import (

@@ -1,21 +1,105 @@
-"""Writing rows of several tables in as few statements as the database allows: an accepted
-application, a new or a submitted FIT-Connect submission with its event-log entries and events
-(a submitted one also updating its own row).
+"""Writing many rows in few statements, on PostgreSQL and SQLite alike: the inbox and outbox,
+imports, and the rows of an accepted application.
 
-On PostgreSQL all of them go in one INSERT whose UPDATE and other INSERTs are data-modifying CTEs,
-compiled once per shape (tables, columns, row counts) and executed without SQLAlchemy's
-per-statement compilation; such a statement is atomic by itself and needs no transaction around
-it. Elsewhere (SQLite) one statement per table, inside the caller's transaction.
+- `insert_ignoring_duplicates` / `insert_new_rows`: INSERT that skips rows whose key exists.
+- `insert_many`: the rows of one table in one statement (PostgreSQL: one text for any row count).
+- `upsert`: INSERT, updating the other columns where the key exists.
+- `insert_rows`: the rows of several tables (and an update of one row) in one statement. On
+  PostgreSQL its UPDATE and other INSERTs are data-modifying CTEs, compiled once per shape (tables,
+  columns, row counts) and executed without SQLAlchemy's per-statement compilation; such a
+  statement is atomic by itself and needs no transaction around it (`single_write`). Elsewhere
+  (SQLite) one statement per table, inside the caller's transaction.
 """
 
+import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, update
+from sqlalchemy import JSON, ColumnElement, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, class_mapper
+from sqlalchemy.sql.dml import Insert
+
+
+@functools.cache
+def _skipping_existing(dialect: str, table: Table, returning: str | None = None) -> Any | None:
+    """An INSERT that skips rows whose primary/unique key exists, where the dialect has one.
+
+    Built once per table: a reused statement keeps its cache key and compiled form, where one
+    built per call (`.values(...)`) computes both again; the rows go in as parameters."""
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        return None
+    return statement.returning(table.c[returning]) if returning else statement
+
+
+async def insert_ignoring_duplicates(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT unless the primary/unique key exists; True when a row was written."""
+    statement = _skipping_existing(session.get_bind().dialect.name, table)
+    result = await session.execute(insert(table) if statement is None else statement, values)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_new_rows(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], returning: str
+) -> set[Any]:
+    """INSERT many rows in one statement, skipping those whose primary/unique key exists (also
+    repeats within `rows`); the `returning` column's values of the rows written."""
+    if not rows:
+        return set()
+    statement = _skipping_existing(session.get_bind().dialect.name, table, returning)
+    if statement is None:
+        return {row[returning] for row in rows if await insert_ignoring_duplicates(session, table, row)}
+    result = await session.execute(statement, list(rows))
+    return set(result.scalars())
+
+
+@functools.cache
+def _insert_unnested(table: Table, columns: tuple[str, ...]) -> Insert:
+    """An INSERT of any number of rows as one statement with one text (PostgreSQL): each column
+    goes in as an array, and the rows come out of `unnest` in their order.
+
+    An executemany runs the INSERT once per row (asyncpg pipelines them, but PostgreSQL executes and
+    accounts each); a multi-row VALUES has a text per row count, each prepared and planned anew.
+    JSON goes in as text (an array of JSON lists would be taken for a nested array)."""
+    is_json = {key: isinstance(table.c[key].type, JSON) for key in columns}
+    arrays = [
+        bindparam(key, type_=postgresql.ARRAY(Text() if is_json[key] else table.c[key].type))
+        for key in columns
+    ]
+    rows = (
+        func.unnest(*arrays).table_valued(*columns, with_ordinality="ordinality").render_derived(name="row")
+    )
+    values = [sql_cast(rows.c[key], JSON) if is_json[key] else rows.c[key] for key in columns]
+    return insert(table).from_select(columns, select(*values).order_by(rows.c.ordinality))
+
+
+async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) in their order with one statement; an executemany on
+    SQLite, which runs in-process."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    columns = tuple(rows[0])
+    arrays: dict[str, list[Any]] = {}
+    for key in columns:
+        if isinstance(table.c[key].type, JSON):
+            arrays[key] = [json.dumps(row[key]) for row in rows]
+        else:
+            arrays[key] = [row[key] for row in rows]
+    await session.execute(_insert_unnested(table, columns), arrays)
+
 
 Rows = Sequence[Mapping[str, Any]]
 _UpdateShape = tuple[Table, tuple[str, ...], tuple[str, ...]] | None
@@ -176,3 +260,27 @@ async def insert_rows(
         value = sources[parameter.batch][parameter.row][parameter.column]
         values.append(parameter.process(value) if parameter.process else value)
     await connection.exec_driver_sql(compiled.sql, tuple(values))
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+) -> None:
+    """INSERT `rows`, updating every other column where the `key` columns already exist."""
+    if not rows:
+        return
+    table = table_of(model)
+    dialect = session.get_bind().dialect.name
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    columns = [name for name in rows[0] if name not in key]
+    write = (
+        statement.on_conflict_do_update(
+            index_elements=list(key), set_={name: statement.excluded[name] for name in columns}
+        )
+        if columns
+        else statement.on_conflict_do_nothing(index_elements=list(key))
+    )
+    await session.execute(write, list(rows))
