@@ -230,7 +230,8 @@ class Load:
                 await self._send(http, item, outcome)
                 if outcome.submission_id is None and outcome.status:
                     outcome.error = f"HTTP {outcome.status}"
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            # httpx: the token refresh, which may meet a submission that is down as well.
+            except (aiohttp.ClientError, httpx.HTTPError, TimeoutError) as exc:
                 outcome.error = type(exc).__name__
             if outcome.submission_id is not None:
                 outcome.accepted_at = time.time()

@@ -210,13 +210,18 @@ async def partition_leader(infra: Infrastructure, suite: Suite) -> int:
     return await infra.cluster.leader(f"{suite.topic_prefix}submission.events", 0)
 
 
-async def faults(suite: Suite, infra: Infrastructure, report: ChaosReport, gap: float) -> None:
-    """Every fault in turn, `gap` seconds apart."""
+FAULT_KINDS = ("services", "broker", "brokers", "postgres", "receiver")
+
+
+async def faults(
+    suite: Suite, infra: Infrastructure, report: ChaosReport, gap: float, kinds: tuple[str, ...] = FAULT_KINDS
+) -> None:
+    """The faults of `kinds` in turn, `gap` seconds apart."""
 
     async def nothing() -> None:
         return None
 
-    for name in SERVICES:
+    for name in SERVICES if "services" in kinds else []:
         await asyncio.sleep(gap)
 
         async def kill(name: str = name) -> str:
@@ -232,7 +237,26 @@ async def faults(suite: Suite, infra: Infrastructure, report: ChaosReport, gap: 
 
         await inject(report, f"SIGKILL {name}", kill, restart)
 
-    await asyncio.sleep(gap)
+    if "broker" in kinds:
+        await asyncio.sleep(gap)
+        await one_broker(suite, infra, report)
+    if "brokers" in kinds:
+        await asyncio.sleep(gap)
+        await two_brokers(suite, infra, report)
+    if "postgres" in kinds:
+        await asyncio.sleep(gap)
+
+        async def crash_postgres() -> str:
+            await infra.crash_restart_postgres()
+            return "pg_ctl restart -m immediate"
+
+        await inject(report, "PostgreSQL immediate restart", crash_postgres, nothing)
+    if "receiver" in kinds:
+        await asyncio.sleep(gap)
+        await receiver_hangs(suite, report)
+
+
+async def one_broker(suite: Suite, infra: Infrastructure, report: ChaosReport) -> None:
     victims: list[int] = []
 
     async def kill_leader() -> str:
@@ -243,7 +267,8 @@ async def faults(suite: Suite, infra: Infrastructure, report: ChaosReport, gap: 
 
     await inject(report, "SIGKILL one broker for 30 s", kill_leader, lambda: infra.cluster.start(*victims))
 
-    await asyncio.sleep(gap)
+
+async def two_brokers(suite: Suite, infra: Infrastructure, report: ChaosReport) -> None:
     pair: list[int] = []
 
     async def kill_two() -> str:
@@ -255,15 +280,8 @@ async def faults(suite: Suite, infra: Infrastructure, report: ChaosReport, gap: 
 
     await inject(report, "SIGKILL two brokers for 20 s", kill_two, lambda: infra.cluster.start(*pair))
 
-    await asyncio.sleep(gap)
 
-    async def crash_postgres() -> str:
-        await infra.crash_restart_postgres()
-        return "pg_ctl restart -m immediate"
-
-    await inject(report, "PostgreSQL immediate restart", crash_postgres, nothing)
-
-    await asyncio.sleep(gap)
+async def receiver_hangs(suite: Suite, report: ChaosReport) -> None:
     receiver = suite.processes["demo-receiver"].process
     assert receiver is not None
 
@@ -363,7 +381,14 @@ def draw_timeline(
 
 
 async def chaos(
-    suite: Suite, infra: Infrastructure, *, applications: int, rate: float, gap: float | None, settle: float
+    suite: Suite,
+    infra: Infrastructure,
+    *,
+    applications: int,
+    rate: float,
+    gap: float | None,
+    settle: float,
+    kinds: tuple[str, ...] = FAULT_KINDS,
 ) -> tuple[ChaosReport, list[Outcome], dict[str, Received]]:
     """Load with faults; then count, by submission id, what the receiver got."""
     report = ChaosReport(applications, rate)
@@ -377,7 +402,7 @@ async def chaos(
         fault_time = len(SERVICES) * 5 + BROKER_DOWN + BROKERS_DOWN + RECEIVER_HANG + 30
         fault_count = len(SERVICES) + 4
         pause = gap if gap is not None else max((applications / rate - fault_time) / (fault_count + 1), 5.0)
-        injector = asyncio.create_task(faults(suite, infra, report, pause))
+        injector = asyncio.create_task(faults(suite, infra, report, pause, kinds))
         await load.run(items)
         load_ended = time.time()
         await injector
@@ -418,6 +443,7 @@ async def main(args: argparse.Namespace) -> int:
             rate=args.rate,
             gap=args.fault_gap,
             settle=args.settle,
+            kinds=tuple(args.faults),
         )
     finally:
         receiver = suite.processes["demo-receiver"].process
@@ -459,6 +485,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50.0, help="applications offered per second")
     parser.add_argument(
         "--fault-gap", type=float, help="seconds between faults (default: spread over the run)"
+    )
+    parser.add_argument(
+        "--faults",
+        nargs="+",
+        choices=FAULT_KINDS,
+        default=list(FAULT_KINDS),
+        help="which faults (default: all)",
     )
     parser.add_argument("--settle", type=float, default=600, help="seconds to wait for the last deliveries")
     parser.add_argument(
