@@ -4,7 +4,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_zufi.areas.endpoints import router as areas_router
 from ozg_zufi.authorities.endpoints import admin_router as authorities_admin_router
@@ -21,7 +20,7 @@ from ozg_zufi.ratelimit import RateLimitMiddleware, TokenBuckets
 from ozg_zufi.responsibilities.endpoints import admin_router as responsibilities_admin_router
 from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.endpoints import router as routes_router
-from ozg_zufi.routing.signatures import RouteSigner
+from ozg_zufi.routing.signatures import RouteSigner, SigningKeys
 from ozg_zufi.settings import ZufiSettings
 from ozg_zufi.startup import start_zufi
 
@@ -36,13 +35,18 @@ def create_app(settings: ZufiSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         produces=PRODUCES,
     )
-    signing_key = load_or_create_rsa_key(settings.signing_key_path)
+    signing_keys = SigningKeys.load(settings.signing_key_path)
     zufi = Zufi(
         settings=settings,
         database=runtime.database,
         outbox=runtime.outbox,
-        signing_key=signing_key,
-        signer=RouteSigner(signing_key, settings.public_base_url, capacity=settings.signature_cache_size),
+        signing_keys=signing_keys,
+        signer=RouteSigner(
+            signing_keys.current,
+            settings.public_base_url,
+            settings.submission_host,
+            capacity=settings.signature_cache_size,
+        ),
         answers=RouteAnswers(settings.route_cache_size),
         metrics=ZufiMetrics(runtime.metrics.registry),
     )

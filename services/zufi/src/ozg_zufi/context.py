@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from joserfc.jwk import RSAKey
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from ozg_zufi.metrics import ZufiMetrics
 from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibility, Service
 from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.index import RoutingIndex
-from ozg_zufi.routing.signatures import RouteSigner
+from ozg_zufi.routing.signatures import RouteSigner, SigningKeys
 from ozg_zufi.settings import ZufiSettings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class Zufi:
     settings: ZufiSettings
     database: Database
     outbox: Outbox
-    signing_key: RSAKey
+    signing_keys: SigningKeys
     signer: RouteSigner
     answers: RouteAnswers
     metrics: ZufiMetrics

@@ -126,7 +126,7 @@ async def routes_page(
 def signed_route(
     index: RoutingIndex, service: ServiceEntry, resolution: Resolution, named: str
 ) -> SignedRoute:
-    return SignedRoute(str(resolution.destination.id), service.leika_key, named, index.areas[named].name)
+    return SignedRoute(str(resolution.destination.id), service.leika_key, named)
 
 
 def render_route(index: RoutingIndex, resolution: Resolution, named: str, signature: str) -> bytes:
