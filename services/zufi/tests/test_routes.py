@@ -61,7 +61,7 @@ async def test_gemeinde_in_an_amt_is_served_by_the_amt(client: httpx.AsyncClient
 async def test_amtsfreie_gemeinde_does_the_amt_tasks_itself(client: httpx.AsyncClient) -> None:
     route = await only_route(client, leikaKey=AMT_SERVICE, ars=BRUNSBUETTEL)
     assert route["destinationName"] == "Gemeindeverwaltung Brunsbüttel, Stadt"
-    assert route["address"] == {"city": "Brunsbüttel", "postalCode": "25541"}
+    assert route["address"] == {"city": "Brunsbüttel", "zip": "25541"}
 
 
 async def test_kreis_service_goes_to_the_kreis(client: httpx.AsyncClient) -> None:

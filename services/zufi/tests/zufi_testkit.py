@@ -4,11 +4,15 @@ import json
 import re
 import time
 import uuid
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
 from joserfc import jws
 from joserfc.jwk import KeySet, RSAKey
+from openapi_core import Config, OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
 
 PROBLEMS = "https://schema.ozg-router.de/problems/"
 
@@ -57,3 +61,40 @@ def signed_route(claims: dict[str, Any]) -> tuple[str, list[str], list[str]]:
     areas = [urn.removeprefix(GEBIET_URN) for urn in service["gebietIDs"]]
     keys = [urn.removeprefix(LEISTUNG_URN) for urn in service["leistungIDs"]]
     return claims["destinationId"], areas, keys
+
+
+STANDARDS = next(
+    (
+        folder / "shared/standards"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared/standards").is_dir()
+    ),
+    Path("../shared/standards"),
+)
+"""The published documents, byte for byte: `shared/standards` in the nearest folder above the checkout."""
+ROUTING_API_SERVER = "https://routing-api-testing.fit-connect.fitko.dev"
+
+
+@cache
+def routing_api() -> OpenAPI:
+    """FITKO's published Routing API 2.0.0 document."""
+    # Problem answers are JSON too: read as such, so their bodies are checked against the schema.
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_file_path(
+        str(STANDARDS / "fit-connect/routing-api/2.0.0/routing-api.yaml"), config=config
+    )
+
+
+def assert_routing_api_answer(answer: httpx.Response) -> None:
+    """The answer (status, media type, body) is one routing-api.yaml allows for its request."""
+    request = answer.request
+    path = request.url.path.removeprefix("/v1")
+    media_type = answer.headers["content-type"].split(";")[0]
+    if path == "/areas" and answer.status_code == 200:
+        # The published document declares application/problem+json for a 200 of /areas (a slip in
+        # it); the body is checked against the schema it gives there.
+        media_type = "application/problem+json"
+    routing_api().validate_response(
+        MockRequest(ROUTING_API_SERVER, request.method.lower(), "/v1" + path),
+        MockResponse(answer.content, status_code=answer.status_code, content_type=media_type),
+    )

@@ -4,8 +4,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ozg_zufi.context import ZufiDep
 from ozg_zufi.routing.signatures import SIGNATURE_ALGORITHM
+from ozg_zufi.state import StateDep
 
 router = APIRouter(tags=["keys"])
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["keys"])
     "/.well-known/jwks.json",
     summary="zufi's signing keys (JWKS): the current one and, after a rotation, the previous one",
 )
-async def jwks(zufi: ZufiDep) -> dict[str, Any]:
+async def jwks(zufi: StateDep) -> dict[str, Any]:
     return {
         "keys": [
             {

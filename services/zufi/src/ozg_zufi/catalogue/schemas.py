@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, model_validator
 
 from ozg_zufi.identifiers import LEIKA_URN_PREFIX
-from ozg_zufi.schemas import Schema
+from ozg_zufi.schemas import Bearbeitungsdauer, Schema, Texte
 
 Level = Literal["GEMEINDE", "AMT", "KREIS", "LAND"]
 
@@ -33,6 +33,10 @@ class ServiceIn(Schema):
     xml_schema_namespace: str | None = Field(default=None, max_length=500)
     xml_schema_location: str | None = Field(default=None, max_length=500)
     active: bool = True
+    required_documents: Texte | None = Field(default=None, description="Erforderliche Unterlagen.")
+    legal_basis: Texte | None = Field(default=None, description="Rechtsgrundlagen.")
+    deadline: Texte | None = Field(default=None, description="Fristen.")
+    processing_duration: Bearbeitungsdauer | None = Field(default=None, description="Bearbeitungsdauer.")
 
     @model_validator(mode="after")
     def _fees_when_paid(self) -> Self:
