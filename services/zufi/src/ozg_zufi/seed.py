@@ -15,16 +15,18 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
 from ozg_common.keys import load_or_create_rsa_key
+from ozg_zufi.areas import repository as areas_repository
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, GEMEINDEVERBAND, KREIS, LAND
+from ozg_zufi.authorities import repository as authorities_repository
 from ozg_zufi.authorities.keys import encryption_jwk
+from ozg_zufi.catalogue import repository as catalogue_repository
 from ozg_zufi.catalogue.schemas import FeeItem, ServiceIn
 from ozg_zufi.catalogue.service import put_service
-from ozg_zufi.models import Area, Authority, Destination, Service, utcnow
+from ozg_zufi.models import utcnow
 from ozg_zufi.routing.index import AMT_KINDS, GEMEINDEFREIE_GEBIETE, KREISFREIE_STADT_KINDS, RoutingIndex
 from ozg_zufi.schemas import Bearbeitungsdauer
 from ozg_zufi.state import ZufiState
@@ -194,7 +196,7 @@ def authority_name(index: RoutingIndex, ars: str) -> str:
 
 async def seed_catalogue(session: AsyncSession, zufi: ZufiState) -> int:
     """Write the demo services that are not in the catalogue yet."""
-    existing = set(await session.scalars(select(Service.leika_key)))
+    existing = await catalogue_repository.leika_keys(session)
     missing = {key: data for key, data in CATALOGUE.items() if key not in existing}
     for key, data in missing.items():
         await put_service(session, zufi, key, data)
@@ -209,13 +211,11 @@ async def demo_encryption_key(zufi: ZufiState) -> dict[str, Any]:
 
 async def seed_destinations(session: AsyncSession, zufi: ZufiState) -> int:
     """Generate the authorities and destinations, unless a seed already ran."""
-    generated = await session.scalar(select(func.count()).where(Authority.generated.is_(True)))
-    if generated:
+    if await authorities_repository.generated_authorities(session):
         return 0
     index = zufi.index
     jwk = await demo_encryption_key(zufi)
-    rows = await session.execute(select(Area.ars, Area.postal_code))
-    postal_codes = {row.ars: row.postal_code for row in rows}
+    postal_codes = await areas_repository.postal_code_of_areas(session)
     administered = sorted(ars for ars in index.areas if has_own_administration(index, ars))
 
     services_of: dict[str, list[str]] = defaultdict(list)
@@ -290,8 +290,7 @@ async def seed_destinations(session: AsyncSession, zufi: ZufiState) -> int:
                 area_ars=ars,
             )
         )
-    await session.execute(insert(Authority), authorities)
-    await session.execute(insert(Destination), destinations)
+    await authorities_repository.insert_generated(session, authorities, destinations)
     await zufi.outbox.publish_many(session, events)
     logger.info("demo destinations seeded", extra={"destinations": len(destinations)})
     return len(destinations)

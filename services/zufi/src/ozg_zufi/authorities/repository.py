@@ -1,8 +1,9 @@
 """All SQL of the authorities (Organisationseinheiten) and their Zustellkanal (destination)."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.models import Authority, Destination, Service
@@ -29,6 +30,19 @@ async def get_destination(session: AsyncSession, destination_id: uuid.UUID) -> D
 async def known_services(session: AsyncSession, leika_keys: list[str]) -> set[str]:
     """Those of `leika_keys` the catalogue holds."""
     return set(await session.scalars(select(Service.leika_key).where(Service.leika_key.in_(leika_keys))))
+
+
+async def generated_authorities(session: AsyncSession) -> int:
+    """How many authorities the demo seed generated."""
+    return int(await session.scalar(select(func.count()).where(Authority.generated.is_(True))) or 0)
+
+
+async def insert_generated(
+    session: AsyncSession, authorities: list[dict[str, Any]], destinations: list[dict[str, Any]]
+) -> None:
+    """Insert generated authorities and their destinations, each kind in one statement."""
+    await session.execute(insert(Authority), authorities)
+    await session.execute(insert(Destination), destinations)
 
 
 async def add(session: AsyncSession, record: Authority | Destination) -> None:

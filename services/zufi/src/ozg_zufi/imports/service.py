@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.problems import InvalidParam, ProblemError
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, read_area_data
-from ozg_zufi.areas.importer import store_areas
+from ozg_zufi.areas.repository import store_areas
 from ozg_zufi.authorities.service import put_authority
 from ozg_zufi.catalogue.service import put_service
 from ozg_zufi.errors import InvalidImport
