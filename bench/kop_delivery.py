@@ -203,7 +203,7 @@ class Publisher:
         self.pending: list[asyncio.Future[Any]] = []
 
     async def publish(self, event: Any, *, wait: bool = True) -> None:
-        from ozg_common.testing import send_event
+        from ozg_testing import send_event
 
         _, future = await send_event(self.producer, event, source="/bench", prefix=self.prefix)
         if wait:

@@ -113,21 +113,28 @@ def zufi_double(key: RSAKey) -> FastAPI:
 
     @app.get("/.well-known/jwks.json")
     async def jwks() -> dict[str, Any]:
-        return public_jwks(key, alg="RS256")
+        return public_jwks(key, alg="PS512")
 
     return app
 
 
 def signed_route(key: RSAKey, destination_id: str) -> str:
+    """A destinationSignature in FITKO's format, as zufi signs it."""
     payload = {
+        "submissionHost": "127.0.0.1",
         "iss": "bench-zufi",
-        "iat": int(time.time()),
+        "services": [
+            {
+                "gebietIDs": ["urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:" + ARS],
+                "leistungIDs": ["urn:de:fim:leika:leistung:" + LEIKA_KEY],
+            }
+        ],
         "destinationId": destination_id,
-        "leikaKey": LEIKA_KEY,
-        "ars": ARS,
-        "areaName": "Kiel",
+        "iat": int(time.time()),
+        "jti": destination_id,
     }
-    return jws.serialize_compact({"alg": "RS256", "kid": key.kid}, json.dumps(payload).encode(), key)
+    header = {"alg": "PS512", "typ": "JWT", "kid": key.kid}
+    return jws.serialize_compact(header, json.dumps(payload).encode(), key, algorithms=["PS512"])
 
 
 async def publish(prefix: str, events: list[Event]) -> None:
@@ -306,7 +313,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     prefix = unique_topic_prefix()
     database_url = await fresh_postgres_database(DATABASE)
     destination_key = RSAKey.generate_key(4096, parameters={"kid": "bench-dest"}, private=True)
-    zufi_key = RSAKey.generate_key(2048, parameters={"kid": "bench-zufi"}, private=True)
+    zufi_key = RSAKey.generate_key(4096, parameters={"kid": "bench-zufi"}, private=True)
     destination_id = "bench-destination"
     var = Path(tempfile.mkdtemp(prefix="bench-submission-"))
     generator = await intake_load_generator(args.generator, var)

@@ -66,7 +66,7 @@ class Keys:
 
     dest_a: RSAKey = field(default_factory=lambda: _rsa(4096, "dest-a-enc"))
     dest_b: RSAKey = field(default_factory=lambda: _rsa(4096, "dest-b-enc"))
-    zufi: RSAKey = field(default_factory=lambda: _rsa(2048, "zufi-sig"))
+    zufi: RSAKey = field(default_factory=lambda: _rsa(4096, "zufi-sig"))
     subscriber: RSAKey = field(default_factory=lambda: _rsa(2048, "subscriber-sig"))
 
     def public(self, key: RSAKey) -> dict[str, Any]:
@@ -144,27 +144,31 @@ class FakeZufi:
         }
         self.route_calls = 0
 
-    def sign(
-        self, destination_id: str, leika_key: str, ars: str, area_name: str, key: RSAKey | None = None
-    ) -> str:
+    def sign(self, destination_id: str, leika_key: str, ars: str, key: RSAKey | None = None) -> str:
+        """A destinationSignature as zufi (and FITKO) issues it."""
         payload = {
+            "submissionHost": "submission.test",
             "iss": self.issuer,
-            "iat": int(time.time()),
+            "services": [
+                {
+                    "gebietIDs": ["urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:" + ars],
+                    "leistungIDs": ["urn:de:fim:leika:leistung:" + leika_key],
+                }
+            ],
             "destinationId": destination_id,
-            "leikaKey": leika_key,
-            "ars": ars,
-            "areaName": area_name,
+            "iat": int(time.time()),
+            "jti": str(uuid.uuid4()),
         }
         signer = key or self.key
-        header = {"alg": "RS256", "kid": signer.kid, "typ": "JWT"}
-        return jws.serialize_compact(header, json.dumps(payload).encode(), signer)
+        header = {"alg": "PS512", "typ": "JWT", "kid": signer.kid}
+        return jws.serialize_compact(header, json.dumps(payload).encode(), signer, algorithms=["PS512"])
 
     def app(self) -> FastAPI:
         app = FastAPI()
 
         @app.get("/.well-known/jwks.json")
         async def jwks() -> dict[str, Any]:
-            return public_jwks(self.key, alg="RS256")
+            return public_jwks(self.key, alg="PS512")
 
         @app.get("/v1/routes", response_model=None)
         async def routes(
@@ -188,7 +192,7 @@ class FakeZufi:
             routes = [
                 {
                     "destinationId": destination_id,
-                    "destinationSignature": self.sign(destination_id, leika_key, ars_value, name),
+                    "destinationSignature": self.sign(destination_id, leika_key, ars_value),
                     "destinationName": f"Amt {name}",
                     "area": {"id": ars_value, "name": name, "type": "Gemeinde"},
                 }

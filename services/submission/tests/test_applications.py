@@ -1,5 +1,6 @@
 """Native intake over HTTP: routing through zufi, JSON Schema, XÖV XML + XSD, encryption, malicious XML."""
 
+import base64
 import hashlib
 import json
 from typing import Any
@@ -197,7 +198,7 @@ async def test_routing_failures(suite: Suite) -> None:
         404,
         "route-not-found",
     )
-    forged = suite.zufi.sign(suite.dest_b, LEIKA_DOG, ARS_KIEL, "Kiel", key=suite.keys.subscriber)
+    forged = suite.zufi.sign(suite.dest_b, LEIKA_DOG, ARS_KIEL, key=suite.keys.subscriber)
     problem(
         await suite.http.post(
             "/v1/applications", json=application(ars=None, destinationSignature=forged), headers=sender
@@ -205,7 +206,21 @@ async def test_routing_failures(suite: Suite) -> None:
         422,
         "invalid-destination-signature",
     )
-    other_service = suite.zufi.sign(suite.dest_a, LEIKA_OTHER, ARS_KIEL, "Kiel")
+    header, payload, signature = chosen["destinationSignature"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    altered = base64.urlsafe_b64encode(json.dumps(claims | {"destinationId": suite.dest_a}).encode())
+    problem(
+        await suite.http.post(
+            "/v1/applications",
+            json=application(
+                ars=None, destinationSignature=f"{header}.{altered.decode().rstrip('=')}.{signature}"
+            ),
+            headers=sender,
+        ),
+        422,
+        "invalid-destination-signature",
+    )
+    other_service = suite.zufi.sign(suite.dest_a, LEIKA_OTHER, ARS_KIEL)
     problem(
         await suite.http.post(
             "/v1/applications", json=application(ars=None, destinationSignature=other_service), headers=sender

@@ -1,12 +1,16 @@
 import asyncio
 import contextlib
 import json
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).parent))  # the test kit module beside this file
 
 from ozg_testing import (
     TestTokens,
@@ -95,3 +99,25 @@ async def events(settings: ZufiSettings, client: httpx.AsyncClient) -> AsyncIter
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await consumer.stop()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_client(
+    settings: ZufiSettings, tokens: TestTokens, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """zufi on SQLite (as `make run` starts it), with the same demo catalogue."""
+    var_dir = tmp_path_factory.mktemp("zufi-sqlite")
+    on_sqlite = ZufiSettings(
+        database_url=f"sqlite+aiosqlite:///{var_dir / 'zufi.db'}",
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        topic_partitions=3,
+        var_dir=var_dir,
+        seed_demo=True,
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
+    )
+    app = create_app(on_sqlite)
+    app.state.token_verifier = tokens.verifier()
+    async with app_client(app) as http:
+        yield http

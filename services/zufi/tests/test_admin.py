@@ -27,7 +27,7 @@ def authority_body(name: str, area: str, jwk: dict[str, Any], **destination: Any
     return {
         "name": name,
         "areaId": area,
-        "address": {"street": "Markt", "houseNumber": "1", "postalCode": "25712", "city": "Burg"},
+        "address": {"street": "Markt", "houseNumber": "1", "zip": "25712", "city": "Burg"},
         "contactPersons": [{"name": "Poststelle", "email": "post@example.org"}],
         "destination": {"url": "https://kop.example.org/in", "encryptionKey": jwk, **destination},
     }

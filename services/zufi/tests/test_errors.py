@@ -1,24 +1,12 @@
 """Every bad input answers a problem naming what was wrong; clients are rate limited."""
 
-from typing import Any
-
 import httpx
 import pytest
+from zufi_testkit import assert_problem
 
 from ozg_testing import TestTokens, app_client
 from ozg_zufi.app import create_app
 from ozg_zufi.settings import ZufiSettings
-
-PROBLEMS = "https://schema.ozg-router.de/problems/"
-
-
-def assert_problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    body = dict(answer.json())
-    assert body["type"] == PROBLEMS + slug, body
-    assert body["status"] == status
-    return body
 
 
 @pytest.mark.parametrize(

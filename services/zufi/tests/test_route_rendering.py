@@ -78,7 +78,8 @@ async def test_an_uncached_answer_is_the_pages_model_json(
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/json"
     assert int(answer.headers["content-length"]) == len(answer.content)
-    assert RoutesPage.model_validate_json(answer.content).model_dump_json().encode() == answer.content
+    rendered = RoutesPage.model_validate_json(answer.content).model_dump_json(exclude_none=True)
+    assert rendered.encode() == answer.content
     page = answer.json()
     assert page["count"] == len(page["routes"])
     assert page["offset"] == int(params.get("offset", "0"))

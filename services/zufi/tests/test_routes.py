@@ -2,14 +2,15 @@
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from zufi_testkit import destination_claims, signed_route
 
+from ozg_zufi.routing.signatures import RouteSigner, SignedRoute, SigningKeys, rotate_signing_key
 from ozg_zufi.settings import ZufiSettings
 
 AMT_SERVICE = "99050035001000"  # Gewerbeanmeldung (level AMT, with a fee)
@@ -60,7 +61,7 @@ async def test_gemeinde_in_an_amt_is_served_by_the_amt(client: httpx.AsyncClient
 async def test_amtsfreie_gemeinde_does_the_amt_tasks_itself(client: httpx.AsyncClient) -> None:
     route = await only_route(client, leikaKey=AMT_SERVICE, ars=BRUNSBUETTEL)
     assert route["destinationName"] == "Gemeindeverwaltung Brunsbüttel, Stadt"
-    assert route["address"] == {"city": "Brunsbüttel", "postalCode": "25541"}
+    assert route["address"] == {"city": "Brunsbüttel", "zip": "25541"}
 
 
 async def test_kreis_service_goes_to_the_kreis(client: httpx.AsyncClient) -> None:
@@ -125,21 +126,39 @@ async def test_destination_signature_verifies_with_zufis_jwks(
     client: httpx.AsyncClient, settings: ZufiSettings
 ) -> None:
     route = await only_route(client, leikaKey=AMT_SERVICE, ars=AVERLAK)
-    keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
-    token = jws.deserialize_compact(route["destinationSignature"], keys, algorithms=["RS256"])
-    claims = json.loads(token.payload)
-    assert token.protected["kid"] in {key.kid for key in keys.keys}
+    jwks = (await client.get("/.well-known/jwks.json")).json()
+    assert [(key["alg"], key["use"], key["key_ops"]) for key in jwks["keys"]] == [
+        ("PS512", "sig", ["verify"])
+    ]
+    claims = destination_claims(route["destinationSignature"], jwks)
     assert claims["iss"] == settings.public_base_url
-    assert claims["destinationId"] == route["destinationId"]
-    assert claims["leikaKey"] == AMT_SERVICE
-    assert claims["ars"] == AVERLAK
-    assert claims["areaName"] == "Averlak"
+    assert claims["submissionHost"] == "127.0.0.1:8002"
+    assert signed_route(claims) == (route["destinationId"], [AVERLAK], [AMT_SERVICE])
+    again = await only_route(client, leikaKey=AMT_SERVICE, ars=AVERLAK, limit=99)
+    assert again["destinationSignature"] == route["destinationSignature"]  # signed once per route
     header, payload, signature = route["destinationSignature"].split(".")
     forged = json.loads(base64.urlsafe_b64decode(payload + "=="))
     forged["destinationId"] = "00000000-0000-0000-0000-000000000000"
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
     with pytest.raises(JoseError):
-        jws.deserialize_compact(f"{header}.{forged_payload}.{signature}", keys, algorithms=["RS256"])
+        destination_claims(f"{header}.{forged_payload}.{signature}", jwks)
+
+
+def test_a_rotated_key_stays_published_so_signatures_made_before_verify(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "signing.json"
+    before = SigningKeys.load(path)
+    assert before.previous is None
+    issued = RouteSigner(before.current, "http://zufi", "submission", capacity=1).sign(
+        SignedRoute("3fa85f64-5717-4562-b3fc-2c963f66afa6", AMT_SERVICE, AVERLAK)
+    )
+    rotate_signing_key(path)
+    after = SigningKeys.load(path)
+    assert after.previous is not None
+    assert after.previous.kid == before.current.kid != after.current.kid
+    published = {"keys": [key.as_dict(private=False) for key in after.published()]}
+    assert signed_route(destination_claims(issued, published))[1] == [AVERLAK]
+    rotate_signing_key(path)
+    assert before.current.kid not in {key.kid for key in SigningKeys.load(path).published()}
 
 
 async def test_destination_and_its_key_are_public(client: httpx.AsyncClient) -> None:

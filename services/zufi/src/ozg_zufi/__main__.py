@@ -1,4 +1,5 @@
-"""`python -m ozg_zufi` serves the zufi API; `python -m ozg_zufi import-areas` (re)imports the areas."""
+"""`python -m ozg_zufi` serves the zufi API; `python -m ozg_zufi import-areas` (re)imports the areas;
+`python -m ozg_zufi rotate-signing-key` replaces the destinationSignature key."""
 
 import argparse
 import asyncio
@@ -11,6 +12,7 @@ from ozg_common.logging import configure_logging
 from ozg_common.service import serve
 from ozg_zufi.app import MIGRATIONS, create_app
 from ozg_zufi.areas.importer import import_areas
+from ozg_zufi.routing.signatures import rotate_signing_key
 from ozg_zufi.settings import ZufiSettings
 
 
@@ -32,12 +34,20 @@ def main() -> None:
     importer.add_argument(
         "--from", dest="directory", type=Path, help="folder with gv-auszug.csv and plz-ort-landkreis.csv"
     )
+    commands.add_parser(
+        "rotate-signing-key",
+        help="replace zufi's destinationSignature key; the old one stays published until the next rotation",
+    )
     args = parser.parse_args()
     settings = ZufiSettings()
     if args.command == "import-areas":
         configure_logging(settings.service_name, settings.log_level)
         counts = asyncio.run(run_import(settings, args.directory or settings.area_data_dir))
         print(json.dumps(counts))
+        return
+    if args.command == "rotate-signing-key":
+        key = rotate_signing_key(settings.signing_key_path)
+        print(json.dumps({"kid": key.kid, "restart": "every zufi replica, to sign with the new key"}))
         return
     serve(create_app, settings)
 

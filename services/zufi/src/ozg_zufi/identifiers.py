@@ -7,7 +7,7 @@ from ozg_zufi.errors import InvalidAreaKey, InvalidLeikaKey, InvalidPostalCode
 LEIKA_URN_PREFIX = "urn:de:fim:leika:leistung:"
 _LEIKA = re.compile(r"99\d{12}")
 _ARS = re.compile(r"\d{2}|\d{3}|\d{5}|\d{9}|\d{12}")
-_AGS = re.compile(r"\d{8}")
+_AGS = re.compile(r"\d{2}|\d{3}|\d{5}|\d{8}")
 _POSTAL_CODE = re.compile(r"\d{5}")
 
 
@@ -29,9 +29,10 @@ def ars(value: str) -> str:
 
 
 def ags(value: str) -> str:
-    """An Amtlicher Gemeindeschlüssel of 8 digits."""
+    """An Amtlicher Gemeindeschlüssel: a Gemeinde's 8 digits, or the 2, 3 or 5 of its Land,
+    Regierungsbezirk or Kreis (which are that area's ARS too)."""
     if not _AGS.fullmatch(value):
-        raise InvalidAreaKey(f"{value!r} is not an AGS (8 digits).")
+        raise InvalidAreaKey(f"{value!r} is not an AGS (2, 3, 5 or 8 digits).")
     return value
 
 

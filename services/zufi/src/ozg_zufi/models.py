@@ -77,6 +77,14 @@ class Service(Model):
     xml_schema_namespace: Mapped[str | None] = mapped_column(String(500))
     xml_schema_location: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    required_documents: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    """Erforderliche Unterlagen: text (may hold HTML) by language code, `de` always."""
+    legal_basis: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    """Rechtsgrundlagen: text by language code."""
+    deadline: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    """Fristen: text by language code."""
+    processing_duration: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """Bearbeitungsdauer as the Routing API shows it: `minDuration`, `maxDuration`, `unit`."""
     updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
 
 
@@ -90,7 +98,16 @@ class Authority(Model):
     short_name: Mapped[str | None] = mapped_column(String(100))
     area_ars: Mapped[str] = mapped_column(ForeignKey("areas.ars"), index=True)
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Hausanschrift: `street`, `houseNumber`, `additional`, `zip`, `city`."""
+    postal_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Postanschrift, shaped as `address`."""
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Kontaktpersonen: `name`, `role`, `tel`, `fax`, `email`."""
+    logo_url: Mapped[str | None] = mapped_column(String(1000))
+    privacy_policy_url: Mapped[str | None] = mapped_column(String(1000))
+    imprint_url: Mapped[str | None] = mapped_column(String(1000))
+    accessibility_url: Mapped[str | None] = mapped_column(String(1000))
+    contact_form_url: Mapped[str | None] = mapped_column(String(1000))
     generated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)

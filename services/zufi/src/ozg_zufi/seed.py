@@ -1,6 +1,8 @@
 """The demo seed of `make run`: a small service catalogue and an authority + destination for every
 Land, Kreis, Amt and Gemeinde, all reachable through the local demo receiver.
 
+Every demo service carries its German texts (required documents, legal basis, deadline, processing
+duration) and every generated authority its links, so that routes answer complete.
 Each generated destination shares ONE demo RSA-4096 key pair (13k key generations would take
 hours); its private JWK stays under `var/demo-keys/` for the demo receiver. Ids are derived from
 the ARS, so a re-seed yields the same destinations. Their `services` start from the level rule;
@@ -13,23 +15,29 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
 from ozg_common.keys import load_or_create_rsa_key
+from ozg_zufi.areas import repository as areas_repository
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, GEMEINDEVERBAND, KREIS, LAND
+from ozg_zufi.authorities import repository as authorities_repository
 from ozg_zufi.authorities.keys import encryption_jwk
+from ozg_zufi.catalogue import repository as catalogue_repository
 from ozg_zufi.catalogue.schemas import FeeItem, ServiceIn
 from ozg_zufi.catalogue.service import put_service
-from ozg_zufi.context import Zufi
-from ozg_zufi.models import Area, Authority, Destination, Service, utcnow
+from ozg_zufi.models import utcnow
 from ozg_zufi.routing.index import AMT_KINDS, GEMEINDEFREIE_GEBIETE, KREISFREIE_STADT_KINDS, RoutingIndex
+from ozg_zufi.schemas import Bearbeitungsdauer
+from ozg_zufi.state import ZufiState
 
 logger = logging.getLogger(__name__)
 
 SEED_NAMESPACE = uuid.UUID("6f1c7e0a-4a55-5d8e-9c1e-0a2b3c4d5e6f")
 REPLY_CHANNELS = ["idBundDeMailbox"]
+# Where the generated authorities' pages would be: routes answer their links as the API requires.
+DEMO_SITE = "https://behoerden.demo.ozg-router.de"
+DEMO_MAIL = "demo.ozg-router.de"
 
 APPLICANT_FORM = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -41,6 +49,16 @@ APPLICANT_FORM = {
 CATALOGUE: dict[str, ServiceIn] = {
     "99050035001000": ServiceIn(
         name="Gewerbeanmeldung",
+        required_documents={
+            "de": (
+                "<p>Gültiger Personalausweis oder Reisepass; bei erlaubnispflichtigen Gewerben "
+                "die Erlaubnis; bei einer juristischen Person ein Auszug aus dem "
+                "Handelsregister.</p>"
+            )
+        },
+        legal_basis={"de": "<p>§ 14 Gewerbeordnung (GewO)</p>"},
+        deadline={"de": "<p>Gleichzeitig mit dem Beginn des Gewerbes.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=3, unit="workday"),
         level="AMT",
         payment_required=True,
         fees=[FeeItem(id="gewerbeanmeldung-gebuehr", description="Gebühr Gewerbeanmeldung", price="26.00")],
@@ -57,6 +75,10 @@ CATALOGUE: dict[str, ServiceIn] = {
     ),
     "99115004001000": ServiceIn(
         name="Meldebescheinigung beantragen",
+        required_documents={"de": "<p>Gültiger Personalausweis oder Reisepass.</p>"},
+        legal_basis={"de": "<p>§ 18 Bundesmeldegesetz (BMG)</p>"},
+        deadline={"de": "<p>Keine Frist.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=2, unit="workday"),
         level="AMT",
         fees=[
             FeeItem(id="meldebescheinigung-gebuehr", description="Gebühr Meldebescheinigung", price="10.00")
@@ -65,6 +87,15 @@ CATALOGUE: dict[str, ServiceIn] = {
     ),
     "99110007000000": ServiceIn(
         name="Hund anmelden (Hundesteuer)",
+        required_documents={
+            "de": (
+                "<p>Angaben zum Hund (Rasse, Alter); bei gefährlichen Hunden die Erlaubnis nach "
+                "dem Hundegesetz.</p>"
+            )
+        },
+        legal_basis={"de": "<p>Hundesteuersatzung der Gemeinde; Kommunalabgabengesetz des Landes</p>"},
+        deadline={"de": "<p>Innerhalb von zwei Wochen nach Beginn der Haltung.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=2, unit="week"),
         level="GEMEINDE",
         form_schema={
             **APPLICANT_FORM,
@@ -78,6 +109,16 @@ CATALOGUE: dict[str, ServiceIn] = {
     ),
     "99036005001000": ServiceIn(
         name="Fahrzeug zulassen",
+        required_documents={
+            "de": (
+                "<p>Zulassungsbescheinigung Teil I und II oder Übereinstimmungsbescheinigung "
+                "(COC), eVB-Nummer der Kfz-Haftpflichtversicherung, SEPA-Lastschriftmandat für "
+                "die Kfz-Steuer, Personalausweis.</p>"
+            )
+        },
+        legal_basis={"de": "<p>§ 6 Fahrzeug-Zulassungsverordnung (FZV)</p>"},
+        deadline={"de": "<p>Vor der ersten Inbetriebnahme auf öffentlichen Straßen.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=5, unit="workday"),
         level="KREIS",
         payment_required=True,
         fees=[FeeItem(id="zulassung-gebuehr", description="Gebühr Zulassung", price="27.90")],
@@ -89,11 +130,28 @@ CATALOGUE: dict[str, ServiceIn] = {
     ),
     "99088023001000": ServiceIn(
         name="Fischereischein beantragen",
+        required_documents={
+            "de": "<p>Nachweis der bestandenen Fischerprüfung, Personalausweis, ein aktuelles Lichtbild.</p>"
+        },
+        legal_basis={"de": "<p>Landesfischereigesetz</p>"},
+        deadline={"de": "<p>Vor dem ersten Fischfang.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=2, unit="week"),
         level="KREIS",
         form_schema=APPLICANT_FORM,
     ),
     "99107002001000": ServiceIn(
         name="Anerkennung einer ausländischen Berufsqualifikation",
+        required_documents={
+            "de": (
+                "<p>Nachweise der Berufsqualifikation und der Berufserfahrung mit beglaubigten "
+                "Übersetzungen ins Deutsche, Identitätsnachweis, tabellarischer Lebenslauf.</p>"
+            )
+        },
+        legal_basis={
+            "de": "<p>Berufsqualifikationsfeststellungsgesetz (BQFG) und die Berufsgesetze des Landes</p>"
+        },
+        deadline={"de": "<p>Keine Frist.</p>"},
+        processing_duration=Bearbeitungsdauer(min_duration=1, max_duration=4, unit="month"),
         level="LAND",
         form_schema={
             **APPLICANT_FORM,
@@ -136,30 +194,28 @@ def authority_name(index: RoutingIndex, ars: str) -> str:
     return f"Gemeindeverwaltung {area.name}"
 
 
-async def seed_catalogue(session: AsyncSession, zufi: Zufi) -> int:
+async def seed_catalogue(session: AsyncSession, zufi: ZufiState) -> int:
     """Write the demo services that are not in the catalogue yet."""
-    existing = set(await session.scalars(select(Service.leika_key)))
+    existing = await catalogue_repository.leika_keys(session)
     missing = {key: data for key, data in CATALOGUE.items() if key not in existing}
     for key, data in missing.items():
         await put_service(session, zufi, key, data)
     return len(missing)
 
 
-async def demo_encryption_key(zufi: Zufi) -> dict[str, Any]:
+async def demo_encryption_key(zufi: ZufiState) -> dict[str, Any]:
     """The shared demo key's public JWK (generated on first run, RSA-4096)."""
     key = await asyncio.to_thread(load_or_create_rsa_key, zufi.settings.demo_key_path, bits=4096, use="enc")
     return encryption_jwk(key)
 
 
-async def seed_destinations(session: AsyncSession, zufi: Zufi) -> int:
+async def seed_destinations(session: AsyncSession, zufi: ZufiState) -> int:
     """Generate the authorities and destinations, unless a seed already ran."""
-    generated = await session.scalar(select(func.count()).where(Authority.generated.is_(True)))
-    if generated:
+    if await authorities_repository.generated_authorities(session):
         return 0
     index = zufi.index
     jwk = await demo_encryption_key(zufi)
-    rows = await session.execute(select(Area.ars, Area.postal_code))
-    postal_codes = {row.ars: row.postal_code for row in rows}
+    postal_codes = await areas_repository.postal_code_of_areas(session)
     administered = sorted(ars for ars in index.areas if has_own_administration(index, ars))
 
     services_of: dict[str, list[str]] = defaultdict(list)
@@ -180,7 +236,8 @@ async def seed_destinations(session: AsyncSession, zufi: Zufi) -> int:
         name = authority_name(index, ars)
         address = {"city": area.name.split(",")[0]}
         if postal_codes.get(ars):
-            address["postalCode"] = postal_codes[ars] or ""
+            address["zip"] = postal_codes[ars] or ""
+        site = f"{DEMO_SITE}/{ars}"
         authorities.append(
             {
                 "id": authority_id,
@@ -188,7 +245,15 @@ async def seed_destinations(session: AsyncSession, zufi: Zufi) -> int:
                 "short_name": None,
                 "area_ars": ars,
                 "address": address,
-                "contacts": [],
+                "postal_address": {"additional": name, **address},
+                "contacts": [
+                    {"name": f"Bürgerservice {area.name}", "email": f"buergerservice-{ars}@{DEMO_MAIL}"}
+                ],
+                "logo_url": f"{DEMO_SITE}/logo.svg",
+                "privacy_policy_url": f"{site}/datenschutz",
+                "imprint_url": f"{site}/impressum",
+                "accessibility_url": f"{site}/barrierefreiheit",
+                "contact_form_url": f"{site}/kontakt",
                 "generated": True,
                 "created_at": now,
                 "updated_at": now,
@@ -225,8 +290,7 @@ async def seed_destinations(session: AsyncSession, zufi: Zufi) -> int:
                 area_ars=ars,
             )
         )
-    await session.execute(insert(Authority), authorities)
-    await session.execute(insert(Destination), destinations)
+    await authorities_repository.insert_generated(session, authorities, destinations)
     await zufi.outbox.publish_many(session, events)
     logger.info("demo destinations seeded", extra={"destinations": len(destinations)})
     return len(destinations)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic_settings import SettingsConfigDict
 
@@ -21,6 +22,8 @@ class ZufiSettings(ServiceSettings):
     area_data_dir: Path = DATA_DIR
     seed_demo: bool = True
     demo_receiver_url: str = "http://127.0.0.1:8009"
+    submission_api_url: str = "http://127.0.0.1:8002"
+    """Where senders submit: its host is the `submissionHost` every destinationSignature names."""
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     signature_cache_size: int = 200_000
@@ -28,8 +31,13 @@ class ZufiSettings(ServiceSettings):
     index_refresh_interval: float = 60.0
 
     @property
+    def submission_host(self) -> str:
+        return urlsplit(self.submission_api_url).netloc
+
+    @property
     def signing_key_path(self) -> Path:
-        return self.var_dir / "keys" / "zufi-signing.json"
+        """zufi's PS512 key for destinationSignatures (`python -m ozg_zufi rotate-signing-key`)."""
+        return self.var_dir / "keys" / "zufi-destination-signing.json"
 
     @property
     def demo_key_path(self) -> Path:

@@ -4,15 +4,16 @@ and keep the destinations' service lists current from then on."""
 import logging
 
 from ozg_common.service import Hook, ServiceRuntime
-from ozg_zufi.areas.importer import areas_imported, import_areas
+from ozg_zufi.areas.importer import import_areas
+from ozg_zufi.areas.repository import areas_imported
 from ozg_zufi.catalogue.offers import keep_offers_current
-from ozg_zufi.context import Zufi
 from ozg_zufi.seed import seed_catalogue, seed_destinations
+from ozg_zufi.state import ZufiState
 
 logger = logging.getLogger(__name__)
 
 
-def start_zufi(zufi: Zufi) -> Hook:
+def start_zufi(zufi: ZufiState) -> Hook:
     """The start-up hook of the app."""
 
     async def hook(runtime: ServiceRuntime) -> None:

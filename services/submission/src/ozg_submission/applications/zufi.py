@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet, RSAKey
 
 from ozg_common.keys import key_set
 from ozg_submission.errors import (
@@ -20,7 +20,11 @@ from ozg_submission.errors import (
     ZufiUnavailable,
 )
 
-SIGNATURE_ALGORITHMS = ["RS256"]
+# FITKO's destinationSignature: PS512 with an RSA key of at least 3072 bits, `typ` JWT, a `kid`.
+SIGNATURE_ALGORITHMS = ["PS512"]
+MIN_KEY_BITS = 3072
+GEBIET_URN_PREFIX = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
+LEISTUNG_URN_PREFIX = "urn:de:fim:leika:leistung:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,56 @@ class Route:
     leika_key: str
     ars: str
     area_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedServices:
+    """What a verified destinationSignature binds: the destination and its `services` entries."""
+
+    destination_id: str
+    services: tuple[tuple[frozenset[str], frozenset[str]], ...]
+    """(ARS of the areas, LeiKa keys) of each entry, read from their URNs."""
+
+    @classmethod
+    def of(cls, claims: Any) -> "SignedServices":
+        try:
+            destination_id = claims["destinationId"]
+            entries = [
+                (
+                    frozenset(_unprefixed(urn, GEBIET_URN_PREFIX) for urn in entry["gebietIDs"]),
+                    frozenset(_unprefixed(urn, LEISTUNG_URN_PREFIX) for urn in entry["leistungIDs"]),
+                )
+                for entry in claims["services"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidDestinationSignature(
+                "The signed route lacks destinationId or services with gebietIDs and leistungIDs."
+            ) from exc
+        if not isinstance(destination_id, str) or not entries:
+            raise InvalidDestinationSignature("The signed route names no destination or no services.")
+        return cls(destination_id, tuple(entries))
+
+    def areas_for(self, leika_key: str) -> list[str]:
+        """The ARS of every area the signature covers `leika_key` in, in the order signed."""
+        return [ars for areas, keys in self.services if leika_key in keys for ars in sorted(areas)]
+
+
+def _unprefixed(urn: Any, prefix: str) -> str:
+    if not isinstance(urn, str) or not urn.startswith(prefix):
+        raise ValueError(f"not a {prefix} URN: {urn!r}")
+    return urn[len(prefix) :]
+
+
+def covers(signed_ars: str, *, ars: str | None, ags: str | None) -> bool:
+    """Whether the signed area holds the area asked for (an ARS is a prefix of the ARS within it;
+    an AGS is a Gemeinde's ARS without its four Gemeindeverband digits)."""
+    if ars is not None:
+        return ars.startswith(signed_ars)
+    if ags is None:
+        return False
+    if len(signed_ars) == 12:
+        return signed_ars[:5] + signed_ars[9:] == ags
+    return len(signed_ars) <= 5 and ags.startswith(signed_ars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +174,9 @@ class ZufiClient:
                 f"{len(candidates)} destinations are responsible in area {ars or ags}.",
                 candidates=[c.as_problem_entry() for c in candidates],
             )
-        return await self.verify(candidates[0].destination_signature, leika_key=leika_key)
+        chosen = candidates[0]
+        route = await self.verify(chosen.destination_signature, leika_key=leika_key, ars=ars, ags=ags)
+        return Route(route.destination_id, route.leika_key, route.ars, str(chosen.area.get("name") or ""))
 
     async def _key_set(self, *, force: bool) -> KeySet:
         async with self._keys_lock:
@@ -144,15 +200,15 @@ class ZufiClient:
         return cached[1]
 
     async def _verify(self, signature: str) -> Any:
-        # RS256 verification is a public-key operation, far cheaper than a thread hop: done inline.
+        # Verification is a public-key operation, far cheaper than a thread hop: done inline.
         keys = await self._key_set(force=False)
         try:
             try:
-                decoded = jws.deserialize_compact(signature, keys, algorithms=SIGNATURE_ALGORITHMS)
-            except ValueError:
+                decoded = self._deserialize(signature, keys)
+            except InvalidKeyIdError:
                 # An unknown kid may mean zufi rotated its key.
                 keys = await self._key_set(force=True)
-                decoded = jws.deserialize_compact(signature, keys, algorithms=SIGNATURE_ALGORITHMS)
+                decoded = self._deserialize(signature, keys)
             claims = json.loads(decoded.payload)
         except (JoseError, ValueError) as exc:
             raise InvalidDestinationSignature("The signature does not verify with zufi's keys.") from exc
@@ -161,24 +217,33 @@ class ZufiClient:
         self._verified[signature] = (time.monotonic() + self.cache_seconds, claims)
         return claims
 
-    async def verify(self, signature: str, *, leika_key: str) -> Route:
-        """Check a destinationSignature with zufi's published keys and read the route it binds."""
+    @staticmethod
+    def _deserialize(signature: str, keys: KeySet) -> jws.CompactSignature:
+        """The verified token; a header or key short of FITKO's rules is refused before verifying."""
+        header = jws.extract_compact(signature.encode()).protected
+        if str(header.get("typ", "")).upper() != "JWT" or not header.get("kid"):
+            raise InvalidDestinationSignature("The signature's header needs typ JWT and a kid.")
+        key = keys.get_by_kid(str(header["kid"]))
+        if not isinstance(key, RSAKey) or key.raw_value.key_size < MIN_KEY_BITS:
+            raise InvalidDestinationSignature(f"zufi's key must be RSA of at least {MIN_KEY_BITS} bits.")
+        return jws.deserialize_compact(signature, key, algorithms=SIGNATURE_ALGORITHMS)
+
+    async def verify(
+        self, signature: str, *, leika_key: str, ars: str | None = None, ags: str | None = None
+    ) -> Route:
+        """Check a destinationSignature with zufi's published keys and read the route it binds: the
+        service must be among the signed `services`, and so must the area asked for, if any."""
         claims = self._verified_claims(signature)
         if claims is None:
             claims = await self._verify(signature)
-        try:
-            route = Route(
-                destination_id=str(claims["destinationId"]),
-                leika_key=str(claims["leikaKey"]),
-                ars=str(claims["ars"]),
-                area_name=str(claims.get("areaName", "")),
-            )
-        except (KeyError, TypeError) as exc:
-            raise InvalidDestinationSignature(
-                "The signed route lacks destinationId, leikaKey or ars."
-            ) from exc
-        if route.leika_key != leika_key:
-            raise InvalidDestinationSignature(
-                f"The route was signed for service {route.leika_key}, not {leika_key}."
-            )
-        return route
+        signed = SignedServices.of(claims)
+        areas = signed.areas_for(leika_key)
+        if not areas:
+            raise InvalidDestinationSignature(f"The route was not signed for service {leika_key}.")
+        if ars is not None or ags is not None:
+            areas = [area for area in areas if covers(area, ars=ars, ags=ags)]
+            if not areas:
+                raise InvalidDestinationSignature(
+                    f"The route was not signed for area {ars or ags} (service {leika_key})."
+                )
+        return Route(destination_id=signed.destination_id, leika_key=leika_key, ars=areas[0], area_name="")

@@ -12,6 +12,9 @@ from ozg_zufi.routing.index import AreaNode
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _PLAIN_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _DIGITS_AND_WILDCARDS = re.compile(r"[\d*]+")
+# The Routing API's pattern of a term: wildcards only around runs of at least two other characters.
+_TERM = re.compile(r"(\*?([^*]{2,})\*?)*")
+MAX_TERMS = 10
 
 
 def _strip_accents(text: str) -> str:
@@ -49,6 +52,21 @@ class AreaSearch:
         names = [name, name.split(",")[0]] if "," in name else [name]
         forms = [form for n in names for form in (fold(n), fold_plain(n))]
         return tuple(dict.fromkeys(form.strip() for form in forms))
+
+    def find_all(self, terms: list[str]) -> list[AreaNode]:
+        """Every area each of the (1 to 10) terms finds, in the first term's order."""
+        if not 1 <= len(terms) <= MAX_TERMS:
+            raise InvalidAreaQuery(f"Give 1 to {MAX_TERMS} areaSearchexpression terms, not {len(terms)}.")
+        for term in terms:
+            if not _TERM.fullmatch(term.strip()):
+                raise InvalidAreaQuery(
+                    f"{term!r}: a term needs at least two characters between its * wildcards."
+                )
+        found = self.find(terms[0])
+        for term in terms[1:]:
+            also = {area.ars for area in self.find(term)}
+            found = [area for area in found if area.ars in also]
+        return found
 
     def find(self, expression: str) -> list[AreaNode]:
         """Every area whose name or postal code matches, name-sorted."""

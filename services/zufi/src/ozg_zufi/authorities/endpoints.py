@@ -11,7 +11,6 @@ from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_zufi.authorities import service as authorities
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, PublicDestination, PublicService
 from ozg_zufi.catalogue.schemas import ServiceOut
-from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import (
     AuthorityChanged,
     AuthorityNotFound,
@@ -23,6 +22,7 @@ from ozg_zufi.errors import (
     RateLimited,
     UnknownReference,
 )
+from ozg_zufi.state import StateDep
 
 router = APIRouter(prefix="/v1/destinations", tags=["destinations"])
 admin_router = APIRouter(prefix="/v1/admin/authorities", tags=["admin"])
@@ -77,7 +77,7 @@ async def get_destination_key(session: SessionDep, destination_id: uuid.UUID, ki
     responses=problem_responses(*WRITE_ERRORS),
 )
 async def create_authority(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, body: AuthorityIn
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, body: AuthorityIn
 ) -> AuthorityOut:
     authority, destination = await authorities.put_authority(session, zufi, uuid.uuid4(), body)
     return authorities.authority_out(authority, destination)
@@ -92,7 +92,7 @@ async def create_authority(
 )
 async def put_authority(
     session: SessionDep,
-    zufi: ZufiDep,
+    zufi: StateDep,
     _admin: AdminDep,
     authority_id: uuid.UUID,
     body: AuthorityIn,
@@ -126,6 +126,6 @@ async def get_authority(
     responses=problem_responses(Unauthorized, Forbidden, AuthorityNotFound),
 )
 async def deactivate_authority(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, authority_id: uuid.UUID
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, authority_id: uuid.UUID
 ) -> AuthorityOut:
     return authorities.authority_out(*await authorities.deactivate_authority(session, zufi, authority_id))

@@ -10,20 +10,27 @@ from ozg_common.openapi import examples
 from ozg_common.schemas import Schema
 from ozg_zufi import identifiers
 from ozg_zufi.errors import InvalidLeikaKey
+from ozg_zufi.schemas import HttpsUrl
 
 
 class Address(Schema):
+    """An Anschrift as the Routing API names its parts."""
+
     street: str | None = Field(default=None, max_length=200)
     house_number: str | None = Field(default=None, max_length=20)
-    postal_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+    additional: str | None = Field(default=None, max_length=200, description="Anschriftenzusatz.")
+    zip: str | None = Field(default=None, pattern=r"^\d{5}$")
     city: str | None = Field(default=None, max_length=200)
 
 
 class ContactPerson(Schema):
+    """A Kontaktperson as the Routing API names its parts (plus the role, for the admin API)."""
+
     name: str | None = Field(default=None, max_length=200)
     role: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=200)
-    telephone: str | None = Field(default=None, max_length=50)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    tel: str | None = Field(default=None, max_length=50)
+    fax: str | None = Field(default=None, max_length=50)
 
 
 class DestinationIn(Schema):
@@ -99,7 +106,13 @@ class AuthorityIn(Schema):
     short_name: str | None = Field(default=None, max_length=100)
     area_id: str = Field(description="ARS of the area the authority serves.")
     address: Address = Address()
-    contact_persons: list[ContactPerson] = []
+    postal_address: Address = Field(default=Address(), description="Postanschrift.")
+    contact_persons: list[ContactPerson] = Field(default=[], max_length=500)
+    destination_logo: HttpsUrl | None = None
+    privacy_policy_url: HttpsUrl | None = Field(default=None, description="Datenschutzerklärung.")
+    imprint_url: HttpsUrl | None = Field(default=None, description="Impressum.")
+    accessibility_url: HttpsUrl | None = Field(default=None, description="Barrierefreiheitserklärung.")
+    contact_form_url: HttpsUrl | None = Field(default=None, description="Kontaktformular.")
     destination: DestinationIn
 
 
@@ -124,7 +137,13 @@ class AuthorityOut(Schema):
     short_name: str | None
     area_id: str
     address: dict[str, Any]
+    postal_address: dict[str, Any]
     contact_persons: list[dict[str, Any]]
+    destination_logo: str | None
+    privacy_policy_url: str | None
+    imprint_url: str | None
+    accessibility_url: str | None
+    contact_form_url: str | None
     destination: DestinationOut | None
     updated_at: datetime
 

@@ -3,13 +3,12 @@
 import hashlib
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
+from ozg_zufi.authorities import repository
 from ozg_zufi.authorities.keys import public_encryption_jwk, public_signing_jwk
 from ozg_zufi.authorities.schemas import AuthorityIn, AuthorityOut, DestinationOut
-from ozg_zufi.context import Zufi
 from ozg_zufi.errors import (
     AuthorityChanged,
     AuthorityNotFound,
@@ -17,8 +16,9 @@ from ozg_zufi.errors import (
     DestinationNotFound,
     UnknownReference,
 )
-from ozg_zufi.models import Authority, Destination, Service, utcnow
-from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry, RoutingIndex
+from ozg_zufi.models import Authority, Destination, utcnow
+from ozg_zufi.routing.index import AuthorityEntry, DestinationEntry, RoutingIndex, authority_links
+from ozg_zufi.state import ZufiState
 
 
 def destination_changed(authority: Authority, destination: Destination) -> DestinationChanged:
@@ -48,7 +48,13 @@ def authority_out(authority: Authority, destination: Destination | None) -> Auth
         short_name=authority.short_name,
         area_id=authority.area_ars,
         address=authority.address,
+        postal_address=authority.postal_address,
         contact_persons=authority.contacts,
+        destination_logo=authority.logo_url,
+        privacy_policy_url=authority.privacy_policy_url,
+        imprint_url=authority.imprint_url,
+        accessibility_url=authority.accessibility_url,
+        contact_form_url=authority.contact_form_url,
         destination=None
         if destination is None
         else DestinationOut(
@@ -71,12 +77,10 @@ async def get_authority(
     session: AsyncSession, authority_id: uuid.UUID, *, for_update: bool = False
 ) -> tuple[Authority, Destination | None]:
     """`for_update`: locked until the transaction ends, for a write that depends on what was read."""
-    authority = await session.get(Authority, authority_id, with_for_update=for_update)
+    authority = await repository.get_authority(session, authority_id, for_update=for_update)
     if authority is None:
         raise AuthorityNotFound(f"No authority {authority_id}.")
-    query = select(Destination).where(Destination.authority_id == authority_id)
-    destination = await session.scalar(query.with_for_update() if for_update else query)
-    return authority, destination
+    return authority, await repository.destination_of(session, authority_id, for_update=for_update)
 
 
 def entity_tag(authority: AuthorityOut) -> str:
@@ -100,25 +104,21 @@ async def require_unchanged(session: AsyncSession, authority_id: uuid.UUID, if_m
 
 
 async def get_destination(session: AsyncSession, destination_id: uuid.UUID) -> tuple[Destination, Authority]:
-    destination = await session.get(Destination, destination_id)
+    destination = await repository.get_destination(session, destination_id)
     if destination is None:
         raise DestinationNotFound(f"No destination {destination_id}.")
-    authority = await session.get(Authority, destination.authority_id)
+    authority = await repository.get_authority(session, destination.authority_id)
     assert authority is not None  # a destination always belongs to an authority (foreign key)
     return destination, authority
 
 
 async def put_authority(
-    session: AsyncSession, zufi: Zufi, authority_id: uuid.UUID, data: AuthorityIn
+    session: AsyncSession, zufi: ZufiState, authority_id: uuid.UUID, data: AuthorityIn
 ) -> tuple[Authority, Destination]:
     """Create or replace an authority and its Zustellkanal."""
     if data.area_id not in zufi.index.areas:
         raise UnknownReference(f"No area has the ARS {data.area_id!r}.")
-    known = set(
-        await session.scalars(
-            select(Service.leika_key).where(Service.leika_key.in_(data.destination.services))
-        )
-    )
+    known = await repository.known_services(session, data.destination.services)
     unknown = [key for key in data.destination.services if key not in known]
     if unknown:
         raise UnknownReference(f"Unknown services: {', '.join(unknown)}.")
@@ -129,29 +129,35 @@ async def put_authority(
         else None
     )
     now = utcnow()
-    authority = await session.get(Authority, authority_id)
+    authority = await repository.get_authority(session, authority_id)
     if authority is None:
         authority = Authority(id=authority_id, created_at=now)
-        session.add(authority)
+        await repository.add(session, authority)
     authority.name = data.name
     authority.short_name = data.short_name
     authority.area_ars = data.area_id
     authority.address = data.address.model_dump(exclude_none=True)
+    authority.postal_address = data.postal_address.model_dump(exclude_none=True)
     authority.contacts = [person.model_dump(exclude_none=True) for person in data.contact_persons]
+    authority.logo_url = data.destination_logo
+    authority.privacy_policy_url = data.privacy_policy_url
+    authority.imprint_url = data.imprint_url
+    authority.accessibility_url = data.accessibility_url
+    authority.contact_form_url = data.contact_form_url
     authority.updated_at = now
-    await session.flush()
+    await repository.write(session)
 
-    destination = await session.scalar(select(Destination).where(Destination.authority_id == authority_id))
+    destination = await repository.destination_of(session, authority_id)
     wanted_id = data.destination.id
     if wanted_id is not None and (destination is None or destination.id != wanted_id):
-        taken = await session.get(Destination, wanted_id)
+        taken = await repository.get_destination(session, wanted_id)
         if destination is not None or taken is not None:
             raise DestinationIdConflict(
                 f"Destination {wanted_id} cannot be given to authority {authority_id}."
             )
     if destination is None:
         destination = Destination(id=wanted_id or uuid.uuid4(), authority_id=authority_id)
-        session.add(destination)
+        await repository.add(session, destination)
     destination.status = data.destination.status
     destination.channel_type = data.destination.channel_type
     destination.url = str(data.destination.url) if data.destination.url else None
@@ -166,26 +172,26 @@ async def put_authority(
     destination.services = [*declared, *(key for key in routed if key not in declared)]
     destination.reply_channels = data.destination.reply_channels
     destination.updated_at = now
-    await session.flush()
+    await repository.write(session)
     await _published(session, zufi, authority, destination)
     return authority, destination
 
 
 async def deactivate_authority(
-    session: AsyncSession, zufi: Zufi, authority_id: uuid.UUID
+    session: AsyncSession, zufi: ZufiState, authority_id: uuid.UUID
 ) -> tuple[Authority, Destination | None]:
     """Stop routing to the authority: its destination becomes inactive."""
     authority, destination = await get_authority(session, authority_id)
     if destination is not None:
         destination.status = "inactive"
         destination.updated_at = utcnow()
-        await session.flush()
+        await repository.write(session)
         await _published(session, zufi, authority, destination)
     return authority, destination
 
 
 async def _published(
-    session: AsyncSession, zufi: Zufi, authority: Authority, destination: Destination
+    session: AsyncSession, zufi: ZufiState, authority: Authority, destination: Destination
 ) -> None:
     await zufi.outbox.publish(session, destination_changed(authority, destination))
     authority_entry = authority_entry_of(authority)
@@ -208,4 +214,12 @@ def authority_entry_of(authority: Authority) -> AuthorityEntry:
         authority.address,
         authority.contacts,
         authority.created_at,
+        authority_links(
+            authority.postal_address,
+            authority.logo_url,
+            authority.privacy_policy_url,
+            authority.imprint_url,
+            authority.accessibility_url,
+            authority.contact_form_url,
+        ),
     )

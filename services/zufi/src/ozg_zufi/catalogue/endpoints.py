@@ -4,13 +4,13 @@ from fastapi import APIRouter
 
 from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
 from ozg_zufi import identifiers
 from ozg_zufi.catalogue import service as catalogue
 from ozg_zufi.catalogue.schemas import DestinationSyncStatus, ServiceIn, ServiceOut, ServicesPage
-from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidLeikaKey, RateLimited, ServiceNotFound
-from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset
+from ozg_zufi.state import StateDep
 
 router = APIRouter(prefix="/v1/services", tags=["services"])
 admin_router = APIRouter(prefix="/v1/admin/services", tags=["admin"])
@@ -18,7 +18,7 @@ admin_router = APIRouter(prefix="/v1/admin/services", tags=["admin"])
 
 @router.get("", summary="The service catalogue", responses=problem_responses(RateLimited))
 async def list_services(
-    session: SessionDep, offset: Offset = 0, limit: Limit = DEFAULT_LIMIT
+    session: SessionDep, offset: Offset = 0, limit: Limit = LIMIT_DEFAULT
 ) -> ServicesPage:
     services, total = await catalogue.list_services(session, offset=offset, limit=limit)
     page = [catalogue.service_out(service) for service in services]
@@ -47,7 +47,7 @@ async def get_service(session: SessionDep, leika_key: str) -> ServiceOut:
     ),
     responses=problem_responses(Unauthorized, Forbidden),
 )
-async def destination_sync(zufi: ZufiDep, _admin: AdminDep) -> DestinationSyncStatus:
+async def destination_sync(zufi: StateDep, _admin: AdminDep) -> DestinationSyncStatus:
     return zufi.offers.status()
 
 
@@ -59,7 +59,7 @@ async def destination_sync(zufi: ZufiDep, _admin: AdminDep) -> DestinationSyncSt
     responses=problem_responses(InvalidLeikaKey, Unauthorized, Forbidden),
 )
 async def put_service(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, leika_key: str, body: ServiceIn
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, leika_key: str, body: ServiceIn
 ) -> ServiceOut:
     service = await catalogue.put_service(session, zufi, identifiers.leika_key(leika_key), body)
     return catalogue.service_out(service)
@@ -71,7 +71,7 @@ async def put_service(
     responses=problem_responses(InvalidLeikaKey, ServiceNotFound, Unauthorized, Forbidden),
 )
 async def deactivate_service(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, leika_key: str
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, leika_key: str
 ) -> ServiceOut:
     service = await catalogue.deactivate_service(session, zufi, identifiers.leika_key(leika_key))
     return catalogue.service_out(service)

@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.authorities.service import destination_changed
 from ozg_zufi.catalogue.schemas import SyncRun
-from ozg_zufi.context import Zufi
 from ozg_zufi.models import Authority, Destination, OfferRecompute, utcnow
 from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
+from ozg_zufi.state import ZufiState
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def scope_of(index: RoutingIndex, run: SyncRun) -> set[str]:
     return set(index.services) if run.services is None else set(run.services) & index.services.keys()
 
 
-async def sync_offers(zufi: Zufi, index: RoutingIndex, run: SyncRun) -> None:
+async def sync_offers(zufi: ZufiState, index: RoutingIndex, run: SyncRun) -> None:
     """Rewrite and announce every destination whose services differ from what routing says."""
     scope = scope_of(index, run)
     offered = await offered_in(index, scope)
@@ -128,7 +128,7 @@ async def sync_offers(zufi: Zufi, index: RoutingIndex, run: SyncRun) -> None:
 
 
 async def _rewrite(
-    session: AsyncSession, zufi: Zufi, ids: Sequence[uuid.UUID], scope: set[str], offered: Offered
+    session: AsyncSession, zufi: ZufiState, ids: Sequence[uuid.UUID], scope: set[str], offered: Offered
 ) -> int:
     # Locked and compared again: an admin write may have landed since the rows were read.
     rows = await session.execute(
@@ -176,7 +176,7 @@ async def record_recompute(session: AsyncSession, fingerprint: str, services: li
     record.fingerprint, record.services, record.finished_at = fingerprint, services, utcnow()
 
 
-def one_replica_at_a_time(zufi: Zufi) -> AbstractAsyncContextManager[None]:
+def one_replica_at_a_time(zufi: ZufiState) -> AbstractAsyncContextManager[None]:
     """Hold the job for this replica while the block runs (the status says when another holds it)."""
 
     def waiting(now: bool) -> None:
@@ -185,7 +185,7 @@ def one_replica_at_a_time(zufi: Zufi) -> AbstractAsyncContextManager[None]:
     return zufi.database.exclusively(RUN_LOCK, waiting=waiting)
 
 
-async def run_once(zufi: Zufi) -> None:
+async def run_once(zufi: ZufiState) -> None:
     """Wait for requests, then hold the job and recompute what they ask for from the current data."""
     sync = zufi.offers
     await sync.requested()
@@ -196,7 +196,7 @@ async def run_once(zufi: Zufi) -> None:
         index = zufi.index
         run, heal = sync.start()
         try:
-            # An index at no known fingerprint (see `Zufi.reload`) neither trusts nor leaves a record.
+            # An index at no known fingerprint (see `ZufiState.reload`) neither trusts nor leaves a record.
             if fingerprint is not None and not heal:
                 async with zufi.database.sessionmaker() as session:
                     run.already_recomputed = await already_recomputed(session, fingerprint, run.services)
@@ -220,7 +220,7 @@ async def run_once(zufi: Zufi) -> None:
         )
 
 
-async def keep_offers_current(zufi: Zufi) -> None:
+async def keep_offers_current(zufi: ZufiState) -> None:
     """The background job: one run per batch of requests, forever."""
     while True:
         await run_once(zufi)

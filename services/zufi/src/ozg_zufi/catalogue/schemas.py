@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, model_validator
 from ozg_common.openapi import examples
 from ozg_common.schemas import Schema
 from ozg_zufi.identifiers import LEIKA_URN_PREFIX
+from ozg_zufi.schemas import Bearbeitungsdauer, Texte
 
 Level = Literal["GEMEINDE", "AMT", "KREIS", "LAND"]
 
@@ -47,6 +48,10 @@ class ServiceIn(Schema):
     xml_schema_namespace: str | None = Field(default=None, max_length=500)
     xml_schema_location: str | None = Field(default=None, max_length=500)
     active: bool = True
+    required_documents: Texte | None = Field(default=None, description="Erforderliche Unterlagen.")
+    legal_basis: Texte | None = Field(default=None, description="Rechtsgrundlagen.")
+    deadline: Texte | None = Field(default=None, description="Fristen.")
+    processing_duration: Bearbeitungsdauer | None = Field(default=None, description="Bearbeitungsdauer.")
 
     @model_validator(mode="after")
     def _fees_when_paid(self) -> Self:

@@ -1,15 +1,15 @@
 """The service catalogue: write a Leistung, publish ServiceChanged, patch the routing index."""
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import FeeItem as FeeItemEvent
 from ozg_common.contracts.zufi import ServiceChanged
+from ozg_zufi.catalogue import repository
 from ozg_zufi.catalogue.schemas import FeeItem, ServiceIn, ServiceOut
-from ozg_zufi.context import Zufi
 from ozg_zufi.errors import ServiceNotFound
 from ozg_zufi.models import Service, utcnow
-from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
+from ozg_zufi.routing.index import RoutingIndex, ServiceEntry, route_texts
+from ozg_zufi.state import ZufiState
 
 
 def service_out(service: Service) -> ServiceOut:
@@ -25,6 +25,10 @@ def service_out(service: Service) -> ServiceOut:
             "xml_schema_namespace": service.xml_schema_namespace,
             "xml_schema_location": service.xml_schema_location,
             "active": service.active,
+            "required_documents": service.required_documents,
+            "legal_basis": service.legal_basis,
+            "deadline": service.deadline,
+            "processing_duration": service.processing_duration,
             "updated_at": service.updated_at,
         }
     )
@@ -55,51 +59,63 @@ def service_row(leika_key: str, data: ServiceIn) -> dict[str, object]:
         "xml_schema_namespace": data.xml_schema_namespace,
         "xml_schema_location": data.xml_schema_location,
         "active": data.active,
+        "required_documents": data.required_documents,
+        "legal_basis": data.legal_basis,
+        "deadline": data.deadline,
+        "processing_duration": None
+        if data.processing_duration is None
+        else data.processing_duration.model_dump(exclude_none=True),
         "updated_at": utcnow(),
     }
 
 
 async def get_service(session: AsyncSession, leika_key: str) -> Service:
-    service = await session.get(Service, leika_key)
+    service = await repository.get_service(session, leika_key)
     if service is None:
         raise ServiceNotFound(f"No service with LeiKa key {leika_key}.")
     return service
 
 
 async def list_services(session: AsyncSession, *, offset: int, limit: int) -> tuple[list[Service], int]:
-    total = await session.scalar(select(func.count()).select_from(Service))
-    services = await session.scalars(select(Service).order_by(Service.leika_key).offset(offset).limit(limit))
-    return list(services), int(total or 0)
+    return await repository.page_of_services(session, offset=offset, limit=limit)
 
 
-async def put_service(session: AsyncSession, zufi: Zufi, leika_key: str, data: ServiceIn) -> Service:
+async def put_service(session: AsyncSession, zufi: ZufiState, leika_key: str, data: ServiceIn) -> Service:
     """Create or replace a Leistung."""
-    service = await session.get(Service, leika_key)
+    service = await repository.get_service(session, leika_key)
     values = service_row(leika_key, data)
     if service is None:
         service = Service(**values)
-        session.add(service)
+        await repository.add_service(session, service)
     else:
         for name, value in values.items():
             setattr(service, name, value)
-    await session.flush()
+    await repository.write(session)
     await _published(session, zufi, service)
     return service
 
 
-async def deactivate_service(session: AsyncSession, zufi: Zufi, leika_key: str) -> Service:
+async def deactivate_service(session: AsyncSession, zufi: ZufiState, leika_key: str) -> Service:
     """Take a Leistung out of routing; it stays in the catalogue as inactive."""
     service = await get_service(session, leika_key)
     service.active = False
     service.updated_at = utcnow()
-    await session.flush()
+    await repository.write(session)
     await _published(session, zufi, service)
     return service
 
 
-async def _published(session: AsyncSession, zufi: Zufi, service: Service) -> None:
+async def _published(session: AsyncSession, zufi: ZufiState, service: Service) -> None:
     await zufi.outbox.publish(session, service_changed(service))
-    entry = ServiceEntry(service.leika_key, service.name, service.level, service.active)
+    entry = ServiceEntry(
+        service.leika_key,
+        service.name,
+        service.level,
+        service.active,
+        route_texts(
+            service.required_documents, service.legal_basis, service.deadline, service.processing_duration
+        ),
+    )
 
     def patch(index: RoutingIndex) -> None:
         index.set_service(entry)

@@ -17,11 +17,11 @@ from ozg_common.problems import (
     problem_responses,
 )
 from ozg_zufi.areas.gemeindeverzeichnis import GV_FILE, POSTAL_CODE_FILE
-from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidImport
 from ozg_zufi.imports.schemas import AreaImportResult, ImportBundle, ImportResult
 from ozg_zufi.imports.service import bundle_from_csv, bundle_from_json, import_area_files, import_bundle
 from ozg_zufi.imports.uploads import media_type, read_body, save_file_parts
+from ozg_zufi.state import StateDep
 
 admin_router = APIRouter(prefix="/v1/admin/import", tags=["admin"])
 
@@ -46,7 +46,7 @@ AREA_PARTS = {"gemeindeverzeichnis": GV_FILE, "postalCodes": POSTAL_CODE_FILE}
 async def bulk_import(
     request: Request,
     session: SessionDep,
-    zufi: ZufiDep,
+    zufi: StateDep,
     _admin: AdminDep,
     kind: Annotated[
         Literal["services", "authorities", "responsibilities"] | None,
@@ -94,7 +94,7 @@ async def bulk_import(
     },
     responses=problem_responses(*IMPORT_ERRORS),
 )
-async def upload_areas(request: Request, zufi: ZufiDep, _admin: AdminDep) -> AreaImportResult:
+async def upload_areas(request: Request, zufi: StateDep, _admin: AdminDep) -> AreaImportResult:
     if media_type(request) != "multipart/form-data":
         raise UnsupportedMediaType(
             "Send multipart/form-data with the parts gemeindeverzeichnis and postalCodes."

@@ -14,14 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.problems import InvalidParam, ProblemError
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, read_area_data
-from ozg_zufi.areas.importer import store_areas
+from ozg_zufi.areas.repository import store_areas
 from ozg_zufi.authorities.service import put_authority
 from ozg_zufi.catalogue.service import put_service
-from ozg_zufi.context import Zufi
 from ozg_zufi.errors import InvalidImport
 from ozg_zufi.identifiers import leika_key
 from ozg_zufi.imports.schemas import AreaImportResult, ImportBundle, ImportResult
 from ozg_zufi.responsibilities.service import put_responsibility
+from ozg_zufi.state import ZufiState
+
+SERVICE_TEXT_COLUMNS = ("requiredDocuments", "legalBasis", "deadline", "processingDuration")
+"""JSON cells: `{"de": "..."}` for the texts, `{"minDuration": 1, "maxDuration": 4, "unit": "week"}`."""
+AUTHORITY_LINK_COLUMNS = (
+    "destinationLogo",
+    "privacyPolicyUrl",
+    "imprintUrl",
+    "accessibilityUrl",
+    "contactFormUrl",
+)
+ADDRESS_PARTS = ("street", "houseNumber", "additional", "zip", "city")
 
 
 def _json_cell(text: str) -> Any:
@@ -42,17 +53,21 @@ def _service_row(row: dict[str, str]) -> dict[str, Any]:
         "formSchema": _json_cell(row.get("formSchema", "")),
         "xmlSchemaNamespace": row.get("xmlSchemaNamespace") or None,
         "xmlSchemaLocation": row.get("xmlSchemaLocation") or None,
+        **{name: _json_cell(row.get(name, "")) for name in SERVICE_TEXT_COLUMNS},
     }
 
 
 def _authority_row(row: dict[str, str]) -> dict[str, Any]:
-    address = {k: row[k] for k in ("street", "houseNumber", "postalCode", "city") if row.get(k)}
+    address = {k: row[k] for k in ADDRESS_PARTS if row.get(k)}
     return {
         "id": row.get("id", ""),
         "name": row.get("name", ""),
         "shortName": row.get("shortName") or None,
         "areaId": row.get("areaId", ""),
         "address": address,
+        "postalAddress": _json_cell(row.get("postalAddress", "")) or {},
+        "contactPersons": _json_cell(row.get("contactPersons", "")) or [],
+        **{name: row.get(name) or None for name in AUTHORITY_LINK_COLUMNS},
         "destination": {
             "id": row.get("destinationId") or None,
             "status": row.get("status") or "active",
@@ -110,7 +125,7 @@ def _invalid(exc: ValidationError) -> InvalidImport:
     return InvalidImport("Some records are invalid; nothing was imported.", invalid_params=params)
 
 
-async def import_bundle(session: AsyncSession, zufi: Zufi, bundle: ImportBundle) -> ImportResult:
+async def import_bundle(session: AsyncSession, zufi: ZufiState, bundle: ImportBundle) -> ImportResult:
     """Write every record through the same code as the single-record API (events included)."""
     for position, service in enumerate(bundle.services):
         await _each(f"services.{position}", put_service(session, zufi, leika_key(service.leika_key), service))
@@ -140,7 +155,7 @@ _area_import = asyncio.Lock()
 """One area import at a time: each replaces the whole postal code mapping."""
 
 
-async def import_area_files(zufi: Zufi, directory: Path) -> AreaImportResult:
+async def import_area_files(zufi: ZufiState, directory: Path) -> AreaImportResult:
     """The Gemeindeverzeichnis files in `directory` into the database, then into the routing index.
 
     The same reader and writer as `python -m ozg_zufi import-areas`: areas are upserted, the postal

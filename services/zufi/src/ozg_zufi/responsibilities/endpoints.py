@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from ozg_common.auth import AdminDep
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
-from ozg_zufi.context import ZufiDep
 from ozg_zufi.errors import InvalidLeikaKey, ResponsibilityNotFound, UnknownReference
-from ozg_zufi.pagination import DEFAULT_LIMIT, Limit, Offset
 from ozg_zufi.responsibilities import service as responsibilities
 from ozg_zufi.responsibilities.schemas import ResponsibilitiesPage, ResponsibilityIn, ResponsibilityOut
+from ozg_zufi.state import StateDep
 
 admin_router = APIRouter(prefix="/v1/admin/responsibilities", tags=["admin"])
 
@@ -27,7 +27,7 @@ async def list_responsibilities(
     _admin: AdminDep,
     leika_key: Annotated[str | None, Query(alias="leikaKey")] = None,
     offset: Offset = 0,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> ResponsibilitiesPage:
     rows, total = await responsibilities.list_responsibilities(
         session, leika_key=leika_key, offset=offset, limit=limit
@@ -42,7 +42,7 @@ async def list_responsibilities(
     responses=problem_responses(Unauthorized, Forbidden, UnknownReference),
 )
 async def put_responsibility(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, body: ResponsibilityIn
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, body: ResponsibilityIn
 ) -> ResponsibilityOut:
     return responsibilities.responsibility_out(await responsibilities.put_responsibility(session, zufi, body))
 
@@ -54,7 +54,7 @@ async def put_responsibility(
     responses=problem_responses(Unauthorized, Forbidden, ResponsibilityNotFound),
 )
 async def delete_responsibility(
-    session: SessionDep, zufi: ZufiDep, _admin: AdminDep, responsibility_id: uuid.UUID
+    session: SessionDep, zufi: StateDep, _admin: AdminDep, responsibility_id: uuid.UUID
 ) -> Response:
     await responsibilities.delete_responsibility(session, zufi, responsibility_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

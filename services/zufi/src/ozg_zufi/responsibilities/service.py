@@ -2,16 +2,16 @@
 
 import uuid
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.contracts.zufi import ResponsibilityChanged
 from ozg_zufi import identifiers
-from ozg_zufi.context import Zufi
 from ozg_zufi.errors import InvalidAreaKey, InvalidLeikaKey, ResponsibilityNotFound, UnknownReference
-from ozg_zufi.models import Authority, Destination, Responsibility, Service, utcnow
+from ozg_zufi.models import Responsibility, utcnow
+from ozg_zufi.responsibilities import repository
 from ozg_zufi.responsibilities.schemas import ResponsibilityIn, ResponsibilityOut
 from ozg_zufi.routing.index import RoutingIndex
+from ozg_zufi.state import ZufiState
 
 
 def responsibility_out(responsibility: Responsibility) -> ResponsibilityOut:
@@ -27,58 +27,49 @@ def responsibility_out(responsibility: Responsibility) -> ResponsibilityOut:
 async def list_responsibilities(
     session: AsyncSession, *, leika_key: str | None, offset: int, limit: int
 ) -> tuple[list[Responsibility], int]:
-    query = select(Responsibility)
-    if leika_key is not None:
-        query = query.where(Responsibility.leika_key == identifiers.leika_key(leika_key))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Responsibility.leika_key, Responsibility.area_ars).offset(offset).limit(limit)
-    )
-    return list(rows), int(total or 0)
+    key = None if leika_key is None else identifiers.leika_key(leika_key)
+    return await repository.page_of_responsibilities(session, leika_key=key, offset=offset, limit=limit)
 
 
-async def put_responsibility(session: AsyncSession, zufi: Zufi, data: ResponsibilityIn) -> Responsibility:
+async def put_responsibility(
+    session: AsyncSession, zufi: ZufiState, data: ResponsibilityIn
+) -> Responsibility:
     """Set who does a service in an area (replacing an earlier choice for the same pair)."""
     try:
         leika_key = identifiers.leika_key(data.leika_key)
         ars = identifiers.ars(data.area_id)
     except (InvalidLeikaKey, InvalidAreaKey) as exc:
         raise UnknownReference(exc.detail) from exc
-    if await session.get(Service, leika_key) is None:
+    if not await repository.service_exists(session, leika_key):
         raise UnknownReference(f"No service with LeiKa key {leika_key}.")
     if ars not in zufi.index.areas:
         raise UnknownReference(f"No area has the ARS {ars}.")
-    if await session.get(Authority, data.authority_id) is None:
+    if not await repository.authority_exists(session, data.authority_id):
         raise UnknownReference(f"No authority {data.authority_id}.")
-    responsibility = await session.scalar(
-        select(Responsibility).where(Responsibility.leika_key == leika_key, Responsibility.area_ars == ars)
-    )
+    responsibility = await repository.responsibility_for(session, leika_key, ars)
     if responsibility is None:
         responsibility = Responsibility(id=uuid.uuid4(), leika_key=leika_key, area_ars=ars)
-        session.add(responsibility)
+        await repository.add_responsibility(session, responsibility)
     responsibility.authority_id = data.authority_id
     responsibility.updated_at = utcnow()
-    await session.flush()
+    await repository.write(session)
     await _published(session, zufi, responsibility, removed=False)
     return responsibility
 
 
-async def delete_responsibility(session: AsyncSession, zufi: Zufi, responsibility_id: uuid.UUID) -> None:
+async def delete_responsibility(session: AsyncSession, zufi: ZufiState, responsibility_id: uuid.UUID) -> None:
     """Remove an explicit responsibility; the level rule (or a wider one) applies again."""
-    responsibility = await session.get(Responsibility, responsibility_id)
+    responsibility = await repository.get_responsibility(session, responsibility_id)
     if responsibility is None:
         raise ResponsibilityNotFound(f"No responsibility {responsibility_id}.")
-    await session.delete(responsibility)
-    await session.flush()
+    await repository.delete_responsibility(session, responsibility)
     await _published(session, zufi, responsibility, removed=True)
 
 
 async def _published(
-    session: AsyncSession, zufi: Zufi, responsibility: Responsibility, *, removed: bool
+    session: AsyncSession, zufi: ZufiState, responsibility: Responsibility, *, removed: bool
 ) -> None:
-    destination_id = await session.scalar(
-        select(Destination.id).where(Destination.authority_id == responsibility.authority_id)
-    )
+    destination_id = await repository.destination_of_authority(session, responsibility.authority_id)
     await zufi.outbox.publish(
         session,
         ResponsibilityChanged(

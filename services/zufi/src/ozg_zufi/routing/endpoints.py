@@ -5,8 +5,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ozg_common.pagination import LIMIT_DEFAULT, LIMIT_MAX, Limit, Offset
 from ozg_common.problems import problem_responses
-from ozg_zufi.context import Zufi, ZufiDep
 from ozg_zufi.errors import (
     AreaNotFound,
     InvalidAreaKey,
@@ -16,14 +16,14 @@ from ozg_zufi.errors import (
     RateLimited,
     ServiceNotFound,
 )
-from ozg_zufi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Limit, Offset
 from ozg_zufi.routing.answers import JSON, answered_from_cache
-from ozg_zufi.routing.schemas import RoutesPage
+from ozg_zufi.routing.schemas import Info, RoutesPage, Version
 from ozg_zufi.routing.service import find_place, find_service, routes_page
+from ozg_zufi.state import StateDep, ZufiState
 
 
 async def answer_routes(
-    zufi: Zufi,
+    zufi: ZufiState,
     leika_key: str,
     *,
     ars: str | None,
@@ -49,8 +49,8 @@ async def answer_plain_query(request: Request) -> bytes | None:
     params = query_values(request.scope["query_string"])
     leika_key = params.get("leikaKey")
     offset = _plain_count(params.get("offset"), 0)
-    limit = _plain_count(params.get("limit"), DEFAULT_LIMIT)
-    if leika_key is None or offset is None or limit is None or not 1 <= limit <= MAX_LIMIT:
+    limit = _plain_count(params.get("limit"), LIMIT_DEFAULT)
+    if leika_key is None or offset is None or limit is None or not 1 <= limit <= LIMIT_MAX:
         return None
     return await answer_routes(
         request.app.state.zufi,
@@ -79,6 +79,19 @@ def _plain_count(value: str | None, default: int) -> int | None:
     return int(value) if value.isascii() and value.isdecimal() and len(value) <= 9 else None
 
 
+ROUTING_API_VERSION = Info(version=Version(major=2, minor=0, patch=0))
+"""The version of the FIT-Connect Routing API `/v1/routes` and `/v1/areas` speak."""
+
+info_router = APIRouter(prefix="/v1/info", tags=["routing"])
+
+
+@info_router.get(
+    "", summary="The version of the Routing API served", responses=problem_responses(RateLimited)
+)
+async def get_info() -> Info:
+    return ROUTING_API_VERSION
+
+
 # Repeated queries are answered from the kept bytes, plain ones without FastAPI's parsing (answers.py).
 router = APIRouter(prefix="/v1/routes", tags=["routing"], route_class=answered_from_cache(answer_plain_query))
 
@@ -99,14 +112,17 @@ router = APIRouter(prefix="/v1/routes", tags=["routing"], route_class=answered_f
     ),
 )
 async def get_routes(
-    zufi: ZufiDep,
+    zufi: StateDep,
     leika_key: Annotated[str, Query(alias="leikaKey", description="`99` + 12 digits, or its URN.")],
     ars: Annotated[str | None, Query(description="Regionalschlüssel: 2, 3, 5, 9 or 12 digits.")] = None,
-    ags: Annotated[str | None, Query(description="Gemeindeschlüssel: 8 digits.")] = None,
-    postal_code: Annotated[str | None, Query(alias="postalCode")] = None,
+    ags: Annotated[str | None, Query(description="Gemeindeschlüssel: 2, 3, 5 or 8 digits.")] = None,
+    postal_code: Annotated[
+        str | None,
+        Query(alias="postalCode", description="Extension of ours: a postal code (all Gemeinden it covers)."),
+    ] = None,
     area_id: Annotated[str | None, Query(alias="areaId", description="An area id from /v1/areas.")] = None,
     offset: Offset = 0,
-    limit: Limit = DEFAULT_LIMIT,
+    limit: Limit = LIMIT_DEFAULT,
 ) -> Response:
     body = await answer_routes(
         zufi,

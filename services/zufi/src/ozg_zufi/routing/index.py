@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, GEMEINDEVERBAND, KREIS
-from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibility, Service
+from ozg_zufi.routing import repository
 
 # Gemeindeverbände whose administration does the Gemeinden's work (Amt, Samtgemeinde, ...).
 # 50 (verbandsfreie Gemeinde) and 58 (erfüllende Gemeinde) are the Gemeinde itself.
@@ -47,6 +46,27 @@ class ServiceEntry:
     name: str
     level: str
     active: bool
+    route_texts: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What every route of the service shows of it, as the Routing API names it (`route_texts`);
+    not compared: texts change no route's destination."""
+
+
+def route_texts(
+    required_documents: dict[str, str] | None,
+    legal_basis: dict[str, str] | None,
+    deadline: dict[str, str] | None,
+    processing_duration: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Leistung's texts as a route answers them: `{"description": {language: text}}` each."""
+    texts = {
+        "requiredDocuments": required_documents,
+        "legalBasis": legal_basis,
+        "deadline": deadline,
+    }
+    answered: dict[str, Any] = {name: {"description": text} for name, text in texts.items() if text}
+    if processing_duration:
+        answered["processingDuration"] = processing_duration
+    return answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +80,28 @@ class AuthorityEntry:
     address: dict[str, Any]
     contacts: list[dict[str, Any]]
     created_at: datetime
+    links: dict[str, Any] = field(default_factory=dict)
+    """Logo, postal address and the links a route answers, by the Routing API's names."""
+
+
+def authority_links(
+    postal_address: dict[str, Any] | None,
+    logo_url: str | None,
+    privacy_policy_url: str | None,
+    imprint_url: str | None,
+    accessibility_url: str | None,
+    contact_form_url: str | None,
+) -> dict[str, Any]:
+    """An authority's postal address and links as a route answers them (those it has)."""
+    links = {
+        "destinationLogo": logo_url,
+        "postalAddress": postal_address or None,
+        "privacyPolicyUrl": privacy_policy_url,
+        "imprintUrl": imprint_url,
+        "accessibilityUrl": accessibility_url,
+        "contactFormUrl": contact_form_url,
+    }
+    return {name: value for name, value in links.items() if value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,40 +145,30 @@ class RoutingIndex:
     @classmethod
     async def load(cls, session: AsyncSession) -> "RoutingIndex":
         index = cls()
-        areas = await session.execute(
-            select(Area.ars, Area.name, Area.type, Area.kind, Area.kind_code, Area.parent_ars, Area.ags)
-        )
-        index.set_areas([AreaNode(*row) for row in areas])
+        index.set_areas([AreaNode(*row) for row in await repository.area_rows(session)])
         postal: dict[str, list[str]] = defaultdict(list)
-        for code, ars in await session.execute(
-            select(PostalCode.postal_code, PostalCode.ars).order_by(PostalCode.postal_code, PostalCode.ars)
-        ):
+        for code, ars in await repository.postal_code_rows(session):
             postal[code].append(ars)
         index.postal_codes = {code: tuple(ars) for code, ars in postal.items()}
-        for leika_key, name, level, active in await session.execute(
-            select(Service.leika_key, Service.name, Service.level, Service.active)
-        ):
-            index.set_service(ServiceEntry(leika_key, name, level, active))
-        authorities = await session.execute(
-            select(
-                Authority.id,
-                Authority.name,
-                Authority.short_name,
-                Authority.area_ars,
-                Authority.address,
-                Authority.contacts,
-                Authority.created_at,
-            ).order_by(Authority.created_at, Authority.id)
-        )
-        for row in authorities:
-            index.set_authority(AuthorityEntry(*row))
-        for row in await session.execute(
-            select(Destination.id, Destination.authority_id, Destination.status)
-        ):
+        for leika_key, name, level, active, *texts in await repository.service_rows(session):
+            index.set_service(ServiceEntry(leika_key, name, level, active, route_texts(*texts)))
+        for (
+            id_,
+            name,
+            short_name,
+            area_ars,
+            address,
+            contacts,
+            created_at,
+            *links,
+        ) in await repository.authority_rows(session):
+            entry = AuthorityEntry(
+                id_, name, short_name, area_ars, address, contacts, created_at, authority_links(*links)
+            )
+            index.set_authority(entry)
+        for row in await repository.destination_rows(session):
             index.set_destination(DestinationEntry(*row))
-        for leika_key, ars, authority_id in await session.execute(
-            select(Responsibility.leika_key, Responsibility.area_ars, Responsibility.authority_id)
-        ):
+        for leika_key, ars, authority_id in await repository.responsibility_rows(session):
             index.responsibilities[(leika_key, ars)] = authority_id
         return index
 

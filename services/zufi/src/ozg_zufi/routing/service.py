@@ -10,7 +10,6 @@ from ozg_zufi.errors import AreaNotFound, InvalidAreaQuery, ServiceNotFound
 from ozg_zufi.routing.index import AreaNode, Resolution, RoutingIndex, ServiceEntry
 from ozg_zufi.routing.schemas import Route
 from ozg_zufi.routing.signatures import RouteSigner, SignedRoute
-from ozg_zufi.schemas import AreaRef
 
 ROUTE_JSON = TypeAdapter(Route)
 # `RoutesPage` as pydantic writes it, with its routes' JSON joined in (tests hold the two equal).
@@ -52,10 +51,12 @@ def find_place(
         if not gemeinden:
             raise AreaNotFound(f"No Gemeinde has the postal code {code}.")
         return Place(list(gemeinden), None)
-    if ags is not None:
-        key = index.ars_by_ags.get(identifiers.ags(ags))
+    if ags is not None and len(identifiers.ags(ags)) == 8:
+        key = index.ars_by_ags.get(ags)
         if key is None:
             raise AreaNotFound(f"No Gemeinde has the AGS {ags}.")
+    elif ags is not None:
+        key = ags  # Land, Regierungsbezirk and Kreis have the same key as AGS and as ARS.
     else:
         key = identifiers.ars(ars if ars is not None else str(area_id))
     area = index.areas.get(key)
@@ -116,7 +117,7 @@ async def routes_page(
         # A patch that lands while signing waits on a thread gives the index a new, empty
         # `route_json`: what is kept here then goes into the replaced one, never read again.
         for n, signature in zip(missing, signatures, strict=True):
-            body = bodies[n] = render_route(index, *page[n], signature)
+            body = bodies[n] = render_route(index, service, *page[n], signature)
             if len(rendered) >= RENDERED_ROUTES:
                 del rendered[next(iter(rendered))]
             rendered[keys[n]] = body
@@ -126,19 +127,25 @@ async def routes_page(
 def signed_route(
     index: RoutingIndex, service: ServiceEntry, resolution: Resolution, named: str
 ) -> SignedRoute:
-    return SignedRoute(str(resolution.destination.id), service.leika_key, named, index.areas[named].name)
+    return SignedRoute(str(resolution.destination.id), service.leika_key, named)
 
 
-def render_route(index: RoutingIndex, resolution: Resolution, named: str, signature: str) -> bytes:
+def render_route(
+    index: RoutingIndex, service: ServiceEntry, resolution: Resolution, named: str, signature: str
+) -> bytes:
     authority, area = resolution.authority, index.areas[named]
-    route = Route(
-        destination_id=str(resolution.destination.id),
-        destination_signature=signature,
-        destination_name=authority.name,
-        destination_short_name=authority.short_name,
-        authority_id=str(authority.id),
-        area=AreaRef(id=area.ars, name=area.name, type=area.type),
-        contact_persons=authority.contacts,
-        address=authority.address or None,
+    route = Route.model_validate(
+        {
+            "destinationId": str(resolution.destination.id),
+            "destinationSignature": signature,
+            "destinationName": authority.name,
+            "destinationShortName": authority.short_name,
+            "contactPersons": authority.contacts or None,
+            "address": authority.address or None,
+            **authority.links,
+            **service.route_texts,
+            "authorityId": str(authority.id),
+            "area": {"id": area.ars, "name": area.name, "type": area.type},
+        }
     )
-    return ROUTE_JSON.dump_json(route)
+    return ROUTE_JSON.dump_json(route, exclude_none=True)

@@ -1,4 +1,5 @@
-"""What zufi's endpoints share: the routing index, the area search, the route signer, the rate limiter."""
+"""zufi's app state (`ZufiState`, reached through `StateDep`): the routing index, the area search, the
+route signer and its keys, the answer cache; patched after each commit, reloaded from the database."""
 
 import asyncio
 import logging
@@ -7,20 +8,20 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from joserfc.jwk import RSAKey
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from ozg_common.db import Database
 from ozg_common.outbox import Outbox
+from ozg_common.service import ServiceRuntime
 from ozg_zufi.areas.search import AreaSearch
 from ozg_zufi.catalogue.sync import OfferSync
 from ozg_zufi.metrics import ZufiMetrics
-from ozg_zufi.models import Area, Authority, Destination, PostalCode, Responsibility, Service
 from ozg_zufi.routing.answers import RouteAnswers
 from ozg_zufi.routing.index import RoutingIndex
-from ozg_zufi.routing.signatures import RouteSigner
+from ozg_zufi.routing.repository import database_fingerprint
+from ozg_zufi.routing.signatures import RouteSigner, SigningKeys
 from ozg_zufi.settings import ZufiSettings
 
 logger = logging.getLogger(__name__)
@@ -32,16 +33,16 @@ Patch = Callable[[RoutingIndex], None]
 
 
 @dataclass
-class Zufi:
+class ZufiState:
     """The running service's in-memory state, rebuilt from the database it mirrors."""
 
     settings: ZufiSettings
-    database: Database
-    outbox: Outbox
-    signing_key: RSAKey
+    signing_keys: SigningKeys
     signer: RouteSigner
     answers: RouteAnswers
-    metrics: ZufiMetrics
+    database: Database = field(init=False)
+    outbox: Outbox = field(init=False)
+    metrics: ZufiMetrics = field(init=False)
     index: RoutingIndex = field(default_factory=RoutingIndex)
     search: AreaSearch = field(default_factory=lambda: AreaSearch([], {}))
     demo_key: dict[str, Any] | None = None
@@ -49,6 +50,24 @@ class Zufi:
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _fingerprint: str | None = None
     _replay: list[Patch] | None = None
+
+    @classmethod
+    def build(cls, settings: ZufiSettings) -> "ZufiState":
+        """The state of a new app: its signing keys loaded (created on first start), nothing indexed."""
+        signing_keys = SigningKeys.load(settings.signing_key_path)
+        signer = RouteSigner(
+            signing_keys.current,
+            settings.public_base_url,
+            settings.submission_host,
+            capacity=settings.signature_cache_size,
+        )
+        return cls(settings, signing_keys, signer, RouteAnswers(settings.route_cache_size))
+
+    def attach(self, runtime: ServiceRuntime) -> None:
+        """Use the runtime's database, outbox and metrics registry."""
+        self.database = runtime.database
+        self.outbox = runtime.outbox
+        self.metrics = ZufiMetrics(runtime.metrics.registry)
 
     def patch_on_commit(self, session: AsyncSession, patch: Patch, recompute: Iterable[str] | None) -> None:
         """Once `session` commits: apply `patch` to the index and queue the recompute of the offers
@@ -125,20 +144,6 @@ class Zufi:
             await self.refresh()
 
 
-async def database_fingerprint(session: AsyncSession) -> str:
-    """Changes whenever a row the index mirrors is written or deleted (one cheap query).
-
-    The recompute of the destinations' `services` writes no column read here (see
-    `Destination.updated_at`): its own writes must not pass for a change of the routing data.
-    """
-    tables = (Area, PostalCode, Service, Authority, Destination, Responsibility)
-    counts = [select(func.count()).select_from(table).scalar_subquery() for table in tables]
-    stamped = (Service, Authority, Destination, Responsibility)
-    latest = [select(func.max(table.updated_at)).scalar_subquery() for table in stamped]
-    row = (await session.execute(select(*counts, *latest))).one()
-    return "|".join(str(value) for value in row)
-
-
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
     """Run `action` once the session's transaction has committed (dropped on rollback)."""
     sync_session = session.sync_session
@@ -157,9 +162,11 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-async def current_zufi(request: Request) -> Zufi:
-    zufi: Zufi = request.app.state.zufi
+async def current_state(request: Request) -> ZufiState:
+    """The app's `ZufiState` (a dependency)."""
+    zufi: ZufiState = request.app.state.zufi
     return zufi
 
 
-ZufiDep = Annotated[Zufi, Depends(current_zufi)]
+StateDep = Annotated[ZufiState, Depends(current_state)]
+"""The app's `ZufiState`, as an endpoint parameter."""
