@@ -164,6 +164,7 @@ async def login_callback(
         raise LoginUnavailable("Die Anmeldung ist für dieses Postfach nicht eingerichtet.")
     pending = request.cookies.get(LOGIN_COOKIE)
     try:
+        state.citizen_oidc.check_redirect_uri(request.headers.get("host", ""), request.url.path)
         if error:
             raise LoginRefused(f"Der Anmeldedienst hat die Anmeldung abgebrochen ({error[:64]}).")
         attempt = Anmeldevorgang.from_cookie(pending)

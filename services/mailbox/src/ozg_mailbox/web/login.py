@@ -4,6 +4,8 @@ The provider is found by discovery under `citizen_issuer`. What the browser must
 PKCE verifier, nonce, the page to return to) travels in a short-lived HttpOnly cookie, read once.
 """
 
+import base64
+import binascii
 import json
 import re
 import secrets
@@ -49,7 +51,8 @@ class Anmeldevorgang:
     next_page: str
 
     def to_cookie(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        """Base64url JSON: cookie-safe without quoting."""
+        return base64.urlsafe_b64encode(json.dumps(asdict(self)).encode()).decode()
 
     @classmethod
     def from_cookie(cls, value: str | None) -> "Anmeldevorgang":
@@ -61,9 +64,9 @@ class Anmeldevorgang:
         if not value:
             raise refused
         try:
-            fields = json.loads(value)
-            attempt = cls(**{name: str(fields[name]) for name in cls.__dataclass_fields__})
-        except (ValueError, TypeError, KeyError) as exc:
+            fields = json.loads(base64.urlsafe_b64decode(value.encode()))
+            attempt = cls(**{name: str(fields.get(name) or "") for name in cls.__dataclass_fields__})
+        except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
             raise refused from exc
         if not attempt.code_verifier:
             raise LoginRefused("Der Anmeldevorgang hat keinen PKCE-Prüfwert; bitte melden Sie sich neu an.")
@@ -124,6 +127,17 @@ class CitizenOidc:
             token_endpoint_auth_method="client_secret_basic" if self.client_secret else "none",
             timeout=10.0,
         )
+
+    def check_redirect_uri(self, host: str, path: str) -> None:
+        """The callback must be reached at the redirect URI registered at the IdP: under another host
+        name the code was issued for somewhere else (or the request was steered here), so it is refused
+        before it is redeemed. Scheme and port are not compared: a TLS proxy may change both."""
+        registered = urlsplit(self.redirect_uri)
+        if host.rsplit(":", 1)[0].lower() != (registered.hostname or "") or path != registered.path:
+            raise LoginRefused(
+                "Diese Rücksprungadresse ist beim Anmeldedienst nicht eingetragen; "
+                f"bitte melden Sie sich über {registered.scheme}://{registered.netloc}/web/ an."
+            )
 
     async def metadata(self) -> ProviderMetadata:
         if self._metadata and time.monotonic() - self._discovered_at < DISCOVERY_KEPT_SECONDS:
