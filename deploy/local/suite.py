@@ -27,7 +27,6 @@ def citizen_login(issuer: str) -> dict[str, str]:
     """Citizens log in at the provider `make run` started (deploy/local/oidc.sh), web page and API."""
     return {
         "OZG_MAILBOX_CITIZEN_ISSUER": issuer,
-        "OZG_MAILBOX_CITIZEN_JWKS_URL": f"{issuer}/jwks",
         "OZG_MAILBOX_CITIZEN_AUDIENCE": OIDC_CLIENT_ID,
         # mock-oauth2-server writes `typ: JWT` on every token; the audience sets access tokens apart.
         "OZG_MAILBOX_CITIZEN_TOKEN_TYPES": "*",

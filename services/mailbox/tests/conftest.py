@@ -419,10 +419,10 @@ class OidcProvider:
         return f"{self.base_url}/{issuer_id}"
 
     def mailbox_settings(self, issuer_id: str = "citizen", **overrides: Any) -> dict[str, Any]:
-        """A mailbox whose citizens log in here; mock-oauth2-server writes `typ: JWT` on every token."""
+        """A mailbox whose citizens log in here, found by discovery (keys too); mock-oauth2-server
+        writes `typ: JWT` on every token."""
         return {
             "citizen_issuer": self.issuer(issuer_id),
-            "citizen_jwks_url": f"{self.issuer(issuer_id)}/jwks",
             "citizen_audience": OIDC_CLIENT_ID,
             "citizen_token_types": "*",
             "citizen_oidc_client_id": OIDC_CLIENT_ID,

@@ -66,14 +66,12 @@ async def test_citizen_idp_tokens_open_the_mailbox_but_never_the_admin_api(
 @pytest.mark.parametrize(
     "values",
     [
-        {"citizen_issuer": "https://id.buerger.test"},
         {"citizen_jwks_url": "https://id.buerger.test/certs"},
         {"citizen_audience": AUDIENCE},
         {"citizen_issuer": "https://id.buerger.test", "citizen_jwks_url": "https://id.buerger.test/certs"},
         {"citizen_oidc_client_id": AUDIENCE},
     ],
     ids=[
-        "issuer without keys",
         "keys without issuer",
         "audience without issuer",
         "issuer without audience",

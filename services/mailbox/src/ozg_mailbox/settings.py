@@ -47,7 +47,7 @@ class MailboxSettings(ServiceSettings):
     """`iss` of citizens' tokens when they log in at their own IdP (BundID, a state's OIDC provider);
     empty: citizens' tokens come from the suite's issuer (`token_issuer`, `jwks_url`) like all others."""
     citizen_jwks_url: str = ""
-    """The citizen IdP's JWKS; set together with `citizen_issuer`."""
+    """The citizen IdP's JWKS; empty: the `jwks_uri` of the issuer's discovery document."""
     citizen_audience: str = ""
     """Required with `citizen_issuer`: a citizen token's `aud` must name it. An IdP shared by many
     services issues tokens for each of them; a token meant for another service must not open the
@@ -66,8 +66,8 @@ class MailboxSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _citizen_idp_complete(self) -> "MailboxSettings":
-        if bool(self.citizen_issuer) != bool(self.citizen_jwks_url):
-            raise ValueError("set citizen_issuer and citizen_jwks_url together (or neither)")
+        if self.citizen_jwks_url and not self.citizen_issuer:
+            raise ValueError("citizen_jwks_url needs citizen_issuer (whose keys they are)")
         if self.citizen_audience and not self.citizen_issuer:
             # The suite's issuer writes no `aud`: every citizen would be locked out.
             raise ValueError("citizen_audience needs citizen_issuer (the suite's tokens carry no aud)")

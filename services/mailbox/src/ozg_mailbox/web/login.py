@@ -11,7 +11,6 @@ import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -22,6 +21,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from ozg_common.auth import Principal, TokenVerifier
 from ozg_common.problems import Unauthorized
 from ozg_mailbox.errors import LoginRefused, LoginUnavailable, UnsafeNextPage
+from ozg_mailbox.identity import discovery_document
 from ozg_mailbox.settings import MailboxSettings
 
 DEFAULT_NEXT_PAGE = "/web/"
@@ -107,7 +107,7 @@ class CitizenOidc:
         # ID tokens name this client as audience; their generic `typ` is what OIDC Core writes.
         self.id_tokens = TokenVerifier(
             issuer=settings.citizen_issuer,
-            jwks_url=settings.citizen_jwks_url,
+            jwks_url=settings.citizen_jwks_url or None,
             audience=self.client_id,
             token_types=None,
         )
@@ -142,17 +142,8 @@ class CitizenOidc:
     async def metadata(self) -> ProviderMetadata:
         if self._metadata and time.monotonic() - self._discovered_at < DISCOVERY_KEPT_SECONDS:
             return self._metadata
-        url = f"{self.issuer}/.well-known/openid-configuration"
-        try:
-            async with httpx.AsyncClient(timeout=10.0) as http:
-                answer = await http.get(url)
-                answer.raise_for_status()
-                document: dict[str, Any] = answer.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise LoginUnavailable("Der Anmeldedienst ist gerade nicht erreichbar.") from exc
-        if str(document.get("issuer", "")).rstrip("/") != self.issuer:
-            # OIDC Discovery §4.3: a document for another issuer must not be used.
-            raise LoginUnavailable("Der Anmeldedienst meldet sich unter einem anderen Namen.")
+        document = await discovery_document(self.issuer)
+        self.id_tokens.jwks_url = self.id_tokens.jwks_url or str(document["jwks_uri"])
         self._metadata = ProviderMetadata(
             authorization_endpoint=str(document["authorization_endpoint"]),
             token_endpoint=str(document["token_endpoint"]),
@@ -206,6 +197,8 @@ class CitizenOidc:
 
     async def identity(self, id_token: str) -> Principal:
         """The verified ID token: this issuer, this client as audience, not expired."""
+        if not self.id_tokens.jwks_url:
+            await self.metadata()
         try:
             return await self.id_tokens.verify(id_token)
         except Unauthorized as exc:
