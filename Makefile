@@ -38,8 +38,9 @@ infra-down: ## stop Kafka (one broker or the cluster) and PostgreSQL
 	KAFKA_BROKERS=$(KAFKA_BROKERS) deploy/local/infra.sh down
 
 .PHONY: run
-run: install ## start Kafka and all services (SQLite), in the foreground; Ctrl-C stops all
+run: install ## start Kafka, the citizens' OIDC provider and all services (SQLite), in the foreground; Ctrl-C stops all
 	deploy/local/kafka.sh up
+	deploy/local/oidc.sh up
 	$(RUN) python deploy/local/suite.py
 
 .PHONY: test

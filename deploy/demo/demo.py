@@ -69,12 +69,18 @@ class Demo:
             time.sleep(interval)
 
 
-def expect(answer: httpx.Response, *statuses: int) -> Any:
-    """The JSON of an answer with one of the expected statuses, else a clear failure."""
+def expect_status(answer: httpx.Response, *statuses: int) -> httpx.Response:
+    """The answer itself (a redirect, a page) if its status is one of the expected, else a clear failure."""
     if answer.status_code not in statuses:
         raise StepFailed(
             f"{answer.request.method} {answer.request.url} answered {answer.status_code}: {answer.text[:500]}"
         )
+    return answer
+
+
+def expect(answer: httpx.Response, *statuses: int) -> Any:
+    """The JSON of an answer with one of the expected statuses, else a clear failure."""
+    expect_status(answer, *statuses)
     return answer.json() if answer.content else None
 
 
@@ -158,13 +164,10 @@ def run(args: argparse.Namespace) -> None:
                         ) from exc
                     demo.show(name.removesuffix("_url"), url)
 
-        with demo.step("Tokens for the online service (sender) and the operator (admin)"):
+        with demo.step("A token for the online service (sender)"):
             sender = client_with_scope(clients, "send")
-            admin = client_with_scope(clients, "admin")
             sender_token = access_token(http, args.submission_url, sender)
-            admin_token = access_token(http, args.submission_url, admin)
             demo.show("sender client", sender["client_id"])
-            demo.show("admin client", admin["client_id"])
 
         with demo.step(f"Route lookup: LeiKa {args.leika_key} in postal code {args.postal_code}"):
             service = expect(http.get(f"{args.zufi_url}/v1/services/{args.leika_key}"), 200)
@@ -178,22 +181,9 @@ def run(args: argparse.Namespace) -> None:
             demo.show("authority", route.get("destinationName"))
             demo.show("payment required", service.get("paymentRequired"))
 
-        with demo.step("The citizen logs in (BundID stand-in) and opens the mailbox"):
+        with demo.step("The citizen logs in at the OIDC provider and opens the mailbox"):
             subject = f"demo-{uuid.uuid4()}"
-            citizen = expect(
-                http.post(
-                    f"{args.submission_url}/v1/admin/citizen-tokens",
-                    json={
-                        "subject": subject,
-                        "email": "erika.mustermann@example.org",
-                        "stork_qaa_level": "STORK-QAA-Level-3",
-                    },
-                    headers=bearer(admin_token),
-                ),
-                200,
-                201,
-            )
-            citizen_headers = bearer(citizen.get("access_token") or citizen["token"])
+            citizen_headers = bearer(citizen_login(args.mailbox_url, subject))
             mailbox = expect(http.get(f"{args.mailbox_url}/v1/mailbox", headers=citizen_headers), 200)
             demo.show("subject", subject)
             demo.show("mailboxUuid", mailbox["mailboxUuid"])
@@ -350,6 +340,28 @@ def pay(
 
 CHECKOUT_OUTCOMES = {"bezahlen": "PAYED", "abbrechen": "CANCELED", "fehlschlag": "FAILED"}
 """The checkout page's buttons and the transaction status each ends in."""
+
+
+def citizen_login(mailbox_url: str, subject: str) -> str:
+    """Sign in on the mailbox web page through the provider's login page, as a browser would
+    (authorization code flow with PKCE); returns the access token the web session holds, which the
+    mailbox API takes as well."""
+    with httpx.Client(base_url=mailbox_url, timeout=30.0) as browser:
+        start = expect_status(browser.get("/web/auth/start", params={"next": "/web/"}), 303)
+        authorize = start.headers["location"]
+        claims = json.dumps(
+            {
+                "stork_qaa_level": "http://eidas.europa.eu/LoA/substantial",
+                "email": "erika.mustermann@example.org",
+            }
+        )
+        back = expect_status(browser.post(authorize, data={"username": subject, "claims": claims}), 302)
+        expect_status(browser.get(back.headers["location"]), 200)
+        expect_status(browser.get("/web/"), 200)
+        token = browser.cookies.get("ozg_mailbox_token")
+        if not token:
+            raise SystemExit("the mailbox web page set no session after the login")
+        return str(token)
 
 
 def route_ags(route: dict[str, Any]) -> str:

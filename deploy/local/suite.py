@@ -5,6 +5,7 @@ First start creates the dev secrets and API clients under var/ (never in git); l
 
 import asyncio
 import signal
+import subprocess
 import sys
 import time
 
@@ -17,12 +18,32 @@ VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "log"
 SECRETS_FILE = VAR / "dev-secrets.json"
 CLIENTS_FILE = VAR / "clients.json"
+OIDC_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "oidc.sh"
+OIDC_CLIENT_ID = "ozg-mailbox"
+"""The mailbox web page's client id, and the audience deploy/local/oidc/config.json writes."""
 
 
-async def main() -> int:
+def citizen_login(issuer: str) -> dict[str, str]:
+    """Citizens log in at the provider `make run` started (deploy/local/oidc.sh), web page and API."""
+    return {
+        "OZG_MAILBOX_CITIZEN_ISSUER": issuer,
+        "OZG_MAILBOX_CITIZEN_AUDIENCE": OIDC_CLIENT_ID,
+        # mock-oauth2-server writes `typ: JWT` on every token; the audience sets access tokens apart.
+        "OZG_MAILBOX_CITIZEN_TOKEN_TYPES": "*",
+        "OZG_MAILBOX_CITIZEN_OIDC_CLIENT_ID": OIDC_CLIENT_ID,
+    }
+
+
+def provider_issuer() -> str:
+    """The citizen issuer of the provider `make run` started before the suite."""
+    url = subprocess.run([str(OIDC_SCRIPT), "url"], check=True, capture_output=True, text=True).stdout
+    return url.strip()
+
+
+async def main(issuer: str) -> int:
     values = dev_secrets(SECRETS_FILE)
     write_clients(CLIENTS_FILE, values)
-    env = shared_environment(values, CLIENTS_FILE)
+    env = shared_environment(values, CLIENTS_FILE) | citizen_login(issuer)
     processes = [
         (
             spec.name,
@@ -48,6 +69,7 @@ async def main() -> int:
         print(f"\nozg-router is up ({time.monotonic() - started:.1f} s). Logs in {LOGS}/\n")
         for name, process in processes:
             print(f"  {name:<14} {process.base_url}   (API docs {process.base_url}/docs)")
+        print(f"\n  citizen login  {issuer}/authorize   (any user name; `make demo` signs in there)")
         print(f"\n  API clients: {CLIENTS_FILE}\n  Ctrl-C stops everything.\n", flush=True)
         while not stop.is_set():
             for name, process in processes:
@@ -63,4 +85,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(provider_issuer())))

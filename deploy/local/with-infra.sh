@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs a command with Kafka and PostgreSQL up, and afterwards stops only what it started itself.
+# Runs a command with Kafka, PostgreSQL and the OIDC provider up, and afterwards stops only what it
+# started itself.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 started=()
 "$here/kafka.sh" status >/dev/null 2>&1 || started+=(kafka)
 "$here/postgres.sh" status >/dev/null 2>&1 || started+=(postgres)
+"$here/oidc.sh" status >/dev/null 2>&1 || started+=(oidc)
 
 cleanup() {
   for service in "${started[@]}"; do
@@ -16,5 +18,6 @@ trap cleanup EXIT
 
 "$here/kafka.sh" up
 "$here/postgres.sh" up
+"$here/oidc.sh" up
 "$here/browser.sh"
 "$@"

@@ -4,6 +4,7 @@ and helpers that play the other services by producing their events into Kafka.""
 import asyncio
 import base64
 import hashlib
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -14,6 +15,7 @@ from email import message_from_bytes
 from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -33,6 +35,7 @@ from ozg_common.contracts.submission import SubmissionSubmitted
 from ozg_common.contracts.topics import MAILBOX
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
+from ozg_common.settings import PROJECT_ROOT
 from ozg_mailbox.app import create_app
 from ozg_mailbox.identity import mailbox_uuid
 from ozg_mailbox.models import inbox_table
@@ -395,3 +398,94 @@ def isolated_mailbox(smtp: SmtpServer, tokens: TestTokens, tmp_path: Path) -> Is
                 await kafka.stop()
 
     return start
+
+
+OIDC_CLIENT_ID = "ozg-mailbox"
+"""The mailbox's client id at the provider, and the audience deploy/local/oidc/config.json writes."""
+
+
+class OidcProvider:
+    """NAV's mock-oauth2-server, started by deploy/local/oidc.sh; every path is an issuer of its own."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def issuer(self, issuer_id: str = "citizen") -> str:
+        return f"{self.base_url}/{issuer_id}"
+
+    def mailbox_settings(self, issuer_id: str = "citizen", **overrides: Any) -> dict[str, Any]:
+        """A mailbox whose citizens log in here, found by discovery (keys too); mock-oauth2-server
+        writes `typ: JWT` on every token."""
+        return {
+            "citizen_issuer": self.issuer(issuer_id),
+            "citizen_audience": OIDC_CLIENT_ID,
+            "citizen_token_types": "*",
+            "citizen_oidc_client_id": OIDC_CLIENT_ID,
+            **overrides,
+        }
+
+    def mailbox(self, subject: str, issuer_id: str = "citizen") -> uuid.UUID:
+        return mailbox_uuid(self.issuer(issuer_id), subject)
+
+    async def sign_in(self, client: httpx.AsyncClient, authorize_url: str, subject: str) -> str:
+        """Fill in the provider's login page; returns where it sends the browser back (with the code)."""
+        answer = await client.post(
+            authorize_url, data={"username": subject, "claims": '{"acr": "substantial"}'}
+        )
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
+
+    async def leave_for_login(
+        self, browser: httpx.AsyncClient, subject: str, next_page: str = "/web/"
+    ) -> str:
+        """Start a web login at the mailbox and sign in at the provider; returns the callback URL."""
+        start = await browser.get("/web/auth/start", params={"next": next_page})
+        assert start.status_code == 303, start.text
+        return await self.sign_in(browser, start.headers["location"], subject)
+
+    async def web_login(self, browser: httpx.AsyncClient, subject: str) -> httpx.Response:
+        """A whole web login, as a browser without JavaScript does it; returns the signed-in page."""
+        signed_in = await browser.get(await self.leave_for_login(browser, subject))
+        assert signed_in.status_code == 200, signed_in.text
+        return signed_in
+
+    async def tokens(self, subject: str, issuer_id: str = "citizen") -> dict[str, Any]:
+        """An access and ID token for `subject`, by the code flow with PKCE but without a browser."""
+        verifier = base64.urlsafe_b64encode(uuid.uuid4().bytes * 3).rstrip(b"=").decode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+        redirect_uri = "http://127.0.0.1/callback"
+        query = {
+            "response_type": "code",
+            "client_id": OIDC_CLIENT_ID,
+            "redirect_uri": redirect_uri,
+            "scope": "openid citizen",
+            "state": "s",
+            "nonce": "n",
+            "code_challenge": challenge.decode(),
+            "code_challenge_method": "S256",
+        }
+        async with httpx.AsyncClient() as client:
+            authorize = f"{self.issuer(issuer_id)}/authorize?{urlencode(query)}"
+            back = await self.sign_in(client, authorize, subject)
+            code = parse_qs(urlsplit(back).query)["code"][0]
+            answer = await client.post(
+                f"{self.issuer(issuer_id)}/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "client_id": OIDC_CLIENT_ID,
+                    "code_verifier": verifier,
+                },
+            )
+            assert answer.status_code == 200, answer.text
+            tokens: dict[str, Any] = answer.json()
+            return tokens
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> OidcProvider:
+    script = PROJECT_ROOT / "deploy" / "local" / "oidc.sh"
+    subprocess.run([str(script), "up"], check=True, timeout=300)
+    url = subprocess.run([str(script), "url"], check=True, capture_output=True, text=True).stdout
+    return OidcProvider(url.strip().removesuffix("/citizen"))

@@ -46,45 +46,61 @@ async def screenshot(page: Page, name: str) -> None:
 
 
 async def test_citizen_logs_in_reads_replies_and_follows_the_status(
-    browser: Browser,
-    mailbox_service: Any,
-    http: httpx.AsyncClient,
-    citizens: Any,
-    events: Any,
-    kafka: Any,
-    wait_for: Any,
-    tmp_path: Path,
+    browser: Browser, isolated_mailbox: Any, oidc_provider: Any, wait_for: Any, tmp_path: Path
 ) -> None:
-    subject = citizens.new()
+    subject = f"buerger-{uuid.uuid4().hex[:12]}"
     case_id = str(uuid.uuid4())
-    await events.submitted(case_id, citizens.mailbox(subject), service_name="Anwohnerparkausweis")
-    await events.accepted(case_id)
-    await events.status(case_id, "PROCESSING", "Ihre Unterlagen werden geprüft.")
-    await events.reply(
-        case_id,
-        title="Nachforderung von Unterlagen",
-        content="Guten Tag,\nbitte reichen Sie eine Kopie Ihres Fahrzeugscheins nach.",
-        files={"Nachforderung.pdf": b"%PDF-1.7 Nachforderung"},
-    )
+    level = "http://eidas.europa.eu/LoA/substantial"
+    async with isolated_mailbox(**oidc_provider.mailbox_settings()) as (mailbox_service, events):
+        http: httpx.AsyncClient = mailbox_service.http
+        kafka = events.kafka
+        await events.submitted(case_id, oidc_provider.mailbox(subject), service_name="Anwohnerparkausweis")
+        await events.accepted(case_id)
+        await events.status(case_id, "PROCESSING", "Ihre Unterlagen werden geprüft.")
+        await events.reply(
+            case_id,
+            title="Nachforderung von Unterlagen",
+            content="Guten Tag,\nbitte reichen Sie eine Kopie Ihres Fahrzeugscheins nach.",
+            files={"Nachforderung.pdf": b"%PDF-1.7 Nachforderung"},
+        )
+        # The API takes the provider's access tokens like any configured citizen issuer's.
+        api_token = (await oidc_provider.tokens(subject))["access_token"]
 
-    async def arrived() -> bool:
-        page = await http.get("/v1/mailbox/messages", headers=citizens.headers(subject))
-        return bool(page.json()["totalCount"])
+        async def arrived() -> bool:
+            page = await http.get("/v1/mailbox/messages", headers={"Authorization": f"Bearer {api_token}"})
+            return bool(page.json()["totalCount"])
 
-    await wait_for(arrived)
+        await wait_for(arrived)
+        await _browse_as_citizen(browser, mailbox_service, kafka, subject, level, case_id, tmp_path)
+        profile = await http.get("/v1/mailbox", headers={"Authorization": f"Bearer {api_token}"})
+        assert profile.json()["storkQaaLevel"] == level
 
+
+async def _browse_as_citizen(
+    browser: Browser, mailbox_service: Any, kafka: Any, subject: str, level: str, case_id: str, tmp_path: Path
+) -> None:
     context = await browser.new_context(
         base_url=mailbox_service.base_url, java_script_enabled=False, locale="de-DE", accept_downloads=True
     )
     page = await context.new_page()
     try:
-        await page.goto("/web/")
-        await expect(page).to_have_url(re.compile(r"/web/login$"))
+        await page.goto("/web/applications")
+        await expect(page).to_have_url(re.compile(r"/web/login\?next=%2Fweb%2Fapplications$"))
         assert await page.get_attribute("html", "lang") == "de"
         await expect(page.get_by_role("heading", level=1, name="Anmelden")).to_be_visible()
-        await page.get_by_label("Zugangs-Token").fill(citizens.token(subject, "erika@example.de"))
         await screenshot(page, "login")
-        await page.get_by_role("button", name="Anmelden").click()
+        await page.get_by_role("link", name="Mit Servicekonto anmelden").click()
+
+        # The provider's own login page.
+        await expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/citizen/authorize\?"))
+        assert "code_challenge_method=S256" in page.url
+        await page.get_by_placeholder("Enter any user/subject").fill(subject)
+        await page.locator("textarea[name=claims]").fill(f'{{"stork_qaa_level": "{level}"}}')
+        await page.get_by_role("button", name="Sign-in").click()
+
+        await expect(page.get_by_role("heading", level=1, name="Meine Anträge")).to_be_visible()
+        assert not [c for c in await context.cookies() if c["name"] == "ozg_mailbox_login"]
+        await page.get_by_role("link", name="Posteingang").click()
 
         await expect(page.get_by_role("heading", level=1, name="Posteingang")).to_be_visible()
         cookie = next(c for c in await context.cookies() if c["name"] == "ozg_mailbox_token")
@@ -132,53 +148,58 @@ async def test_citizen_logs_in_reads_replies_and_follows_the_status(
         await screenshot(page, "applications")
 
         await page.get_by_role("button", name="Abmelden").click()
-        await expect(page).to_have_url(re.compile(r"/web/login$"))
+        await expect(page).to_have_url(re.compile(r"/web/login\?logged_out=true$"))
+        await expect(page.get_by_text("Sie haben sich abgemeldet.")).to_be_visible()
+        assert not [
+            c
+            for c in await context.cookies()
+            if c["name"].startswith("ozg_mailbox_") and "token" in c["name"]
+        ]
         await page.goto("/web/")
-        await expect(page).to_have_url(re.compile(r"/web/login$"))
+        await expect(page).to_have_url(re.compile(r"/web/login\?next=%2Fweb%2F$"))
     finally:
         await context.close()
 
 
 async def test_forms_need_the_csrf_token_and_pages_stay_private(
-    mailbox_service: Any, http: httpx.AsyncClient, citizens: Any, events: Any, wait_for: Any
+    isolated_mailbox: Any, oidc_provider: Any, wait_for: Any
 ) -> None:
-    owner, other = citizens.new(), citizens.new()
+    owner, other = f"owner-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
     case_id = str(uuid.uuid4())
-    await events.submitted(case_id, citizens.mailbox(owner))
-    await events.reply(case_id, files={"privat.pdf": b"private"})
+    async with isolated_mailbox(**oidc_provider.mailbox_settings()) as (mailbox_service, events):
+        http: httpx.AsyncClient = mailbox_service.http
+        await events.submitted(case_id, oidc_provider.mailbox(owner))
+        await events.reply(case_id, files={"privat.pdf": b"private"})
+        owner_headers = {"Authorization": f"Bearer {(await oidc_provider.tokens(owner))['access_token']}"}
 
-    async def arrived() -> list[dict[str, Any]] | None:
-        page = await http.get("/v1/mailbox/messages", headers=citizens.headers(owner))
-        return page.json()["messages"] or None
+        async def arrived() -> list[dict[str, Any]] | None:
+            page = await http.get("/v1/mailbox/messages", headers=owner_headers)
+            return page.json()["messages"] or None
 
-    [summary] = await wait_for(arrived)
-    message_id = summary["messageId"]
+        [summary] = await wait_for(arrived)
+        message_id = summary["messageId"]
 
-    async with httpx.AsyncClient(base_url=mailbox_service.base_url) as browser:
-        form = await browser.get("/web/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert csrf is not None
-        forged = await browser.post("/web/login", data={"token": citizens.token(other)})
-        assert forged.status_code == 403
-        wrong = await browser.post("/web/login", data={"token": "nonsense", "csrf_token": csrf.group(1)})
-        assert wrong.status_code == 401
-        assert "Anmeldung ist fehlgeschlagen" in wrong.text
-        login = await browser.post(
-            "/web/login", data={"token": citizens.token(other), "csrf_token": csrf.group(1)}
-        )
-        assert login.status_code == 303
-        assert "samesite=strict" in login.headers["set-cookie"].lower()
-        assert "httponly" in login.headers["set-cookie"].lower()
+        async with httpx.AsyncClient(base_url=mailbox_service.base_url) as browser:
+            signed_in = await oidc_provider.web_login(browser, other)
+            cookies = signed_in.headers.get_list("set-cookie")
+            [session] = [c.lower() for c in cookies if c.startswith("ozg_mailbox_token=")]
+            assert "samesite=strict" in session
+            assert "httponly" in session
+            inbox = await browser.get("/web/")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', inbox.text)
+            assert csrf is not None
 
-        foreign = await browser.get(f"/web/messages/{message_id}")
-        assert foreign.status_code == 404
-        assert "Nachforderung" not in foreign.text
-        no_csrf = await browser.post(f"/web/messages/{message_id}/delete")
-        assert no_csrf.status_code == 403
-        with_csrf = await browser.post(
-            f"/web/messages/{message_id}/delete", data={"csrf_token": csrf.group(1)}
-        )
-        assert with_csrf.status_code == 404
+            foreign = await browser.get(f"/web/messages/{message_id}")
+            assert foreign.status_code == 404
+            assert "Nachforderung" not in foreign.text
+            no_csrf = await browser.post(f"/web/messages/{message_id}/delete")
+            assert no_csrf.status_code == 403
+            with_csrf = await browser.post(
+                f"/web/messages/{message_id}/delete", data={"csrf_token": csrf.group(1)}
+            )
+            assert with_csrf.status_code == 404
+            forged_logout = await browser.post("/web/logout")
+            assert forged_logout.status_code == 403
 
-    still = await http.get(f"/v1/mailbox/messages/{message_id}", headers=citizens.headers(owner))
-    assert still.status_code == 200
+        still = await http.get(f"/v1/mailbox/messages/{message_id}", headers=owner_headers)
+        assert still.status_code == 200

@@ -55,3 +55,25 @@ class CsrfRejected(MailboxError):
     status = 403
     slug = "csrf-token-invalid"
     title = "The form's security token is missing or wrong"
+
+
+class LoginRefused(MailboxError):
+    """A return from the citizen IdP that does not finish a login this browser started."""
+
+    status = 400
+    slug = "login-refused"
+    title = "The login could not be completed"
+
+
+class UnsafeNextPage(MailboxError):
+    """`next=` must name a page of this web site: anything else would be an open redirect."""
+
+    status = 400
+    slug = "unsafe-next-page"
+    title = "The page to return to is not part of the mailbox"
+
+
+class LoginUnavailable(MailboxError):
+    status = 503
+    slug = "login-unavailable"
+    title = "The citizen login is not configured or the IdP cannot be reached"

@@ -47,7 +47,7 @@ class MailboxSettings(ServiceSettings):
     """`iss` of citizens' tokens when they log in at their own IdP (BundID, a state's OIDC provider);
     empty: citizens' tokens come from the suite's issuer (`token_issuer`, `jwks_url`) like all others."""
     citizen_jwks_url: str = ""
-    """The citizen IdP's JWKS; set together with `citizen_issuer`."""
+    """The citizen IdP's JWKS; empty: the `jwks_uri` of the issuer's discovery document."""
     citizen_audience: str = ""
     """Required with `citizen_issuer`: a citizen token's `aud` must name it. An IdP shared by many
     services issues tokens for each of them; a token meant for another service must not open the
@@ -56,15 +56,25 @@ class MailboxSettings(ServiceSettings):
     """The `typ` headers the citizen IdP writes on access tokens (comma-separated); `*`: any, for an
     IdP that writes a generic `JWT` on every token (then only the audience sets access tokens apart)."""
 
+    citizen_oidc_client_id: str = ""
+    """The web page's client id at the citizen IdP (OpenID Connect, found by discovery under
+    `citizen_issuer`); empty: the web page has no login. With mock-oauth2-server it equals
+    `citizen_audience`, since that provider names one audience in both tokens."""
+    citizen_oidc_client_secret: str = ""
+    """Empty: a public client, kept safe by PKCE alone."""
+    citizen_oidc_scopes: str = "openid citizen"
+
     @model_validator(mode="after")
     def _citizen_idp_complete(self) -> "MailboxSettings":
-        if bool(self.citizen_issuer) != bool(self.citizen_jwks_url):
-            raise ValueError("set citizen_issuer and citizen_jwks_url together (or neither)")
+        if self.citizen_jwks_url and not self.citizen_issuer:
+            raise ValueError("citizen_jwks_url needs citizen_issuer (whose keys they are)")
         if self.citizen_audience and not self.citizen_issuer:
             # The suite's issuer writes no `aud`: every citizen would be locked out.
             raise ValueError("citizen_audience needs citizen_issuer (the suite's tokens carry no aud)")
         if self.citizen_issuer and not self.citizen_audience:
             raise ValueError("citizen_issuer needs citizen_audience (this mailbox's client id at the IdP)")
+        if self.citizen_oidc_client_id and not self.citizen_issuer:
+            raise ValueError("citizen_oidc_client_id needs citizen_issuer (where citizens log in)")
         return self
 
     @property
@@ -77,6 +87,16 @@ class MailboxSettings(ServiceSettings):
     def separate_citizen_idp(self) -> bool:
         """Citizens log in elsewhere than operators get their tokens."""
         return bool(self.citizen_issuer)
+
+    @property
+    def web_login(self) -> bool:
+        """The web page signs citizens in at the citizen IdP."""
+        return bool(self.citizen_oidc_client_id)
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """Where the IdP sends the browser back with the code; registered there for this client."""
+        return self.public_base_url.rstrip("/") + "/web/auth/callback"
 
     @property
     def blob_root(self) -> Path:

@@ -10,6 +10,7 @@ from ozg_common.outbox import Outbox
 from ozg_common.service import ServiceRuntime
 from ozg_mailbox.identity import CitizenLogin
 from ozg_mailbox.settings import MailboxSettings
+from ozg_mailbox.web.login import CitizenOidc
 
 
 @dataclass
@@ -24,6 +25,8 @@ class MailboxState:
     blobs: BlobStore
     """The attachments' bytes."""
     citizen_login: CitizenLogin
+    citizen_oidc: CitizenOidc | None
+    """The web page's OpenID Connect client; None: the web page has no login."""
     _runtime: ServiceRuntime | None = None
 
     @classmethod
@@ -32,6 +35,7 @@ class MailboxState:
             settings=settings,
             blobs=FilesystemBlobStore(settings.blob_root),
             citizen_login=CitizenLogin.from_settings(settings),
+            citizen_oidc=CitizenOidc(settings) if settings.web_login else None,
         )
 
     def attach(self, runtime: ServiceRuntime) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
@@ -22,7 +23,7 @@ from ozg_common.problems import ProblemError, Unauthorized
 from ozg_mailbox.applications import service as applications
 from ozg_mailbox.applications.service import STATUS_LABELS
 from ozg_mailbox.dependencies import verify_citizen_token
-from ozg_mailbox.errors import MailboxError, NotACitizen
+from ozg_mailbox.errors import LoginRefused, LoginUnavailable, MailboxError, NotACitizen, UnsafeNextPage
 from ozg_mailbox.identity import EMAIL_PATTERN
 from ozg_mailbox.messages import service
 from ozg_mailbox.messages.endpoints import attachment_response
@@ -30,25 +31,28 @@ from ozg_mailbox.models import Application, Message
 from ozg_mailbox.profile import service as profile
 from ozg_mailbox.settings import MailboxSettings
 from ozg_mailbox.state import StateDep
+from ozg_mailbox.web.login import DEFAULT_NEXT_PAGE, Anmeldevorgang, CitizenOidc, safe_next_page
 from ozg_mailbox.web.session import (
     CSRF_FIELD,
+    ID_TOKEN_COOKIE,
+    LOGIN_COOKIE,
     LoginRequired,
     WebCitizenDep,
     check_csrf,
     clear_login,
+    clear_pending_login,
     csrf_token,
     remember_csrf,
     set_login,
+    set_pending_login,
 )
 
 HERE = Path(__file__).parent
 BERLIN = ZoneInfo("Europe/Berlin")
 PAGE_SIZE = 20
+NEXT_AFTER_LOGIN = re.compile(r"/web/(messages/[0-9a-f-]+|applications|profile)?")
+"""Pages a citizen is sent back to after logging in (the inbox, a message, their applications, profile)."""
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -86,10 +90,22 @@ templates.env.globals["csrf_field"] = CSRF_FIELD
 router = APIRouter(prefix="/web", include_in_schema=False)
 
 
+def content_security_policy(request: Request) -> str:
+    """Forms post to this site only, and the logout form on to the IdP, which ends its session too
+    (Chromium applies `form-action` to every redirect a form submission follows)."""
+    oidc: CitizenOidc | None = request.app.state.mailbox.citizen_oidc
+    form_action = f"'self' {oidc.origin}" if oidc else "'self'"
+    return (
+        f"default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
 def page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     context = {"csrf_token": csrf_token(request), **context}
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Security-Policy"] = content_security_policy(request)
     remember_csrf(request, response)
     return response
 
@@ -107,33 +123,87 @@ async def stylesheet() -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request) -> HTMLResponse:
-    return page(request, "login.html", {"title": "Anmelden"})
+async def login_page(
+    request: Request,
+    state: StateDep,
+    next_page: Annotated[str | None, Query(alias="next")] = None,
+    logged_out: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """Where a citizen without a session lands: one button to the citizen IdP."""
+    context: dict[str, Any] = {"title": "Anmelden", "logged_out": logged_out, "available": True}
+    context["start_url"] = "/web/auth/start?" + urlencode({"next": safe_next_page(next_page)})
+    if state.citizen_oidc is None:
+        context["available"] = False
+        return page(request, "login.html", context, 503)
+    return page(request, "login.html", context)
 
 
-@router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, session: SessionDep, state: StateDep) -> Response:
-    """Development login: the citizen pastes a token; it is checked exactly like an API bearer token."""
-    form = await request.form(max_files=0, max_fields=5)
-    check_csrf(request, form)
-    token = str(form.get("token") or "").strip()
-    try:
-        citizen = await verify_citizen_token(request, state, token) if token else None
-    except (Unauthorized, NotACitizen):
-        citizen = None
-    if citizen is None:
-        error = "Die Anmeldung ist fehlgeschlagen: Der Token ist ungültig, abgelaufen oder kein Bürger-Token."
-        return page(request, "login.html", {"title": "Anmelden", "error": error}, 401)
-    await profile.record_login(session, citizen)
-    response = redirect("/web/")
-    set_login(request, response, token)
+@router.get("/auth/start")
+async def login_start(
+    request: Request, state: StateDep, next_page: Annotated[str | None, Query(alias="next")] = None
+) -> Response:
+    """Leave for the IdP's login page, keeping state, PKCE verifier and nonce in this browser."""
+    if state.citizen_oidc is None:
+        raise LoginUnavailable("Die Anmeldung ist für dieses Postfach nicht eingerichtet.")
+    url, attempt = await state.citizen_oidc.start(safe_next_page(next_page))
+    response = redirect(url)
+    set_pending_login(request, response, attempt.to_cookie())
     return response
 
 
+@router.get("/auth/callback", response_class=HTMLResponse)
+async def login_callback(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    code: Annotated[str, Query()] = "",
+    returned_state: Annotated[str, Query(alias="state")] = "",
+    error: Annotated[str, Query()] = "",
+) -> Response:
+    """Back from the IdP: the pending login is used up whatever happens, so a code counts once."""
+    if state.citizen_oidc is None:
+        raise LoginUnavailable("Die Anmeldung ist für dieses Postfach nicht eingerichtet.")
+    pending = request.cookies.get(LOGIN_COOKIE)
+    try:
+        state.citizen_oidc.check_redirect_uri(request.headers.get("host", ""), request.url.path)
+        if error:
+            raise LoginRefused(f"Der Anmeldedienst hat die Anmeldung abgebrochen ({error[:64]}).")
+        attempt = Anmeldevorgang.from_cookie(pending)
+        signed_in = await state.citizen_oidc.finish(attempt, returned_state, code)
+        try:
+            citizen = await verify_citizen_token(request, state, signed_in.access_token)
+        except (Unauthorized, NotACitizen) as exc:
+            raise LoginRefused(
+                "Das Zugangs-Token des Anmeldedienstes öffnet dieses Postfach nicht "
+                "(anderer Aussteller, andere Zielgruppe, abgelaufen oder ohne Bürger-Berechtigung)."
+            ) from exc
+    except LoginRefused as exc:
+        response = login_refused_page(request, exc)
+        clear_pending_login(request, response)
+        return response
+    await profile.record_login(session, citizen)
+    # A page, not a redirect: the session cookies are SameSite=Strict, and a redirect chain begun
+    # at the IdP would not send them; the page's own navigation to the inbox is same-site.
+    response = page(request, "signed_in.html", {"title": "Angemeldet", "next_page": attempt.next_page})
+    set_login(request, response, signed_in.access_token, signed_in.id_token)
+    clear_pending_login(request, response)
+    return response
+
+
+def login_refused_page(request: Request, exc: MailboxError) -> HTMLResponse:
+    context = {"title": "Anmelden", "error": exc.detail or exc.title, "available": True}
+    context["start_url"] = "/web/auth/start?" + urlencode({"next": DEFAULT_NEXT_PAGE})
+    return page(request, "login.html", context, exc.status)
+
+
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, state: StateDep) -> Response:
+    """End the session here, then at the IdP (which sends the browser back to the login page)."""
     check_csrf(request, await request.form(max_files=0, max_fields=5))
-    response = redirect("/web/login")
+    at_provider = None
+    if state.citizen_oidc is not None:
+        at_provider = await state.citizen_oidc.logout_url(request.cookies.get(ID_TOKEN_COOKIE))
+    response = redirect(at_provider or "/web/login?logged_out=true")
     clear_login(request, response)
     return response
 
@@ -336,9 +406,13 @@ def install_web(app: FastAPI) -> None:
         )
 
     async def on_login_required(request: Request, exc: Exception) -> Response:
+        if request.method == "GET" and NEXT_AFTER_LOGIN.fullmatch(request.url.path):
+            return redirect("/web/login?" + urlencode({"next": request.url.path}))
         return redirect("/web/login")
 
     async def on_problem(request: Request, exc: Exception) -> Response:
+        if on_web(request) and isinstance(exc, (LoginRefused, UnsafeNextPage, LoginUnavailable)):
+            return login_refused_page(request, exc)
         if on_web(request) and isinstance(exc, MailboxError):
             return error_page(request, exc.status)
         return await _delegate(api_problem_handler, request, exc)
