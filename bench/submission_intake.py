@@ -53,7 +53,7 @@ from sqlalchemy.pool import NullPool
 
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged, Zustellkanal
 from ozg_common.events import CloudEvent, Event
-from ozg_common.keys import public_jwks
+from ozg_common.keys import MIN_RSA_BITS, public_jwks
 from ozg_common.testing import (
     free_port,
     fresh_postgres_database,
@@ -304,7 +304,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     prefix = unique_topic_prefix()
     database_url = await fresh_postgres_database(DATABASE)
     destination_key = RSAKey.generate_key(4096, parameters={"kid": "bench-dest"}, private=True)
-    zufi_key = RSAKey.generate_key(2048, parameters={"kid": "bench-zufi"}, private=True)
+    # zufi signs routes with a key of the suite's own size, so verifying costs what it costs in production.
+    zufi_key = RSAKey.generate_key(MIN_RSA_BITS, parameters={"kid": "bench-zufi"}, private=True)
     destination_id = "bench-destination"
     var = Path(tempfile.mkdtemp(prefix="bench-submission-"))
     generator = await intake_load_generator(args.generator, var)
