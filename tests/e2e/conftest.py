@@ -1,6 +1,7 @@
 """The whole suite as separate processes on real Kafka and PostgreSQL, started once for tests/e2e."""
 
 import importlib.util
+import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,9 @@ from ozg_testing.suite_harness import Suite, postgres_suite
 
 RUN_DIR = PROJECT_ROOT / "var" / "e2e"
 
+PROVIDER_API_KEY = secrets.token_urlsafe(24)
+"""payment logs in at its simulated provider with a key, as at a real one (no log may show it)."""
+
 # Fast clocks, so an outage of a few seconds and a SIGKILLed worker are over within the test budget.
 E2E_SETTINGS = {
     "zufi": {"RATE_LIMIT_PER_SECOND": "10000", "RATE_LIMIT_BURST": "10000"},
@@ -28,6 +32,8 @@ E2E_SETTINGS = {
         "POLL_INTERVAL": "0.2",
     },
     "demo-receiver": {"RETRY_AFTER_SECONDS": "1"},
+    "payment": {"PROVIDER_API_KEY": PROVIDER_API_KEY, "SIMULATED_PROVIDER_API_KEY": PROVIDER_API_KEY},
+    "mailbox": {"SMTP_PASSWORD": secrets.token_urlsafe(24)},
 }
 
 

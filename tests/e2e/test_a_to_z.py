@@ -8,6 +8,7 @@ authority that is down for a while; (e) no personal data in any service's log.
 import argparse
 import asyncio
 import functools
+import json
 import sys
 import time
 import uuid
@@ -31,6 +32,9 @@ Router = Callable[..., Awaitable[dict[str, Any]]]
 
 # Every personal value the tests send; scenario (e) looks for them in the logs.
 PERSONAL_VALUES: set[str] = {"Mustermann", "erika.mustermann@example.org"}
+SECRET_SETTINGS = ("_SECRET", "_PASSWORD", "_API_KEY", "_ENCRYPTION_KEY", "_TOKEN")
+"""How the names of secret settings end (webhook master secret, client secrets, SMTP password, ...)."""
+PRIVATE_KEY_MEMBERS = ("d", "p", "q")
 
 
 @dataclass
@@ -336,5 +340,26 @@ def test_no_personal_data_in_any_log(suite: Suite) -> None:
     assert all(logs.values()), "every service wrote a log"
     leaks = {
         (name, value) for name, text in logs.items() for value in sorted(PERSONAL_VALUES) if value in text
+    }
+    assert leaks == set()
+
+
+def test_no_secret_in_any_log(suite: Suite) -> None:
+    """No secret setting, client secret or private key of the run shows in a log, even in part."""
+    secret_values = {
+        value
+        for process in suite.processes.values()
+        for name, value in process.env.items()
+        if name.startswith("OZG_") and name.endswith(SECRET_SETTINGS) and value
+    }
+    secret_values |= {client["client_secret"] for client in suite.clients}
+    for key_file in suite.run_dir.glob("*keys/*.json"):
+        jwk = json.loads(key_file.read_text())
+        secret_values |= {jwk[member] for member in PRIVATE_KEY_MEMBERS}
+    assert len(secret_values) >= 12, "the run's secrets were found"
+    logs = suite.logs()
+    # 16 characters suffice to tell a secret apart; a log line may quote a secret cut short.
+    leaks = {
+        (name, value[:8]) for name, text in logs.items() for value in secret_values if value[:16] in text
     }
     assert leaks == set()

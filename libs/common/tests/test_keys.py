@@ -1,12 +1,15 @@
 """Key material created on first start is created once, whoever starts first."""
 
+import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import RSAKey
 
-from ozg_common.keys import load_or_create_rsa_key, write_once
+from ozg_common.keys import MIN_RSA_BITS, load_or_create_rsa_key, rsa_bits, write_once
 
 
 def test_racing_creators_all_get_the_first_content(tmp_path: Path) -> None:
@@ -21,7 +24,29 @@ def test_racing_creators_all_get_the_first_content(tmp_path: Path) -> None:
 
 def test_an_existing_key_is_kept(tmp_path: Path) -> None:
     first = load_or_create_rsa_key(tmp_path / "key.jwk.json")
+    assert rsa_bits(first) == MIN_RSA_BITS == 3072
     assert load_or_create_rsa_key(tmp_path / "key.jwk.json").kid == first.kid
+
+
+def test_a_key_smaller_than_bsi_allows_is_never_created(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 3072 bits"):
+        load_or_create_rsa_key(tmp_path / "key.jwk.json", bits=2048)
+    assert not (tmp_path / "key.jwk.json").exists()
+
+
+def test_a_small_key_found_on_disk_is_logged_as_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.jwk.json"
+    # A key an earlier release created with its 2048-bit default.
+    old = RSAKey.generate_key(2048, parameters={"kid": "old"}, private=True)
+    path.write_text(json.dumps(old.as_dict(private=True)))
+    with caplog.at_level(logging.ERROR, logger="ozg_common.keys"):
+        assert load_or_create_rsa_key(path).kid == "old"
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "has 2048 bits, below the 3072" in record.getMessage()
+    assert str(path) in record.getMessage()
 
 
 def test_a_filesystem_without_hard_links_still_gets_one_file(

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from submission_testkit import Suite
@@ -113,3 +114,16 @@ async def test_a_reader_that_loses_the_race_answers_the_winners_tokens(
             await winner.commit()
             assert await late == won
     assert await stored_tokens(database, submission_id) == won
+
+
+async def test_the_published_keys_have_the_bits_bsi_requires(suite: Suite) -> None:
+    answer = await suite.http.get("/.well-known/jwks.json")
+    assert answer.status_code == 200
+    published = KeySet.import_key_set(answer.json())
+    assert len(published.keys) == 2
+    assert all(key.raw_value.key_size >= 3072 for key in published.keys)
+
+
+def test_a_smaller_event_key_is_refused_by_the_settings() -> None:
+    with pytest.raises(ValidationError, match="greater than or equal to 3072"):
+        SubmissionSettings(event_key_bits=2048)

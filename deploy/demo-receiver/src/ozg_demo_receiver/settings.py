@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings, default_var_dir, refuse_placeholder
@@ -21,14 +21,14 @@ class DemoReceiverSettings(ServiceSettings):
 
     kop_gateway_url: str = "http://127.0.0.1:8003"
     submission_url: str = "http://127.0.0.1:8002"
-    signing_master_secret: str = ""
-    destination_secrets: dict[str, str] = {}
+    signing_master_secret: SecretStr = SecretStr("")
+    destination_secrets: dict[str, SecretStr] = {}
     """Explicit webhook secrets per destination id; all others are derived from the master secret."""
     timestamp_tolerance: int = 300
     destination_key_file: Path | None = None
     """The demo destinations' private JWK (default `var/demo-keys/destination-private.jwk.json`)."""
     client_id: str = "demo-receiver"
-    client_secret: str = ""
+    client_secret: SecretStr = SecretStr("")
     clients_file: Path | None = None
     """The suite's bootstrap clients (default `var/clients.json`), read when `client_secret` is empty."""
     process_deliveries: bool = True
@@ -37,7 +37,7 @@ class DemoReceiverSettings(ServiceSettings):
     reject_leika_keys: list[str] = []
     answer_concurrency: int = 4
     retry_after_seconds: float = 5.0
-    control_token: str = ""
+    control_token: SecretStr = SecretStr("")
     """When set, `/_control` requires `Authorization: Bearer <control_token>`."""
 
     @model_validator(mode="before")
@@ -56,18 +56,20 @@ class DemoReceiverSettings(ServiceSettings):
     @model_validator(mode="after")
     def _master_secret(self) -> "DemoReceiverSettings":
         # Read once, not per delivery (as kop-gateway does): the shared dev file when unset.
-        if not self.signing_master_secret:
-            self.signing_master_secret = load_or_create_secret(self.var_dir / MASTER_SECRET_FILE)
+        if not self.signing_master_secret.get_secret_value():
+            self.signing_master_secret = SecretStr(load_or_create_secret(self.var_dir / MASTER_SECRET_FILE))
         return self
 
     def master_secret(self) -> str:
         """The secret kop-gateway derives destination secrets from."""
-        return refuse_placeholder("OZG_DEMO_RECEIVER_SIGNING_MASTER_SECRET", self.signing_master_secret)
+        return refuse_placeholder(
+            "OZG_DEMO_RECEIVER_SIGNING_MASTER_SECRET", self.signing_master_secret.get_secret_value()
+        )
 
     def client_credentials(self) -> tuple[str, str]:
         """The receiver's OAuth client: from the settings, or looked up in the bootstrap clients file."""
-        if self.client_secret:
-            return self.client_id, self.client_secret
+        if secret := self.client_secret.get_secret_value():
+            return self.client_id, secret
         path = self.clients_file or self.var_dir / "clients.json"
         if path.exists():
             for client in json.loads(path.read_text()):

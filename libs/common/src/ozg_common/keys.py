@@ -2,12 +2,18 @@
 
 import contextlib
 import json
+import logging
 import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import KeySet, RSAKey
+
+logger = logging.getLogger(__name__)
+
+MIN_RSA_BITS = 3072
+"""The smallest RSA modulus the suite's own keys may have (BSI TR-02102-1: 3000 bits from 2024 on)."""
 
 
 def write_once(path: Path, content: str) -> str:
@@ -38,12 +44,37 @@ def write_once(path: Path, content: str) -> str:
     return path.read_text()
 
 
-def load_or_create_rsa_key(path: Path, *, bits: int = 2048, use: str = "sig") -> RSAKey:
-    """Load the private key at `path`, or create it once (mode 0600) on first start."""
+def load_or_create_rsa_key(path: Path, *, bits: int = MIN_RSA_BITS, use: str = "sig") -> RSAKey:
+    """Load the private key at `path`, or create it once (mode 0600) with `bits` on first start.
+
+    A key on disk smaller than MIN_RSA_BITS is still used, and logged as an error: replacing it
+    would leave what it signed unverifiable (the event log's SETs are kept for years and the JWKS
+    publishes the current keys only), so its rotation is the operator's decision, not a side
+    effect of an upgrade.
+    """
+    if bits < MIN_RSA_BITS:
+        raise ValueError(f"RSA keys of the suite need at least {MIN_RSA_BITS} bits (BSI TR-02102-1): {bits}")
     if not path.exists():
         key = RSAKey.generate_key(bits, parameters={"kid": str(uuid.uuid4()), "use": use}, private=True)
         write_once(path, json.dumps(key.as_dict(private=True)))
-    return RSAKey.import_key(json.loads(path.read_text()))
+    key = RSAKey.import_key(json.loads(path.read_text()))
+    if (found := rsa_bits(key)) < MIN_RSA_BITS:
+        logger.error(
+            "RSA key %s (kid %s) has %d bits, below the %d BSI TR-02102-1 requires: rotate it "
+            "(move the file away and restart; a new key is created) once nothing signed with it "
+            "still needs verifying",
+            path,
+            key.kid,
+            found,
+            MIN_RSA_BITS,
+            extra={"key_path": str(path), "key_bits": found},
+        )
+    return key
+
+
+def rsa_bits(key: RSAKey) -> int:
+    """The size of the key's modulus in bits."""
+    return int(key.raw_value.key_size)
 
 
 def public_jwks(*keys: RSAKey, alg: str) -> dict[str, Any]:

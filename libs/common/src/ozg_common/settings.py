@@ -21,7 +21,8 @@ def default_var_dir() -> Path:
 class ServiceSettings(BaseSettings):
     """Base settings: database, Kafka, logging and the token issuer's JWKS."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # A refused value is not echoed in the error: it may be a secret (or a URL holding a password).
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     service_name: ClassVar[str] = "ozg"
     default_port: ClassVar[int] = 8000
@@ -89,5 +90,5 @@ class ServiceSettings(BaseSettings):
 def refuse_placeholder(name: str, value: str) -> str:
     """Raise when a secret setting still holds a placeholder value."""
     if value.strip().lower() in PLACEHOLDER_SECRETS:
-        raise ValueError(f"{name} must be set to a real secret, not {value!r}")
+        raise ValueError(f"{name} must be set to a real secret, not a placeholder such as 'changeme'")
     return value

@@ -4,7 +4,7 @@ import base64
 import binascii
 from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings, refuse_placeholder
@@ -22,9 +22,9 @@ class KopGatewaySettings(ServiceSettings):
     service_name: ClassVar[str] = "kop_gateway"
     default_port: ClassVar[int] = 8003
 
-    signing_master_secret: str = ""
+    signing_master_secret: SecretStr = SecretStr("")
     """Derives the webhook secret of destinations without an explicit one; a file under var/ if unset."""
-    secret_encryption_key: str = ""
+    secret_encryption_key: SecretStr = SecretStr("")
     """base64 of 32 bytes (AES-256-GCM) encrypting explicit webhook secrets; a file under var/ if unset."""
     secret_rotation_overlap: float = 86400.0
     """Seconds a replaced webhook secret keeps signing beside the new one."""
@@ -84,15 +84,15 @@ class KopGatewaySettings(ServiceSettings):
     def _secrets(self) -> "KopGatewaySettings":
         if not self.claim_lease:
             self.claim_lease = self.request_timeout + 30.0
-        if not self.signing_master_secret:
-            self.signing_master_secret = load_or_create_secret(self.var_dir / MASTER_SECRET_FILE)
-        refuse_placeholder("signing_master_secret", self.signing_master_secret)
-        if not self.secret_encryption_key:
+        if not self.signing_master_secret.get_secret_value():
+            self.signing_master_secret = SecretStr(load_or_create_secret(self.var_dir / MASTER_SECRET_FILE))
+        refuse_placeholder("signing_master_secret", self.signing_master_secret.get_secret_value())
+        if not self.secret_encryption_key.get_secret_value():
             raw = load_or_create_secret(self.var_dir / SECRET_KEY_FILE)
-            self.secret_encryption_key = base64.b64encode(raw.encode()[:32]).decode()
-        refuse_placeholder("secret_encryption_key", self.secret_encryption_key)
+            self.secret_encryption_key = SecretStr(base64.b64encode(raw.encode()[:32]).decode())
+        refuse_placeholder("secret_encryption_key", self.secret_encryption_key.get_secret_value())
         try:
-            key = base64.b64decode(self.secret_encryption_key, validate=True)
+            key = base64.b64decode(self.secret_encryption_key.get_secret_value(), validate=True)
         except binascii.Error as exc:
             raise ValueError("secret_encryption_key must be base64") from exc
         if len(key) != 32:
@@ -101,4 +101,4 @@ class KopGatewaySettings(ServiceSettings):
 
     @property
     def encryption_key_bytes(self) -> bytes:
-        return base64.b64decode(self.secret_encryption_key)
+        return base64.b64decode(self.secret_encryption_key.get_secret_value())

@@ -37,7 +37,9 @@ class GatewayState:
     def build(cls, settings: KopGatewaySettings) -> "GatewayState":
         return cls(
             settings=settings,
-            signing=SigningSecrets(SecretBox(settings.encryption_key_bytes), settings.signing_master_secret),
+            signing=SigningSecrets(
+                SecretBox(settings.encryption_key_bytes), settings.signing_master_secret.get_secret_value()
+            ),
             lanes=Lanes(LaneLimits.from_settings(settings)),
         )
 

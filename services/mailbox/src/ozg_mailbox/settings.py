@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings
@@ -24,7 +24,7 @@ class MailboxSettings(ServiceSettings):
     smtp_from: str = "postfach@ozg-router.invalid"
     smtp_tls: Literal["off", "starttls", "implicit"] = "starttls"
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_timeout: float = 10.0
     notice_poll_interval: float = 2.0
     notice_retry_base: float = 5.0
@@ -60,7 +60,7 @@ class MailboxSettings(ServiceSettings):
     """The web page's client id at the citizen IdP (OpenID Connect, found by discovery under
     `citizen_issuer`); empty: the web page has no login. With mock-oauth2-server it equals
     `citizen_audience`, since that provider names one audience in both tokens."""
-    citizen_oidc_client_secret: str = ""
+    citizen_oidc_client_secret: SecretStr = SecretStr("")
     """Empty: a public client, kept safe by PKCE alone."""
     citizen_oidc_scopes: str = "openid citizen"
 

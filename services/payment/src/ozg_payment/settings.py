@@ -2,7 +2,7 @@
 
 from typing import ClassVar, Literal, Self
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings
@@ -23,13 +23,13 @@ class PaymentSettings(ServiceSettings):
     provider_auth: Literal["api-key", "oauth2", "mtls"] = "api-key"
     """How payment logs in at the provider: a static bearer key (the simulated provider), OAuth2
     client credentials, or mutual TLS with a client certificate (real ePayment providers)."""
-    provider_api_key: str = ""
+    provider_api_key: SecretStr = SecretStr("")
     """`api-key`: the bearer credential sent to the provider (empty: none)."""
     provider_token_url: str = ""
     """`oauth2`: the provider's token endpoint (client_credentials, client_secret_post)."""
     provider_client_id: str = ""
     """`oauth2`: payment's client id at the provider."""
-    provider_client_secret: str = ""
+    provider_client_secret: SecretStr = SecretStr("")
     """`oauth2`: that client's secret."""
     provider_scope: str = ""
     """`oauth2`: the scope to ask for (empty: the provider's default)."""
@@ -57,7 +57,7 @@ class PaymentSettings(ServiceSettings):
     """Serve the simulated provider (checkout page) under /simulated-provider."""
     simulated_provider_notifications: bool = True
     """Whether the simulated provider notifies the payment service (off: only re-checks find out)."""
-    simulated_provider_api_key: str = ""
+    simulated_provider_api_key: SecretStr = SecretStr("")
     """When set, the simulated provider's API demands this bearer credential."""
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ozg_common.keys import MIN_RSA_BITS
 from ozg_common.settings import ServiceSettings
 
 MiB = 1024 * 1024
@@ -29,8 +30,9 @@ class SubmissionSettings(ServiceSettings):
     token_failure_burst: int = 10
     """Failed `/token` requests allowed at once per client id and per source address."""
     keys_dir: Path | None = None
-    event_key_bits: int = 2048
-    """The SET signing key; RSA signing holds the GIL, and 4096 bits cost 5x the time per event."""
+    event_key_bits: int = Field(default=MIN_RSA_BITS, ge=MIN_RSA_BITS)
+    """Size of the SET signing key created on first start (BSI TR-02102-1: at least 3072); RSA signing
+    holds the GIL and its cost grows with the cube of the size, so larger keys cost every event log read."""
     blob_dir: Path | None = None
 
     # FIT-Connect's limits

@@ -17,10 +17,11 @@ router = APIRouter(prefix="/_control", tags=["control"])
 
 
 async def authorised(request: Request, state: StateDep) -> None:
-    if not state.settings.control_token:
+    expected = state.settings.control_token.get_secret_value()
+    if not expected:
         return
     offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), state.settings.control_token.encode()):
+    if not hmac.compare_digest(offered.encode(), expected.encode()):
         raise ControlForbidden()
 
 

@@ -28,7 +28,11 @@ from ozg_demo_receiver.settings import DemoReceiverSettings
 def destination_secret(settings: DemoReceiverSettings, destination_id: str) -> str:
     """The secret the gateway signs this destination's deliveries with."""
     explicit = settings.destination_secrets.get(destination_id)
-    return explicit or derive_destination_secret(settings.master_secret(), destination_id)
+    return (
+        explicit.get_secret_value()
+        if explicit
+        else derive_destination_secret(settings.master_secret(), destination_id)
+    )
 
 
 def verify_signature(

@@ -104,6 +104,6 @@ class NoticeSender:
             use_tls=s.smtp_tls == "implicit",
             start_tls=s.smtp_tls == "starttls",
             username=s.smtp_username or None,
-            password=s.smtp_password or None,
+            password=s.smtp_password.get_secret_value() or None,
             timeout=s.smtp_timeout,
         )

@@ -100,7 +100,7 @@ class CitizenOidc:
     def __init__(self, settings: MailboxSettings) -> None:
         self.issuer = settings.citizen_issuer.rstrip("/")
         self.client_id = settings.citizen_oidc_client_id
-        self.client_secret = settings.citizen_oidc_client_secret
+        self.client_secret = settings.citizen_oidc_client_secret.get_secret_value()
         self.scopes = settings.citizen_oidc_scopes
         self.redirect_uri = settings.oidc_redirect_uri
         self.post_logout_redirect_uri = settings.public_base_url.rstrip("/") + "/web/login?logged_out=true"

@@ -38,13 +38,13 @@ class XBezahldiensteUpstream:
             if settings.provider_auth == "mtls":
                 tls.load_cert_chain(settings.provider_client_cert, settings.provider_client_key)
         login: ProviderLogin = StaticLogin(
-            settings.provider_api_key if settings.provider_auth == "api-key" else ""
+            settings.provider_api_key.get_secret_value() if settings.provider_auth == "api-key" else ""
         )
         if settings.provider_auth == "oauth2":
             login = ClientCredentialsLogin(
                 settings.provider_token_url,
                 settings.provider_client_id,
-                settings.provider_client_secret,
+                settings.provider_client_secret.get_secret_value(),
                 settings.provider_scope,
             )
         client = httpx.AsyncClient(timeout=settings.provider_timeout, verify=tls)

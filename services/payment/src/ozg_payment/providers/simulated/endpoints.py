@@ -39,7 +39,7 @@ ProviderDep = Annotated[SimulatedProvider, Depends(_provider)]
 
 async def _authenticated(request: Request, provider: ProviderDep) -> None:
     """When an API key is configured, the provider's API demands it (as a real provider would)."""
-    expected = provider.settings.simulated_provider_api_key
+    expected = provider.settings.simulated_provider_api_key.get_secret_value()
     if expected and not hmac.compare_digest(bearer_token(request).encode(), expected.encode()):
         raise Unauthorized("Wrong API key for the simulated provider.")
 
