@@ -5,7 +5,6 @@ import re
 import time
 import uuid
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +12,8 @@ from joserfc import jws
 from joserfc.jwk import KeySet, RSAKey
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+
+from ozg_testing.standards import ROUTING_API
 
 PROBLEMS = "https://schema.ozg-router.de/problems/"
 
@@ -63,15 +64,6 @@ def signed_route(claims: dict[str, Any]) -> tuple[str, list[str], list[str]]:
     return claims["destinationId"], areas, keys
 
 
-STANDARDS = next(
-    (
-        folder / "shared/standards"
-        for folder in Path(__file__).resolve().parents
-        if (folder / "shared/standards").is_dir()
-    ),
-    Path("../shared/standards"),
-)
-"""The published documents, byte for byte: `shared/standards` in the nearest folder above the checkout."""
 ROUTING_API_SERVER = "https://routing-api-testing.fit-connect.fitko.dev"
 
 
@@ -80,9 +72,7 @@ def routing_api() -> OpenAPI:
     """FITKO's published Routing API 2.0.0 document."""
     # Problem answers are JSON too: read as such, so their bodies are checked against the schema.
     config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
-    return OpenAPI.from_file_path(
-        str(STANDARDS / "fit-connect/routing-api/2.0.0/routing-api.yaml"), config=config
-    )
+    return OpenAPI.from_file_path(str(ROUTING_API), config=config)
 
 
 def assert_routing_api_answer(answer: httpx.Response) -> None:
