@@ -342,7 +342,7 @@ CHECKOUT_OUTCOMES = {"bezahlen": "PAYED", "abbrechen": "CANCELED", "fehlschlag":
 """The checkout page's buttons and the transaction status each ends in."""
 
 
-def citizen_login(mailbox_url: str, subject: str) -> str:
+def citizen_login(mailbox_url: str, subject: str, email: str = "erika.mustermann@example.org") -> str:
     """Sign in on the mailbox web page through the provider's login page, as a browser would
     (authorization code flow with PKCE); returns the access token the web session holds, which the
     mailbox API takes as well."""
@@ -352,7 +352,7 @@ def citizen_login(mailbox_url: str, subject: str) -> str:
         claims = json.dumps(
             {
                 "stork_qaa_level": "http://eidas.europa.eu/LoA/substantial",
-                "email": "erika.mustermann@example.org",
+                "email": email,
             }
         )
         back = expect_status(browser.post(authorize, data={"username": subject, "claims": claims}), 302)
@@ -368,7 +368,9 @@ def route_ags(route: dict[str, Any]) -> str:
     """The AGS of the route's area (ARS without the Gemeindeverband digits), from the signed payload."""
     payload = route["destinationSignature"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    ars = str(claims["ars"])
+    # FITKO's claims name the area as a URN ending in the ARS (`urn:de:bund:destatis:...:rs:<ARS>`).
+    [service] = claims["services"]
+    ars = str(service["gebietIDs"][0]).rsplit(":", 1)[-1]
     return ars[:5] + ars[9:12] if len(ars) == 12 else ars
 
 

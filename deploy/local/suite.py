@@ -5,12 +5,12 @@ First start creates the dev secrets and API clients under var/ (never in git); l
 
 import asyncio
 import signal
-import subprocess
 import sys
 import time
 
 from ozg_common.settings import PROJECT_ROOT
 from ozg_common.tasks import wait_until_set
+from ozg_testing.citizen_login import mailbox_citizen_settings, provider_issuer
 from ozg_testing.processes import ServiceProcess
 from ozg_testing.suite_harness import SERVICES, dev_secrets, installed, shared_environment, write_clients
 
@@ -18,32 +18,13 @@ VAR = PROJECT_ROOT / "var"
 LOGS = VAR / "log"
 SECRETS_FILE = VAR / "dev-secrets.json"
 CLIENTS_FILE = VAR / "clients.json"
-OIDC_SCRIPT = PROJECT_ROOT / "deploy" / "local" / "oidc.sh"
-OIDC_CLIENT_ID = "ozg-mailbox"
-"""The mailbox web page's client id, and the audience deploy/local/oidc/config.json writes."""
-
-
-def citizen_login(issuer: str) -> dict[str, str]:
-    """Citizens log in at the provider `make run` started (deploy/local/oidc.sh), web page and API."""
-    return {
-        "OZG_MAILBOX_CITIZEN_ISSUER": issuer,
-        "OZG_MAILBOX_CITIZEN_AUDIENCE": OIDC_CLIENT_ID,
-        # mock-oauth2-server writes `typ: JWT` on every token; the audience sets access tokens apart.
-        "OZG_MAILBOX_CITIZEN_TOKEN_TYPES": "*",
-        "OZG_MAILBOX_CITIZEN_OIDC_CLIENT_ID": OIDC_CLIENT_ID,
-    }
-
-
-def provider_issuer() -> str:
-    """The citizen issuer of the provider `make run` started before the suite."""
-    url = subprocess.run([str(OIDC_SCRIPT), "url"], check=True, capture_output=True, text=True).stdout
-    return url.strip()
 
 
 async def main(issuer: str) -> int:
     values = dev_secrets(SECRETS_FILE)
     write_clients(CLIENTS_FILE, values)
-    env = shared_environment(values, CLIENTS_FILE) | citizen_login(issuer)
+    citizen_login = {f"OZG_MAILBOX_{key}": value for key, value in mailbox_citizen_settings(issuer).items()}
+    env = shared_environment(values, CLIENTS_FILE) | citizen_login
     processes = [
         (
             spec.name,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ozg_common.settings import PROJECT_ROOT
+from ozg_testing.citizen_login import mailbox_citizen_settings, provider_issuer
 from ozg_testing.suite_harness import Suite, postgres_suite
 
 RUN_DIR = PROJECT_ROOT / "var" / "e2e"
@@ -64,7 +65,10 @@ def chaos() -> ModuleType:
 
 @pytest.fixture(scope="session")
 async def suite() -> AsyncIterator[Suite]:
-    suite = await postgres_suite(RUN_DIR, database_prefix="test_e2e", settings=E2E_SETTINGS)
+    # Citizens sign in on the mailbox web page at the local OIDC provider, as `make demo` does.
+    citizen_login = mailbox_citizen_settings(provider_issuer())
+    settings = {**E2E_SETTINGS, "mailbox": {**E2E_SETTINGS["mailbox"], **citizen_login}}
+    suite = await postgres_suite(RUN_DIR, database_prefix="test_e2e", settings=settings)
     try:
         await suite.start(within=240)
         timings = ", ".join(f"{name} {took:.1f} s" for name, took in sorted(suite.start_times.items()))

@@ -70,20 +70,11 @@ def token(demo: ModuleType, http: httpx.Client, suite: Suite, scope: str) -> str
 
 
 def citizen(demo: ModuleType, http: httpx.Client, suite: Suite) -> Citizen:
-    """A new citizen: logged in through the suite's BundID stand-in, mailbox opened."""
+    """A new citizen: logged in on the mailbox web page at the OIDC provider, mailbox opened."""
     tag = uuid.uuid4().hex[:8]
     person = Citizen("Zofia", f"Kowalczyk{tag}", f"zofia.{tag}@example.org", {}, "")
     PERSONAL_VALUES.update({person.family_name, person.email})
-    answer = demo.expect(
-        http.post(
-            f"{suite.url('submission')}/v1/admin/citizen-tokens",
-            json={"subject": f"e2e-{tag}", "email": person.email, "stork_qaa_level": "STORK-QAA-Level-3"},
-            headers=demo.bearer(token(demo, http, suite, "admin")),
-        ),
-        200,
-        201,
-    )
-    person.headers = demo.bearer(answer.get("access_token") or answer["token"])
+    person.headers = demo.bearer(demo.citizen_login(suite.url("mailbox"), f"e2e-{tag}", email=person.email))
     mailbox = demo.expect(http.get(f"{suite.url('mailbox')}/v1/mailbox", headers=person.headers), 200)
     person.mailbox_uuid = mailbox["mailboxUuid"]
     return person

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -275,18 +276,12 @@ async def test_a_destination_key_is_rotated_and_everyone_encrypts_for_the_new_on
     assert published.json()["alg"] == "PS512"
 
 
-async def submitted_application(suite: Suite, http: httpx.AsyncClient) -> dict[str, Any]:
+async def submitted_application(suite: Suite, http: httpx.AsyncClient, demo: ModuleType) -> dict[str, Any]:
     """A citizen's application for AUSKUNFT in Bremen, with a mailbox to hear back in."""
-    admin = {"Authorization": f"Bearer {await suite.token(http, 'admin')}"}
-    citizen = await http.post(
-        f"{suite.url('submission')}/v1/admin/citizen-tokens",
-        json={"subject": f"ops-e2e-{uuid.uuid4().hex[:8]}"},
-        headers=admin,
-    )
-    mailbox = await http.get(
-        f"{suite.url('mailbox')}/v1/mailbox",
-        headers={"Authorization": f"Bearer {citizen.json()['access_token']}"},
-    )
+    subject = f"ops-e2e-{uuid.uuid4().hex[:8]}"
+    citizen = await asyncio.to_thread(demo.citizen_login, suite.url("mailbox"), subject)
+    citizen_headers = {"Authorization": f"Bearer {citizen}"}
+    mailbox = await http.get(f"{suite.url('mailbox')}/v1/mailbox", headers=citizen_headers)
     application = {
         "leikaKey": AUSKUNFT,
         "ars": BREMEN,
@@ -307,10 +302,15 @@ async def submitted_application(suite: Suite, http: httpx.AsyncClient) -> dict[s
 
 
 async def test_the_trail_follows_an_application_through_every_service(
-    suite: Suite, http: httpx.AsyncClient, ozg: Ozg, onboarded: Onboarded, monkeypatch: pytest.MonkeyPatch
+    suite: Suite,
+    http: httpx.AsyncClient,
+    ozg: Ozg,
+    onboarded: Onboarded,
+    demo: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await suite.grant_receiver(http, [onboarded.office])
-    case_id = (await submitted_application(suite, http))["caseId"]
+    case_id = (await submitted_application(suite, http, demo))["caseId"]
 
     async def delivered() -> list[dict[str, Any]] | None:
         listed = await ozg("deliveries", "list", "--case", case_id, "--json")
