@@ -26,12 +26,12 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_zufi.authorities.service import destination_changed
+from ozg_zufi.catalogue import repository
 from ozg_zufi.catalogue.schemas import SyncRun
-from ozg_zufi.models import Authority, Destination, OfferRecompute, utcnow
+from ozg_zufi.models import OfferRecompute, utcnow
 from ozg_zufi.routing.index import RoutingIndex, ServiceEntry
 from ozg_zufi.state import ZufiState
 
@@ -106,13 +106,7 @@ async def sync_offers(zufi: ZufiState, index: RoutingIndex, run: SyncRun) -> Non
     offered = await offered_in(index, scope)
     stale = []
     async with zufi.database.sessionmaker() as session:
-        # Streamed in partitions: decoding 13,000 rows at once would stall routing for a while.
-        rows = await session.stream(
-            select(Destination.id, Destination.services, Destination.declared_services, Authority.generated)
-            .join(Authority, Authority.id == Destination.authority_id)
-            .execution_options(yield_per=PER_YIELD)
-        )
-        async for partition in rows.partitions():
+        async for partition in repository.destination_service_lists(session, per_partition=PER_YIELD):
             for destination_id, services, declared, generated in partition:
                 new = offers(
                     destination_id, services, declared, generated=generated, scope=scope, offered=offered
@@ -131,15 +125,8 @@ async def _rewrite(
     session: AsyncSession, zufi: ZufiState, ids: Sequence[uuid.UUID], scope: set[str], offered: Offered
 ) -> int:
     # Locked and compared again: an admin write may have landed since the rows were read.
-    rows = await session.execute(
-        select(Destination, Authority)
-        .join(Authority, Authority.id == Destination.authority_id)
-        .where(Destination.id.in_(ids))
-        .order_by(Destination.id)
-        .with_for_update(of=Destination)
-    )
     events = []
-    for destination, authority in rows:
+    for destination, authority in await repository.destinations_for_update(session, ids):
         services = offers(
             destination.id,
             destination.services,
@@ -152,14 +139,14 @@ async def _rewrite(
             # `updated_at` stays: see `Destination.updated_at`.
             destination.services = services
             events.append(destination_changed(authority, destination))
-    await session.flush()
+    await repository.write(session)
     await zufi.outbox.publish_many(session, events)
     return len(events)
 
 
 async def already_recomputed(session: AsyncSession, fingerprint: str, services: list[str] | None) -> bool:
     """Whether finished runs recomputed `services` (None: every one) from the routing data `fingerprint`."""
-    record = await session.get(OfferRecompute, RECORD)
+    record = await repository.get_offer_recompute(session, RECORD)
     if record is None or record.fingerprint != fingerprint:
         return False
     return record.services is None or (services is not None and set(services) <= set(record.services))
@@ -167,10 +154,10 @@ async def already_recomputed(session: AsyncSession, fingerprint: str, services: 
 
 async def record_recompute(session: AsyncSession, fingerprint: str, services: list[str] | None) -> None:
     """Note that `services` (None: every one) are now recomputed from the routing data `fingerprint`."""
-    record = await session.get(OfferRecompute, RECORD)
+    record = await repository.get_offer_recompute(session, RECORD)
     if record is None:
         record = OfferRecompute(id=RECORD)
-        session.add(record)
+        await repository.add_offer_recompute(session, record)
     elif record.fingerprint == fingerprint and services is not None:
         services = None if record.services is None else sorted(set(record.services) | set(services))
     record.fingerprint, record.services, record.finished_at = fingerprint, services, utcnow()
