@@ -32,6 +32,8 @@ ARS_KIEL = "010020000000"
 AGS_KIEL = "01002000"
 ARS_AMBIGUOUS = "010580000000"
 ARS_NOWHERE = "019990000000"
+ARS_SIGNED_ELSEWHERE = "010030000000"
+"""Lübeck, whose route the double signs for Kiel: as a zufi would that misroutes."""
 
 DOG_FORM = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -141,7 +143,9 @@ class FakeZufi:
             (LEIKA_DOG, ARS_AMBIGUOUS): [(a, "Amt Nord"), (b, "Amt Süd")],
             (LEIKA_PAY, ARS_KIEL): [(a, "Kiel")],
             (LEIKA_OTHER, ARS_KIEL): [(a, "Kiel")],
+            (LEIKA_DOG, ARS_SIGNED_ELSEWHERE): [(a, "Lübeck")],
         }
+        self.signed_area = {ARS_SIGNED_ELSEWHERE: ARS_KIEL}
         self.route_calls = 0
 
     def sign(self, destination_id: str, leika_key: str, ars: str, key: RSAKey | None = None) -> str:
@@ -192,7 +196,9 @@ class FakeZufi:
             routes = [
                 {
                     "destinationId": destination_id,
-                    "destinationSignature": self.sign(destination_id, leika_key, ars_value),
+                    "destinationSignature": self.sign(
+                        destination_id, leika_key, self.signed_area.get(ars_value, ars_value)
+                    ),
                     "destinationName": f"Amt {name}",
                     "area": {"id": ars_value, "name": name, "type": "Gemeinde"},
                 }

@@ -12,6 +12,7 @@ from submission_testkit import (
     ARS_AMBIGUOUS,
     ARS_KIEL,
     ARS_NOWHERE,
+    ARS_SIGNED_ELSEWHERE,
     LEIKA_DOG,
     LEIKA_OTHER,
     Suite,
@@ -198,6 +199,10 @@ async def test_routing_failures(suite: Suite) -> None:
         404,
         "route-not-found",
     )
+    misrouted = await suite.http.post(
+        "/v1/applications", json=application(ars=ARS_SIGNED_ELSEWHERE), headers=sender
+    )
+    assert "010030000000" in problem(misrouted, 422, "invalid-destination-signature")["detail"]
     forged = suite.zufi.sign(suite.dest_b, LEIKA_DOG, ARS_KIEL, key=suite.keys.subscriber)
     problem(
         await suite.http.post(
