@@ -12,8 +12,10 @@ JOSE = "application/jose"
 
 
 class ServiceType(Schema):
-    name: str = Field(min_length=1, max_length=1024)
-    identifier: str = Field(pattern=r"^(urn:de:fim:leika:leistung:)?99\d{12}$")
+    name: str = Field(default="", max_length=1024)
+    """Public clients send it empty or not at all; the catalogue's name is used then."""
+    identifier: str = Field(pattern=r"^(urn:de:fim:leika:leistung:)?\d{14}$")
+    """The LeiKa key as its URN (or bare); one the destination does not offer is refused later."""
 
 
 class SubmissionCreate(Schema):

@@ -15,7 +15,12 @@ from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge
 from ozg_common.bulk import single_write
 from ozg_submission.directory.repository import service_and_destination
-from ozg_submission.directory.service import existing_destination, require_existing, usable_destination
+from ozg_submission.directory.service import (
+    existing_destination,
+    leika_identifier,
+    require_existing,
+    usable_destination,
+)
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
     InvalidApplication,
@@ -97,7 +102,8 @@ async def create(
         {
             "sender_client_id": principal.client_id or principal.subject,
             "leika_key": new.leika_key,
-            "service_name": leistung.name if leistung else new.service_name,
+            "service_name": (leistung.name if leistung else new.service_name)
+            or leika_identifier(new.leika_key),
             "origin": new.origin,
             "announced_attachments": [str(a) for a in new.announced_attachments],
             "payment_required": bool(leistung and leistung.payment_required),
