@@ -1,13 +1,18 @@
 """The FIT-Connect sender side as public clients use it: tolerant where the federal API is, strict
 where it must be, and bad input refused without leaving anything half stored."""
 
+import asyncio
 import base64
 import json
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, LEIKA_OTHER, Suite, problem
+from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, LEIKA_OTHER, LEIKA_PAY, Suite, problem
+
+from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentPayed
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
@@ -120,3 +125,109 @@ async def test_announcements_are_strict_where_they_must_be(suite: Suite) -> None
         await upload(suite, submission_id, announced, suite.encrypt_for_a(b"a", "text/plain"))
     ).status_code == 204
     assert (await complete(suite, submission_id)).status_code == 200
+
+
+async def status_of(suite: Suite, submission_id: str) -> dict[str, Any]:
+    """What the sender reads of its submission's state."""
+    answer = await suite.http.get(f"/v1/applications/{submission_id}", headers=await suite.auth("sender"))
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def test_a_fee_is_no_reason_to_hold_a_fit_connect_submission(suite: Suite) -> None:
+    service_type = {"name": "", "identifier": LEIKA_URN + LEIKA_PAY}
+    created = await create(
+        suite, {"destinationId": suite.dest_a, "announcedAttachments": [], "serviceType": service_type}
+    )
+    assert created.status_code == 201, created.text
+    submission_id = created.json()["submissionId"]
+    assert (await complete(suite, submission_id)).status_code == 200
+
+    assert (await status_of(suite, submission_id))["status"] == "forwarded"
+    announced = await suite.bus.expect("submission.submitted", lambda e: e["submission_id"] == submission_id)
+    assert announced["payment_required"] is False, "the sender took the fee through its own ePayment"
+    await suite.bus.expect("submission.ready_for_delivery", lambda e: e["submission_id"] == submission_id)
+    assert await logged_events(suite, submission_id) == [
+        "create-submission",
+        "submit-submission",
+        "forward-submission",
+    ]
+    listing = await suite.http.get(
+        f"/v1/submissions?destinationId={suite.dest_a}&limit=500", headers=await suite.auth("subscriber-a")
+    )
+    assert submission_id in {s["submissionId"] for s in listing.json()["submissions"]}
+
+
+def payment(status: type[PaymentEvent], transaction_id: str, case_id: str | None) -> PaymentEvent:
+    """What the payment service announces when a transaction ends."""
+    return status(
+        case_id=case_id,
+        transaction_id=transaction_id,
+        origin_id="orig",
+        endpoint_id="01002000",
+        request_id=str(uuid.uuid4()),
+        payment_information={"transactionId": transaction_id, "status": status.status},
+    )
+
+
+async def status_becomes(suite: Suite, submission_id: str, check: Callable[[dict[str, Any]], bool]) -> None:
+    deadline = time.monotonic() + 20
+    while not check(await status_of(suite, submission_id)):
+        assert time.monotonic() < deadline, await status_of(suite, submission_id)
+        await asyncio.sleep(0.1)
+
+
+async def test_a_transaction_opened_at_our_payment_service_decides(suite: Suite) -> None:
+    transaction_id = f"tx-{uuid.uuid4()}"
+    body = {
+        "destinationId": suite.dest_a,
+        "announcedAttachments": [],
+        "serviceType": {"name": "", "identifier": LEIKA_URN + LEIKA_DOG},
+        "paymentTransactionId": transaction_id,
+    }
+    created = await create(suite, body)
+    assert created.status_code == 201, created.text
+    submission_id, case_id = created.json()["submissionId"], created.json()["caseId"]
+    metadata = suite.encrypt_for_a(b"{}")
+    submitted = await suite.http.put(
+        f"/v1/submissions/{submission_id}",
+        json={"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    assert submitted.status_code == 200, submitted.text
+
+    waiting = await status_of(suite, submission_id)
+    assert waiting["status"] == "awaiting_payment"
+    assert waiting["payment"]["required"] is True
+    assert await logged_events(suite, submission_id) == ["create-submission", "submit-submission"]
+    announced = await suite.bus.expect("submission.submitted", lambda e: e["submission_id"] == submission_id)
+    assert announced["payment_required"] is True
+    assert announced["payment_transaction_id"] == transaction_id
+
+    await suite.bus.publish(payment(PaymentCanceled, transaction_id, None))
+    await status_becomes(suite, submission_id, lambda s: (s["payment"] or {}).get("status") == "CANCELED")
+    assert (await status_of(suite, submission_id))["status"] == "awaiting_payment"
+    assert await logged_events(suite, submission_id) == ["create-submission", "submit-submission"]
+
+    # The citizen pays again, in a new transaction for the same case.
+    paid = f"tx-{uuid.uuid4()}"
+    await suite.bus.publish(payment(PaymentPayed, paid, case_id))
+    await status_becomes(suite, submission_id, lambda s: s["status"] == "forwarded")
+    assert (await status_of(suite, submission_id))["payment"]["status"] == "PAYED"
+    assert await logged_events(suite, submission_id) == [
+        "create-submission",
+        "submit-submission",
+        "forward-submission",
+    ]
+    ready = await suite.bus.expect(
+        "submission.ready_for_delivery", lambda e: e["submission_id"] == submission_id
+    )
+    assert ready["encrypted_metadata"] == metadata, "a FIT-Connect sender's metadata is passed on as sent"
+
+    paid_first = await create(suite, body | {"paymentTransactionId": paid})
+    assert paid_first.status_code == 201, paid_first.text
+    assert (await complete(suite, paid_first.json()["submissionId"])).status_code == 200
+    forwarded = await status_of(suite, paid_first.json()["submissionId"])
+    assert forwarded["status"] == "forwarded", "a transaction paid before the submit forwards it at once"
+    assert forwarded["payment"]["transactionId"] == paid

@@ -185,43 +185,6 @@ async def test_a_delivery_after_a_dead_letter_clears_the_error(suite: Suite) -> 
     assert delivered.get("deliveryError") is None
 
 
-async def test_a_fit_connect_submission_waits_for_its_payment(suite: Suite) -> None:
-    sender = await suite.auth("sender")
-    service_type = {"name": "Meldebescheinigung", "identifier": f"urn:de:fim:leika:leistung:{LEIKA_PAY}"}
-    metadata = suite.encrypt_for_a(b"{}")
-
-    async def submitted(**extra: str) -> dict[str, Any]:
-        body = {"destinationId": suite.dest_a, "announcedAttachments": [], "serviceType": service_type}
-        created = await suite.http.post("/v1/submissions", json=body | extra, headers=sender)
-        assert created.status_code == 201, created.text
-        sid = created.json()["submissionId"]
-        payload = {"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}")}
-        answer = await suite.http.put(f"/v1/submissions/{sid}", json=payload, headers=sender)
-        assert answer.status_code == 200, answer.text
-        status: dict[str, Any] = (await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()
-        return status
-
-    waiting = await submitted()
-    assert waiting["status"] == "awaiting_payment"
-    announced = await suite.bus.expect(
-        "submission.submitted", lambda e: e["submission_id"] == waiting["submissionId"]
-    )
-    assert announced["payment_required"] is True
-
-    transaction_id = f"tx-{uuid.uuid4()}"
-    await suite.bus.publish(payed(transaction_id, waiting["caseId"]))
-    done = await status_becomes(suite, waiting["submissionId"], "forwarded")
-    assert done["payment"]["status"] == "PAYED"
-    ready = await suite.bus.expect(
-        "submission.ready_for_delivery", lambda e: e["submission_id"] == waiting["submissionId"]
-    )
-    assert ready["encrypted_metadata"] == metadata, "a FIT-Connect sender's metadata is passed on as sent"
-
-    paid_first = await submitted(paymentTransactionId=transaction_id)
-    assert paid_first["status"] == "forwarded", "a payment recorded before the submit forwards it at once"
-    assert paid_first["payment"]["transactionId"] == transaction_id
-
-
 async def test_citizen_reply_is_encrypted_for_the_destination(suite: Suite) -> None:
     created = await apply(suite, LEIKA_DOG)
     await suite.bus.publish(

@@ -39,7 +39,7 @@ class SubmissionCreate(Schema):
     mailbox_uuid: str | None = Field(default=None, max_length=64)
     """OZG extension: the citizen's BundID mailbox, for status and replies."""
     payment_transaction_id: str | None = Field(default=None, max_length=200)
-    """OZG extension: the XBezahldienste transaction that pays for this application."""
+    """OZG extension: a transaction opened at our payment service; the submission waits until PAYED."""
 
 
 class SubmissionRef(Schema):

@@ -4,10 +4,12 @@ what each move writes. No other module assigns a submission's status.
 Each move, with its event-log entries (FIT-Connect events) and the Kafka events it publishes:
 
 - `create`: (new) → incomplete. Logs create-submission.
-- `submit`: incomplete → submitted → forwarded, or → awaiting_payment while the fee is due.
+- `submit` (FIT-Connect sender): incomplete → submitted → forwarded, or → awaiting_payment while a
+  payment transaction opened for it is not paid (never for the service's fee alone).
   Logs submit-submission (and forward-submission); publishes submission.submitted (and
   submission.ready_for_delivery).
-- `take_in` (native intake): (new) → incomplete → submitted → forwarded or awaiting_payment at once.
+- `take_in` (native intake): (new) → incomplete → submitted → forwarded or awaiting_payment (while
+  the service's fee is not paid) at once.
   Logs create-submission, then as `submit`; publishes as `submit`.
 - `settle`: awaiting_payment → forwarded. Logs forward-submission; publishes
   submission.ready_for_delivery.
@@ -208,16 +210,19 @@ async def submit(
     authority_name: str,
     stored: Payloads,
 ) -> None:
-    """incomplete → submitted → forwarded, or awaiting_payment while the service's fee is not paid.
+    """incomplete → submitted → forwarded, or awaiting_payment while a payment transaction opened
+    for it at our payment service is not paid (FIT-Connect sender).
 
+    The federal service never holds a submission for a fee: a FIT-Connect sender takes it through
+    its own ePayment. Only a transaction the sender named, or one reported for the case, decides.
     `submission` (locked, not tracked by the session): its changes, the entries and the events are
     written in one statement.
     """
-    payment = None
-    if submission.payment_required:
-        payment = await repository.payment_for(
-            session, case_id=submission.case_id, transaction_id=submission.payment_transaction_id
-        )
+    payment = await repository.payment_for(
+        session, case_id=submission.case_id, transaction_id=submission.payment_transaction_id
+    )
+    if payment is not None:
+        submission.payment_required = True
     log, published = _submitted(submission, authority_name, payment, datetime.now(UTC))
     if submission.status == FORWARDED:
         published.append(await ready_event(session, state, submission, stored))

@@ -78,6 +78,7 @@ _SUBMITTED_COLUMNS = (
     "submitted_at",
     "forwarded_at",
     "last_event_at",
+    "payment_required",
     "payment_status",
     "payment_transaction_id",
     "metadata_key",

@@ -106,7 +106,9 @@ async def create(
             or leika_identifier(new.leika_key),
             "origin": new.origin,
             "announced_attachments": [str(a) for a in new.announced_attachments],
-            "payment_required": bool(leistung and leistung.payment_required),
+            # The federal service never holds a submission for its fee (the sender's own ePayment
+            # takes it): only a transaction opened at our payment service decides (`machine.submit`).
+            "payment_required": new.payment_transaction_id is not None,
             "payment_transaction_id": new.payment_transaction_id,
             "mailbox_uuid": new.mailbox_uuid,
         },
