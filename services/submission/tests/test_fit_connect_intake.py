@@ -231,3 +231,78 @@ async def test_a_transaction_opened_at_our_payment_service_decides(suite: Suite)
     forwarded = await status_of(suite, paid_first.json()["submissionId"])
     assert forwarded["status"] == "forwarded", "a transaction paid before the submit forwards it at once"
     assert forwarded["payment"]["transactionId"] == paid
+
+
+async def test_bad_input_is_refused_and_the_submission_stays_completable(suite: Suite) -> None:
+    sender = await suite.auth("sender")
+    service_type = {"name": "", "identifier": LEIKA_URN + LEIKA_DOG}
+    twice = str(uuid.uuid4())
+    duplicates = await create(
+        suite,
+        {"destinationId": suite.dest_a, "announcedAttachments": [twice, twice], "serviceType": service_type},
+    )
+    problem(duplicates, 400, "invalid-application")
+    too_many = [str(uuid.uuid4()) for _ in range(6)]
+    problem(
+        await create(
+            suite,
+            {"destinationId": suite.dest_a, "announcedAttachments": too_many, "serviceType": service_type},
+        ),
+        413,
+        "payload-too-large",
+    )
+
+    attachment = str(uuid.uuid4())
+    created = await create(
+        suite,
+        {"destinationId": suite.dest_a, "announcedAttachments": [attachment], "serviceType": service_type},
+    )
+    assert created.status_code == 201, created.text
+    submission_id = created.json()["submissionId"]
+    sound = suite.encrypt_for_a(b"attachment", "text/plain")
+    problem(
+        await upload(suite, submission_id, attachment, suite.encrypt_for_a(b"z" * 70_000, "text/plain")),
+        413,
+        "payload-too-large",
+    )
+    problem(await upload(suite, submission_id, attachment, sound + ".extra"), 400, "invalid-jwe")
+    problem(await upload(suite, submission_id, attachment, sound.rsplit(".", 1)[0]), 400, "invalid-jwe")
+    missing = problem(await complete(suite, submission_id), 422, "missing-attachments")
+    assert missing["missingAttachments"] == [attachment], "no refused upload was kept"
+
+    assert (await upload(suite, submission_id, attachment, sound)).status_code == 204
+    metadata, data = suite.encrypt_for_a(b"{}"), suite.encrypt_for_a(b"{}")
+    refused = [
+        {"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}", "text/plain")},
+        {"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}", None)},
+        {"encryptedMetadata": suite.encrypt_for_a(b"<x/>", "application/xml"), "encryptedData": data},
+    ]
+    for payload in refused:
+        answer = await suite.http.put(f"/v1/submissions/{submission_id}", json=payload, headers=sender)
+        assert (
+            problem(answer, 422, "invalid-jwe-header")["type"] == FIT_CONNECT_PROBLEMS + "invalid-jwe-header"
+        )
+    for payload in (
+        {"encryptedMetadata": metadata[:-1] + ".", "encryptedData": data},
+        {"encryptedMetadata": metadata, "encryptedData": "%%%.b.c.d.e"},
+        {"encryptedMetadata": "", "encryptedData": data},
+    ):
+        answer = await suite.http.put(f"/v1/submissions/{submission_id}", json=payload, headers=sender)
+        assert answer.status_code in (400, 422), answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert await logged_events(suite, submission_id) == ["create-submission"], "nothing was half submitted"
+    assert (await status_of(suite, submission_id))["status"] == "incomplete"
+
+    # `cty` may leave out "application/" (RFC 7516); the data may be XML.
+    xml = suite.encrypt_for_a(b"<antrag/>", "xml")
+    answer = await suite.http.put(
+        f"/v1/submissions/{submission_id}",
+        json={"encryptedMetadata": metadata, "encryptedData": xml},
+        headers=sender,
+    )
+    assert answer.status_code == 200, answer.text
+    fetched = await suite.http.get(
+        f"/v1/submissions/{submission_id}", headers=await suite.auth("subscriber-a")
+    )
+    assert fetched.json()["attachments"] == [attachment]
+    assert suite.decrypt(fetched.json()["encryptedData"])[1] == b"<antrag/>"

@@ -55,8 +55,23 @@ class NewSubmission:
     payment_transaction_id: str | None = None
 
 
-def check_jwe(token: str, *, what: str, require_cty: bool) -> jose.JweHeader:
-    """Structure and algorithms of a JWE we pass through unread."""
+DATA_TYPES = frozenset({"application/json", "application/xml"})
+"""What `encryptedData` may contain (its JWE's `cty`)."""
+METADATA_TYPES = frozenset({"application/json"})
+"""What `encryptedMetadata` may contain: a JSON document."""
+
+
+def _media_type(cty: str) -> str:
+    """`cty` as a media type: RFC 7516 lets it omit `application/`, and parameters do not count."""
+    value = cty.split(";", 1)[0].strip().lower()
+    return value if "/" in value else f"application/{value}"
+
+
+def check_jwe(
+    token: str, *, what: str, require_cty: bool, content_types: frozenset[str] | None = None
+) -> jose.JweHeader:
+    """Structure and algorithms of a JWE we pass through unread; its `cty`, if stated, one of
+    `content_types` (None: any)."""
     try:
         header = jose.read_header(token)
     except jose.UnsupportedJweAlgorithm as exc:
@@ -65,6 +80,8 @@ def check_jwe(token: str, *, what: str, require_cty: bool) -> jose.JweHeader:
         raise InvalidJwe(f"{what}: {exc}.") from exc
     if require_cty and not header.cty:
         raise JweHeaderInvalid(f"{what}: the JWE header lacks cty (application/json or application/xml).")
+    if content_types is not None and header.cty and _media_type(header.cty) not in content_types:
+        raise JweHeaderInvalid(f"{what}: cty {header.cty} is not one of {', '.join(sorted(content_types))}.")
     return header
 
 
@@ -237,9 +254,9 @@ async def submit(
     it no longer incomplete. The submission is read as a row, not tracked by the session: its
     changes are written in the same statement as its event-log entries and events.
     """
-    check_jwe(encrypted_metadata, what="encryptedMetadata", require_cty=False)
+    check_jwe(encrypted_metadata, what="encryptedMetadata", require_cty=False, content_types=METADATA_TYPES)
     if encrypted_data is not None:
-        check_jwe(encrypted_data, what="encryptedData", require_cty=True)
+        check_jwe(encrypted_data, what="encryptedData", require_cty=True, content_types=DATA_TYPES)
     submission, destination = await repository.locked_with_destination(session, submission_id)
     submission = _own(principal, submission_id, submission)
     _still_open(submission)
