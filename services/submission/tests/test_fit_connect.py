@@ -12,6 +12,8 @@ from joserfc import jws, jwt
 from joserfc.jwk import KeySet, RSAKey
 from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, Suite, problem
 
+from ozg_common import jose
+
 SERVICE_TYPE = {"name": "Hundesteuer Anmeldung", "identifier": f"urn:de:fim:leika:leistung:{LEIKA_DOG}"}
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
 
@@ -96,9 +98,12 @@ def unsigned(token: str, alg: str = "none") -> str:
 async def submitted(suite: Suite, destination: str | None = None) -> tuple[str, str]:
     """A FIT-Connect submission, forwarded to its destination: (submissionId, caseId)."""
     created = await announce(suite, [], destination)
+    # Every destination but a holds keys.dest_b.
+    key = suite.keys.dest_a if destination in (None, suite.dest_a) else suite.keys.dest_b
+    empty = jose.encrypt(b"{}", key, content_type="application/json")
     answer = await suite.http.put(
         f"/v1/submissions/{created['submissionId']}",
-        json={"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")},
+        json={"encryptedMetadata": empty, "encryptedData": empty},
         headers=await suite.auth("sender"),
     )
     assert answer.status_code == 200, answer.text

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, LEIKA_OTHER, LEIKA_PAY, Suite, problem
 
+from ozg_common import jose
 from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentPayed
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
@@ -267,6 +268,8 @@ async def test_bad_input_is_refused_and_the_submission_stays_completable(suite: 
     )
     problem(await upload(suite, submission_id, attachment, sound + ".extra"), 400, "invalid-jwe")
     problem(await upload(suite, submission_id, attachment, sound.rsplit(".", 1)[0]), 400, "invalid-jwe")
+    for_another = jose.encrypt(b"attachment", suite.keys.dest_b, content_type="text/plain")
+    problem(await upload(suite, submission_id, attachment, for_another), 422, "invalid-jwe-header")
     missing = problem(await complete(suite, submission_id), 422, "missing-attachments")
     assert missing["missingAttachments"] == [attachment], "no refused upload was kept"
 
@@ -276,6 +279,10 @@ async def test_bad_input_is_refused_and_the_submission_stays_completable(suite: 
         {"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}", "text/plain")},
         {"encryptedMetadata": metadata, "encryptedData": suite.encrypt_for_a(b"{}", None)},
         {"encryptedMetadata": suite.encrypt_for_a(b"<x/>", "application/xml"), "encryptedData": data},
+        {
+            "encryptedMetadata": metadata,
+            "encryptedData": jose.encrypt(b"{}", suite.keys.dest_b, content_type="application/json"),
+        },
     ]
     for payload in refused:
         answer = await suite.http.put(f"/v1/submissions/{submission_id}", json=payload, headers=sender)

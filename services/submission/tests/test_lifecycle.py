@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from submission_testkit import ARS_KIEL, LEIKA_DOG, LEIKA_PAY, Suite
 
+from ozg_common import jose
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentCanceled, PaymentPayed
@@ -223,7 +224,7 @@ async def test_a_callback_is_no_pickup(suite: Suite, callback: bool | None) -> N
         headers=sender,
     )
     sid, cid = created.json()["submissionId"], created.json()["caseId"]
-    empty = suite.encrypt_for_a(b"{}")
+    empty = jose.encrypt(b"{}", suite.keys.dest_b, content_type="application/json")  # c holds dest_b's key
     answer = await suite.http.put(
         f"/v1/submissions/{sid}", json={"encryptedMetadata": empty, "encryptedData": empty}, headers=sender
     )

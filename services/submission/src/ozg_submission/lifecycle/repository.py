@@ -38,6 +38,7 @@ _LOCKED_WITH_DESTINATION = (
         _SUBMISSIONS,
         _DESTINATIONS.c.status.label("destination_status"),
         _DESTINATIONS.c.name.label("destination_name"),
+        _DESTINATIONS.c.encryption_kid.label("destination_kid"),
     )
     .outerjoin_from(_SUBMISSIONS, _DESTINATIONS, _DESTINATIONS.c.destination_id == _COLUMNS.destination_id)
     .where(_COLUMNS.id == bindparam("submission_id"))
@@ -47,11 +48,13 @@ _LOCKED_WITH_DESTINATION = (
 
 @dataclass(frozen=True, slots=True)
 class DestinationOfSubmission:
-    """What submitting needs of a submission's destination: whether it still exists, its name."""
+    """What submitting needs of a submission's destination: whether it still exists, its name, the
+    key its content must be encrypted for."""
 
     status: str | None
     """None: there is no such destination (any more)."""
     name: str | None
+    encryption_kid: str | None
 
 
 async def locked_with_destination(
@@ -67,9 +70,11 @@ async def locked_with_destination(
     connection = await session.connection()
     row = (await connection.execute(_LOCKED_WITH_DESTINATION, {"submission_id": submission_id})).first()
     if row is None:
-        return None, DestinationOfSubmission(None, None)
+        return None, DestinationOfSubmission(None, None, None)
     columns = row._asdict()
-    destination = DestinationOfSubmission(columns.pop("destination_status"), columns.pop("destination_name"))
+    destination = DestinationOfSubmission(
+        columns.pop("destination_status"), columns.pop("destination_name"), columns.pop("destination_kid")
+    )
     return Submission(**columns), destination
 
 

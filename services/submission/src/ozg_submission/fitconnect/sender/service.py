@@ -14,7 +14,7 @@ from ozg_common import jose
 from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge
 from ozg_common.bulk import single_write
-from ozg_submission.directory.repository import service_and_destination
+from ozg_submission.directory.repository import get_destination, service_and_destination
 from ozg_submission.directory.service import (
     existing_destination,
     leika_identifier,
@@ -83,6 +83,15 @@ def check_jwe(
     if content_types is not None and header.cty and _media_type(header.cty) not in content_types:
         raise JweHeaderInvalid(f"{what}: cty {header.cty} is not one of {', '.join(sorted(content_types))}.")
     return header
+
+
+def require_kid(header: jose.JweHeader, kid: str | None, *, what: str) -> None:
+    """A JWE that names its key must name the destination's (`kid`, None: unknown), or the
+    destination could not decrypt it."""
+    if header.kid is not None and kid is not None and header.kid != kid:
+        raise JweHeaderInvalid(
+            f"{what}: encrypted for key {header.kid}, not for the destination's key {kid}."
+        )
 
 
 async def create(
@@ -163,8 +172,11 @@ def _still_open(submission: Submission) -> None:
         )
 
 
-async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str) -> AsyncIterator[bytes]:
-    """Pass the upload through while checking it is one JWE compact string, header first."""
+async def _checked_jwe_stream(
+    chunks: AsyncIterable[bytes], what: str, kid: str | None
+) -> AsyncIterator[bytes]:
+    """Pass the upload through while checking it is one JWE compact string, header first, for the
+    destination's key `kid`."""
     head = b""
     header_seen = False
     dots = 0
@@ -173,11 +185,12 @@ async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str) -> AsyncI
         if not header_seen:
             head += chunk
             if b"." in head:
-                check_jwe(
+                header = check_jwe(
                     head.split(b".", 1)[0].decode("ascii", "replace") + ".a.b.c.d",
                     what=what,
                     require_cty=False,
                 )
+                require_kid(header, kid, what=what)
                 header_seen = True
             elif len(head) > jose.MAX_HEADER_BYTES:
                 raise InvalidJwe(f"{what}: no JWE header found.")
@@ -203,10 +216,12 @@ async def upload_attachment(
         raise AttachmentNotAnnounced(f"Attachment {attachment_id} was not announced.")
     if content_length is not None and content_length > settings.max_attachment_bytes:
         raise TooLarge(f"An attachment may have at most {settings.max_attachment_bytes} bytes.")
+    destination = await get_destination(session, submission.destination_id)
+    kid = destination.encryption_kid if destination else None
     key = new_blob_key(submission.id, f"attachment-{attachment_id}")
     try:
         stored = await state.blobs.put_stream(
-            key, _checked_jwe_stream(chunks, "attachment"), max_size=settings.max_attachment_bytes
+            key, _checked_jwe_stream(chunks, "attachment", kid), max_size=settings.max_attachment_bytes
         )
     except BlobTooLarge as exc:
         raise TooLarge(f"An attachment may have at most {settings.max_attachment_bytes} bytes.") from exc
@@ -254,9 +269,15 @@ async def submit(
     it no longer incomplete. The submission is read as a row, not tracked by the session: its
     changes are written in the same statement as its event-log entries and events.
     """
-    check_jwe(encrypted_metadata, what="encryptedMetadata", require_cty=False, content_types=METADATA_TYPES)
+    headers = {
+        "encryptedMetadata": check_jwe(
+            encrypted_metadata, what="encryptedMetadata", require_cty=False, content_types=METADATA_TYPES
+        )
+    }
     if encrypted_data is not None:
-        check_jwe(encrypted_data, what="encryptedData", require_cty=True, content_types=DATA_TYPES)
+        headers["encryptedData"] = check_jwe(
+            encrypted_data, what="encryptedData", require_cty=True, content_types=DATA_TYPES
+        )
     submission, destination = await repository.locked_with_destination(session, submission_id)
     submission = _own(principal, submission_id, submission)
     _still_open(submission)
@@ -276,6 +297,8 @@ async def submit(
     # The destination may have been deleted since the submission was announced.
     require_existing(destination.status, submission.destination_id)
     assert destination.name is not None
+    for what, header in headers.items():
+        require_kid(header, destination.encryption_kid, what=what)
     await store_payloads(
         state, submission, encrypted_metadata.encode(), (encrypted_data or "").encode() or None
     )
