@@ -13,6 +13,7 @@ from aiokafka.errors import (
     NodeNotReadyError,
     RequestTimedOutError,
     TopicAlreadyExistsError,
+    for_code,
 )
 
 from ozg_common.events import Topic
@@ -84,9 +85,10 @@ async def ensure_topics(
     partitions: int | None = None,
     prefix: str = "",
     replicas: int | None = None,
+    min_insync: int | None = None,
 ) -> None:
     """Create the topics a service needs (broker auto-creation is off), replicated as
-    `replication_factor` says and with `min.insync.replicas` as `min_in_sync` says."""
+    `replication_factor` says and with `min.insync.replicas` `min_insync`, else as `min_in_sync` says."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ozg-topics")
     await admin.start()
     try:
@@ -98,7 +100,7 @@ async def ensure_topics(
                 name=prefix + t.name,
                 num_partitions=partitions or t.partitions,
                 replication_factor=wanted_replicas,
-                topic_configs={"min.insync.replicas": str(min_in_sync(wanted_replicas))},
+                topic_configs={"min.insync.replicas": str(min_insync or min_in_sync(wanted_replicas))},
             )
             for t in {t.name: t for t in topics}.values()
             if prefix + t.name not in existing
@@ -106,7 +108,11 @@ async def ensure_topics(
         if missing:
             # Another service may create the same topic at the same moment.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                refused = _refused_topics(await admin.create_topics(missing))
+                if refused:
+                    # The broker answers per topic and raises nothing: a topic it would not create
+                    # (too few brokers for the copies asked) must not pass as created.
+                    raise TopicsNotCreatedError("; ".join(refused))
             logger.info(
                 "created topics",
                 extra={"topics": [t.name for t in missing], "replicas": wanted_replicas},
@@ -120,6 +126,34 @@ async def ensure_topics(
                 await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+class TopicsNotCreatedError(RuntimeError):
+    """The cluster refused to create topics; the message says which and why."""
+
+
+def _refused_topics(response: Any) -> list[str]:
+    """`topic: error` for each topic a CreateTopics response did not create (other than existing ones)."""
+    refused: list[str] = []
+    for name, code, *message in response.topic_errors:
+        if code in (0, TopicAlreadyExistsError.errno):
+            continue
+        reason = for_code(code).__name__
+        if message and message[0]:
+            reason += f": {message[0]}"
+        refused.append(f"{name}: {reason}")
+    return refused
+
+
+async def missing_topics(bootstrap_servers: str, names: Iterable[str]) -> list[str]:
+    """Those of `names` the cluster does not have, sorted."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ozg-topics")
+    await admin.start()
+    try:
+        existing = set(await from_any_broker(admin.list_topics))
+    finally:
+        await admin.close()
+    return sorted(set(names) - existing)
 
 
 async def broker_reachable(bootstrap_servers: str, wait_seconds: float = 1.0) -> bool:

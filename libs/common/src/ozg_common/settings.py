@@ -40,6 +40,12 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int | None = None
     topic_replication_factor: int | None = Field(default=None, ge=1)
     """Copies of each partition of the service's topics; unset: 3, fewer if the cluster has fewer brokers."""
+    topic_min_insync_replicas: int | None = Field(default=None, ge=1)
+    """`min.insync.replicas` of the topics the service creates; unset: all copies but one."""
+    topic_auto_create: bool = True
+    """Create missing topics at start-up (`make run`, tests). Off where a topics job creates them
+    (production): a service started first must not create them with other settings; a missing topic
+    then keeps /readyz failing, naming it."""
     topic_prefix: str = ""
     log_level: str = "INFO"
     var_dir: Path = Field(default_factory=default_var_dir)
@@ -78,6 +84,12 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{db_file}"
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
+        if (
+            self.topic_min_insync_replicas is not None
+            and self.topic_replication_factor is not None
+            and self.topic_min_insync_replicas > self.topic_replication_factor
+        ):
+            raise ValueError("topic_min_insync_replicas cannot exceed topic_replication_factor")
         if self.workers > 1 and self.is_sqlite:
             raise ValueError("workers > 1 needs PostgreSQL: an SQLite file serves one process")
         return self
