@@ -80,7 +80,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.database,
             outbox_table,
-            lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}"),
+            lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}", s.kafka_security),
             poll_interval=s.outbox_poll_interval,
             round_interval=s.outbox_round_interval,
             # Its thread must have stopped, or been given up, before the runtime gives up its task.
@@ -100,6 +100,7 @@ class ServiceRuntime:
                     topics=spec.topics,
                     handlers=spec.handlers,
                     topic_prefix=s.topic_prefix,
+                    security=s.kafka_security,
                 )
             )
 
@@ -150,7 +151,9 @@ class ServiceRuntime:
             # Bounded: a broker that accepts connections but never answers must not hold up start-up.
             async with asyncio.timeout(TOPICS_SECONDS):
                 if not s.topic_auto_create:
-                    missing = await missing_topics(s.kafka_bootstrap_servers, self.expected_partitions)
+                    missing = await missing_topics(
+                        s.kafka_bootstrap_servers, self.expected_partitions, s.kafka_security
+                    )
                     if missing:
                         self._topics_not_created = "topic_auto_create is off: a topics job creates them"
                         self._topics_missing = f"missing: {', '.join(missing)} ({self._topics_not_created})"
@@ -163,6 +166,7 @@ class ServiceRuntime:
                         prefix=s.topic_prefix,
                         replicas=s.topic_replication_factor,
                         min_insync=s.topic_min_insync_replicas,
+                        security=s.kafka_security,
                     )
         except TopicsNotCreatedError as exc:
             self._topics_not_created = f"the cluster refused to create them: {exc}"
@@ -239,7 +243,10 @@ class ServiceRuntime:
 
     async def kafka_ready(self) -> str | None:
         """What keeps the service from writing and reading its topics, or None."""
-        problem = await cluster_problem(self.settings.kafka_bootstrap_servers, self.expected_partitions)
+        s = self.settings
+        problem = await cluster_problem(
+            s.kafka_bootstrap_servers, self.expected_partitions, security=s.kafka_security
+        )
         if problem is None and self._topics_missing is not None:
             return f"topics {self._topics_missing}"
         if problem is not None and self._topics_not_created is not None:
