@@ -66,9 +66,10 @@ DEMO_SETTINGS: dict[str, dict[str, object]] = {
     "kop-gateway": {"allow_loopback": False, "allow_http": False},
 }
 """Each service's demo, simulation and development switches, with the value production must have."""
-PRODUCTION_SETTINGS: dict[str, object] = {"topic_auto_create": False}
+PRODUCTION_SETTINGS: dict[str, object] = {"topic_auto_create": False, "kafka_security_protocol": "SASL_SSL"}
 """Every service's settings that must have this value in production: its topics come from the
-kafka-topics job, replicated as the cluster needs, never from whichever service starts first."""
+kafka-topics job, replicated as the cluster needs, never from whichever service starts first; it
+reaches Kafka only encrypted and logged in."""
 
 failures: list[str] = []
 
