@@ -66,6 +66,10 @@ DEMO_SETTINGS: dict[str, dict[str, object]] = {
     "kop-gateway": {"allow_loopback": False, "allow_http": False},
 }
 """Each service's demo, simulation and development switches, with the value production must have."""
+PRODUCTION_SETTINGS: dict[str, object] = {"topic_auto_create": False, "kafka_security_protocol": "SASL_SSL"}
+"""Every service's settings that must have this value in production: its topics come from the
+kafka-topics job, replicated as the cluster needs, never from whichever service starts first; it
+reaches Kafka only encrypted and logged in."""
 
 failures: list[str] = []
 
@@ -289,7 +293,7 @@ def check_no_demo(where: str, service: Service, settings: BaseSettings | None) -
     """Production runs no demo part: no demo receiver, every demo or simulation switch off."""
     if service.optional:
         fail(f"{where}: the {service.name} is a demo part and must not be deployed")
-    for field, safe in DEMO_SETTINGS.get(service.name, {}).items():
+    for field, safe in (PRODUCTION_SETTINGS | DEMO_SETTINGS.get(service.name, {})).items():
         value = getattr(settings, field, safe)
         if value != safe:
             fail(f"{where}: {service.env_prefix}{field.upper()} is {value}; production needs {safe}")

@@ -12,6 +12,12 @@
 #   KAFKA_CONTROLLER_PORT_BASE  cluster: controller of broker N on this+N-1 (default base+100)
 #   KAFKA_STATE_DIR        config, data and logs (default var/kafka; cluster: var/kafka-cluster)
 #   KAFKA_START_TIMEOUT    seconds to wait for the brokers (default 90)
+#   KAFKA_SASL_SSL_PORT    one broker: also a SASL_SSL listener (TLS, SCRAM-SHA-512 login) on this
+#                          port, as a data centre's brokers have. Made at start-up when missing, in
+#                          STATE/tls: ca.pem (what clients trust), the broker's keystore, a client
+#                          certificate (client.pem, client.key) the broker accepts.
+#   KAFKA_SASL_USER        the SCRAM user created when the storage is formatted (default ozg);
+#   KAFKA_SASL_PASSWORD    its password (default: random, kept in STATE/tls/sasl.password)
 set -euo pipefail
 
 LOG_TAG=kafka
@@ -40,6 +46,14 @@ fi
 REPLICAS=$((BROKERS < 3 ? BROKERS : 3))
 MIN_ISR=$((REPLICAS > 1 ? REPLICAS - 1 : 1))
 TOOLS_LOG4J=$STATE/tools-log4j2.properties
+SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-}
+SASL_USER=${KAFKA_SASL_USER:-ozg}
+TLS=$STATE/tls
+if [[ -n $SASL_SSL_PORT ]]; then
+  ((BROKERS == 1)) || die "KAFKA_SASL_SSL_PORT is for a single broker"
+  [[ $SASL_SSL_PORT =~ ^[0-9]+$ ]] || die "KAFKA_SASL_SSL_PORT must be a port number, not '$SASL_SSL_PORT'"
+  [[ $SASL_USER =~ ^[A-Za-z0-9._-]+$ ]] || die "KAFKA_SASL_USER may hold letters, digits, '.', '_', '-'"
+fi
 
 # The machine has 2 shared cores: a serial GC and C1-only JIT keep the broker
 # from competing with the test suite and make it start in a few seconds.
@@ -91,12 +105,71 @@ fetch_libs() {
   touch "$marker"
 }
 
+# make_tls: a CA, the broker's certificate for 127.0.0.1 in a PKCS12 keystore, the CA in a truststore
+# (keytool), a client certificate, and the SCRAM password; those already there are kept, so clients
+# that trust ca.pem go on trusting the broker after a restart.
+make_tls() {
+  [[ -s $TLS/broker.p12 ]] && return 0
+  ensure_cmd openssl openssl
+  ensure_cmd keytool openjdk-17-jre-headless
+  mkdir -p "$TLS"
+  chmod 700 "$TLS"
+  log "making the SASL_SSL listener's certificates in $TLS"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes) who usage
+  [[ -s $TLS/store.password ]] || openssl rand -hex 16 >"$TLS/store.password"
+  [[ -s $TLS/sasl.password ]] || printf '%s\n' "${KAFKA_SASL_PASSWORD:-$(openssl rand -hex 16)}" >"$TLS/sasl.password"
+  openssl req -x509 "${ec[@]}" -days 30 -subj "/CN=ozg local Kafka CA" -keyout "$TLS/ca.key" -out "$TLS/ca.pem" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  for who in broker client; do
+    usage=$([[ $who == broker ]] && echo serverAuth || echo clientAuth)
+    openssl req "${ec[@]}" -subj "/CN=$who" -keyout "$TLS/$who.key" -out "$TLS/$who.csr" 2>/dev/null
+    openssl x509 -req -in "$TLS/$who.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial -days 30 \
+      -out "$TLS/$who.pem" 2>/dev/null \
+      -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=%s\n' "$usage")
+  done
+  rm -f "$TLS/truststore.p12"
+  keytool -importcert -noprompt -alias ca -file "$TLS/ca.pem" -keystore "$TLS/truststore.p12" \
+    -storetype PKCS12 -storepass "$(<"$TLS/store.password")" >"$TLS/keytool.log" 2>&1 \
+    || die "keytool could not make $TLS/truststore.p12: $(<"$TLS/keytool.log")"
+  openssl pkcs12 -export -in "$TLS/broker.pem" -inkey "$TLS/broker.key" -certfile "$TLS/ca.pem" -name broker \
+    -out "$TLS/broker.p12.tmp" -passout "pass:$(<"$TLS/store.password")"
+  mv "$TLS/broker.p12.tmp" "$TLS/broker.p12"
+  chmod 600 "$TLS"/*
+}
+
+# The SASL_SSL listener's lines of server.properties (none without KAFKA_SASL_SSL_PORT).
+sasl_ssl_config() {
+  [[ -n $SASL_SSL_PORT ]] || return 0
+  cat <<EOF
+# SASL_SSL listener (KAFKA_SASL_SSL_PORT): TLS with the certificates in $TLS, SCRAM-SHA-512 logins;
+# a client certificate signed by the same CA is accepted, not required.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/broker.p12
+ssl.keystore.password=$(<"$TLS/store.password")
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS/truststore.p12
+ssl.truststore.password=$(<"$TLS/store.password")
+ssl.client.auth=requested
+EOF
+}
+
 # write_config N: node N's server.properties and log4j settings.
 write_config() {
-  local n=$1 dir voters=() i
+  local n=$1 dir voters=() i listeners advertised protocols
   dir=$(node_dir "$n")
   mkdir -p "$dir/data"
   for i in $(nodes); do voters+=("$i@127.0.0.1:$(node_controller_port "$i")"); done
+  listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n")
+  advertised=PLAINTEXT://127.0.0.1:$(node_port "$n")
+  protocols=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+  if [[ -n $SASL_SSL_PORT ]]; then
+    make_tls
+    listeners+=,SASL_SSL://127.0.0.1:$SASL_SSL_PORT
+    advertised+=,SASL_SSL://127.0.0.1:$SASL_SSL_PORT
+    protocols+=,SASL_SSL:SASL_SSL
+  fi
   # Static voters (not --standalone/bootstrap.servers): the dynamic quorum
   # records the controller endpoint at format time, so a later port change
   # would leave a broker that can never elect itself.
@@ -105,9 +178,9 @@ write_config() {
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$(IFS=,; echo "${voters[*]}")
-listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocols
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
@@ -141,6 +214,7 @@ num.io.threads=2
 num.recovery.threads.per.data.dir=1
 num.replica.fetchers=1
 background.threads=2
+$(sasl_ssl_config)
 EOF
   cat >"$dir/log4j2.properties" <<EOF
 # Broker log: INFO to kafka.log next to this file only.
@@ -191,9 +265,14 @@ format_storage() {
     cluster_id=$(run_tool kafka.tools.StorageTool random-uuid)
     printf '%s\n' "$cluster_id" >"$STATE/cluster.id"
   fi
+  local scram=()
+  # KRaft keeps SCRAM users in the cluster metadata: the first one is written when formatting.
+  if [[ -n $SASL_SSL_PORT ]]; then
+    scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$(<"$TLS/sasl.password")]")
+  fi
   log "formatting $dir/data (node $n, cluster id $cluster_id)"
-  run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted >&2 \
-    || die "kafka-storage format failed for node $n"
+  run_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" --ignore-formatted \
+    "${scram[@]}" >&2 || die "kafka-storage format failed for node $n"
 }
 
 # our_pid N: node N's broker pid, if that process is still our broker JVM.
@@ -239,6 +318,7 @@ launch() {
   cport=$(node_controller_port "$n")
   ! port_open "$port" || die "port $port is taken by another process; stop it or set KAFKA_PORT_BASE"
   ! port_open "$cport" || die "controller port $cport is taken; stop it or set KAFKA_CONTROLLER_PORT(_BASE)"
+  [[ -z $SASL_SSL_PORT ]] || ! port_open "$SASL_SSL_PORT" || die "SASL_SSL port $SASL_SSL_PORT is taken"
   write_config "$n"
   format_storage "$n"
   rm -f "$dir/kafka.pid"

@@ -1,4 +1,4 @@
-"""deploy/check.py refuses a production overlay that runs any demo part."""
+"""deploy/check.py refuses a production overlay that runs any demo part or lets services create topics."""
 
 import importlib.util
 import sys
@@ -24,6 +24,14 @@ def check() -> Iterator[ModuleType]:
     sys.modules.pop("deploy_check", None)
 
 
+SAFE_KAFKA = {
+    "OZG_ZUFI_TOPIC_AUTO_CREATE": "false",
+    "OZG_ZUFI_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "OZG_ZUFI_KAFKA_SASL_USERNAME": "ozg-zufi",
+    "OZG_ZUFI_KAFKA_SASL_PASSWORD": "a-real-secret-from-the-store",
+}
+
+
 def _deployment(name: str, port: int) -> dict[str, object]:
     probe = {"httpGet": {"path": "/readyz"}}
     container = {
@@ -40,8 +48,14 @@ def _deployment(name: str, port: int) -> dict[str, object]:
 
 
 def _render(folder: Path, overlay: str, zufi_config: dict[str, str], *extra: dict[str, object]) -> Path:
+    """The overlay with zufi's config as given; topic creation off and Kafka over SASL_SSL unless it
+    says otherwise."""
     objects = [
-        {"kind": "ConfigMap", "metadata": {"name": "zufi"}, "data": zufi_config},
+        {
+            "kind": "ConfigMap",
+            "metadata": {"name": "zufi"},
+            "data": SAFE_KAFKA | zufi_config,
+        },
         _deployment("zufi", 8001),
         *extra,
     ]
@@ -73,3 +87,29 @@ def test_demo_parts_are_fine_outside_production(check: ModuleType, tmp_path: Pat
     check.check_kubernetes(_render(tmp_path / "demo", "demo", {"OZG_ZUFI_SEED_DEMO": "true"}))
     check.check_kubernetes(_render(tmp_path / "prod", "production", {"OZG_ZUFI_SEED_DEMO": "false"}))
     assert check.failures == []
+
+
+def test_production_letting_services_create_topics_fails(check: ModuleType, tmp_path: Path) -> None:
+    check.check_kubernetes(
+        _render(
+            tmp_path / "topics",
+            "production",
+            {"OZG_ZUFI_SEED_DEMO": "false", "OZG_ZUFI_TOPIC_AUTO_CREATE": "true"},
+        )
+    )
+    assert check.failures == [
+        "k8s production zufi: OZG_ZUFI_TOPIC_AUTO_CREATE is True; production needs False"
+    ]
+
+
+def test_services_create_topics_outside_production(check: ModuleType, tmp_path: Path) -> None:
+    check.check_kubernetes(_render(tmp_path / "dev", "dev", {"OZG_ZUFI_TOPIC_AUTO_CREATE": "true"}))
+    assert check.failures == []
+
+
+def test_production_with_plaintext_kafka_fails(check: ModuleType, tmp_path: Path) -> None:
+    plain = {"OZG_ZUFI_SEED_DEMO": "false", "OZG_ZUFI_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+    check.check_kubernetes(_render(tmp_path / "plain", "production", plain))
+    assert check.failures == [
+        "k8s production zufi: OZG_ZUFI_KAFKA_SECURITY_PROTOCOL is PLAINTEXT; production needs SASL_SSL"
+    ]

@@ -1,7 +1,8 @@
 """/readyz says in one line what is wrong with Kafka (a dead broker in the bootstrap list, no broker
 reachable at start-up, a topic with fewer partitions than expected) and turns 200 by itself once
-Kafka is fine. The shared broker is never stopped: a TCP relay in front of it plays the broker that
-is down, then comes back."""
+Kafka is fine. With topic creation off, or refused by the cluster, a missing topic is named with
+the reason and never created with other settings. The shared broker is never stopped: a TCP relay
+in front of it plays the broker that is down, then comes back."""
 
 import asyncio
 import contextlib
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from ozg_testing import TestTokens, app_client, free_port, kafka_bootstrap, unique_topic_prefix
 
@@ -121,3 +123,61 @@ async def test_a_topic_with_too_few_partitions_is_named_until_it_has_enough() ->
             assert up.status_code == 200, up.text
     finally:
         await admin.close()
+
+
+async def existing_topics() -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def test_with_topic_creation_off_a_missing_topic_is_named_until_it_is_created() -> None:
+    app = await build_app("payment", TestTokens(), topic_auto_create=False)
+    topics = sorted(app.state.runtime.expected_partitions)
+    async with app_client(app) as client:
+        down = await wait_for_status(client, 503)
+        problem = kafka_problem(down)
+        for topic in topics:
+            assert f"topic {topic} missing" in problem
+        assert "topic_auto_create is off" in problem
+        assert not set(topics) & await existing_topics()
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
+        finally:
+            await admin.close()
+        up = await wait_for_status(client, 200)
+        assert up.status_code == 200, up.text
+
+
+async def test_created_topics_have_the_configured_min_insync_replicas() -> None:
+    app = await build_app("payment", TestTokens(), topic_replication_factor=1, topic_min_insync_replicas=1)
+    topics = sorted(app.state.runtime.expected_partitions)
+    async with app_client(app) as client:
+        up = await wait_for_status(client, 200)
+        assert up.status_code == 200, up.text
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
+        described = await admin.describe_configs(resources)
+    finally:
+        await admin.close()
+    for response in described:
+        for _, _, _, _, entries in response.resources:
+            values = {entry[0]: entry[1] for entry in entries}
+            assert values["min.insync.replicas"] == "1"
+
+
+async def test_more_copies_than_brokers_creates_no_topic_and_says_why() -> None:
+    app = await build_app("payment", TestTokens(), topic_replication_factor=3)
+    topics = sorted(app.state.runtime.expected_partitions)
+    async with app_client(app) as client:
+        down = await wait_for_status(client, 503)
+        assert "the cluster refused to create them" in kafka_problem(down)
+        assert "InvalidReplicationFactorError" in kafka_problem(down)
+    assert not set(topics) & await existing_topics()

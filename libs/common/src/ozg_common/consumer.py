@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.bulk import insert_ignoring_duplicates, insert_new_rows
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event, Topic
+from ozg_common.kafka import PLAINTEXT, KafkaSecurity
 from ozg_common.logging import correlated
 from ozg_common.tracing import continued_span
 
@@ -84,10 +85,12 @@ class EventConsumer:
         handlers: Mapping[type[Event], Handler],
         max_records: int = 200,
         topic_prefix: str = "",
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self.database = database
         self.inbox = inbox
         self.bootstrap_servers = bootstrap_servers
+        self.security = security
         self.group_id = group_id
         # A run with its own topics also gets its own consumer group: runs sharing a group would
         # rebalance each other (stalls, failed commits) although they never share a partition.
@@ -106,6 +109,7 @@ class EventConsumer:
         """Consume forever, reconnecting after broker outages."""
         while True:
             consumer = AIOKafkaConsumer(
+                **self.security.client_options(),
                 bootstrap_servers=self.bootstrap_servers,
                 group_id=self.kafka_group_id,
                 enable_auto_commit=False,

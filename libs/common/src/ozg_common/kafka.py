@@ -3,17 +3,24 @@
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.conn import create_conn
 from aiokafka.errors import (
     KafkaConnectionError,
+    KafkaError,
     NodeNotReadyError,
     RequestTimedOutError,
     TopicAlreadyExistsError,
+    for_code,
 )
+from pydantic import SecretStr
 
 from ozg_common.events import Topic
 
@@ -22,9 +29,62 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def durable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How the suite's Kafka clients encrypt (TLS) and authenticate (SASL); the default: neither."""
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    cafile: Path | None = None
+    """The CA certificates the brokers' certificates must chain to; None: the system's."""
+    certfile: Path | None = None
+    """A client certificate (PEM), for brokers that ask for one; with `keyfile`."""
+    keyfile: Path | None = None
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    username: str = ""
+    password: SecretStr = field(default_factory=lambda: SecretStr(""))
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A context that verifies the brokers' certificates and host names, with our certificate."""
+        context = ssl.create_default_context(cafile=self.cafile)
+        if self.certfile is not None:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """The aiokafka producer, consumer and admin client arguments that say all of this."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.uses_tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password.get_secret_value(),
+            }
+        return options
+
+
+PLAINTEXT = KafkaSecurity()
+
+
+def durable_producer(
+    bootstrap_servers: str, client_id: str, security: KafkaSecurity = PLAINTEXT
+) -> AIOKafkaProducer:
     """A producer that loses nothing a broker acknowledged and writes no duplicates itself."""
     return AIOKafkaProducer(
+        **security.client_options(),
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
@@ -84,10 +144,14 @@ async def ensure_topics(
     partitions: int | None = None,
     prefix: str = "",
     replicas: int | None = None,
+    min_insync: int | None = None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> None:
     """Create the topics a service needs (broker auto-creation is off), replicated as
-    `replication_factor` says and with `min.insync.replicas` as `min_in_sync` says."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="ozg-topics")
+    `replication_factor` says and with `min.insync.replicas` `min_insync`, else as `min_in_sync` says."""
+    admin = AIOKafkaAdminClient(
+        **security.client_options(), bootstrap_servers=bootstrap_servers, client_id="ozg-topics"
+    )
     await admin.start()
     try:
         existing = set(await from_any_broker(admin.list_topics))
@@ -98,7 +162,7 @@ async def ensure_topics(
                 name=prefix + t.name,
                 num_partitions=partitions or t.partitions,
                 replication_factor=wanted_replicas,
-                topic_configs={"min.insync.replicas": str(min_in_sync(wanted_replicas))},
+                topic_configs={"min.insync.replicas": str(min_insync or min_in_sync(wanted_replicas))},
             )
             for t in {t.name: t for t in topics}.values()
             if prefix + t.name not in existing
@@ -106,7 +170,11 @@ async def ensure_topics(
         if missing:
             # Another service may create the same topic at the same moment.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                refused = _refused_topics(await admin.create_topics(missing))
+                if refused:
+                    # The broker answers per topic and raises nothing: a topic it would not create
+                    # (too few brokers for the copies asked) must not pass as created.
+                    raise TopicsNotCreatedError("; ".join(refused))
             logger.info(
                 "created topics",
                 extra={"topics": [t.name for t in missing], "replicas": wanted_replicas},
@@ -120,6 +188,60 @@ async def ensure_topics(
                 await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+class TopicsNotCreatedError(RuntimeError):
+    """The cluster refused to create topics; the message says which and why."""
+
+
+def _refused_topics(response: Any) -> list[str]:
+    """`topic: error` for each topic a CreateTopics response did not create (other than existing ones)."""
+    refused: list[str] = []
+    for name, code, *message in response.topic_errors:
+        if code in (0, TopicAlreadyExistsError.errno):
+            continue
+        reason = for_code(code).__name__
+        if message and message[0]:
+            reason += f": {message[0]}"
+        refused.append(f"{name}: {reason}")
+    return refused
+
+
+async def missing_topics(
+    bootstrap_servers: str, names: Iterable[str], security: KafkaSecurity = PLAINTEXT
+) -> list[str]:
+    """Those of `names` the cluster does not have, sorted."""
+    admin = AIOKafkaAdminClient(
+        **security.client_options(), bootstrap_servers=bootstrap_servers, client_id="ozg-topics"
+    )
+    await admin.start()
+    try:
+        existing = set(await from_any_broker(admin.list_topics))
+    finally:
+        await admin.close()
+    return sorted(set(names) - existing)
+
+
+async def connection_problem(address: str, security: KafkaSecurity, wait_seconds: float) -> str | None:
+    """Why a connection to one broker fails its TLS handshake or SASL login; None when neither does."""
+    ((host, port),) = bootstrap_hosts(address)
+    options = security.client_options()
+    try:
+        connection = await create_conn(
+            host, port, client_id="ozg-readiness", request_timeout_ms=int(wait_seconds * 1000), **options
+        )
+    except ssl.SSLCertVerificationError as exc:
+        return f"TLS handshake with {address} failed: {exc.verify_message} (is kafka_ssl_cafile the CA?)"
+    except ssl.SSLError as exc:
+        return f"TLS handshake with {address} failed: {exc.reason or type(exc).__name__}"
+    except KafkaError as exc:
+        # The broker's own words (e.g. "invalid credentials with SASL mechanism ..."): never the password.
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"Kafka at {address} refused {security.username or 'us'}: {message}"
+    except (OSError, TimeoutError) as exc:
+        return f"no connection to {address}: {type(exc).__name__}"
+    connection.close()
+    return None
 
 
 async def broker_reachable(bootstrap_servers: str, wait_seconds: float = 1.0) -> bool:
@@ -143,7 +265,10 @@ async def _accepts(host: str, port: int, wait_seconds: float) -> bool:
 
 
 async def cluster_problem(
-    bootstrap_servers: str, expected_partitions: Mapping[str, int], wait_seconds: float = 1.0
+    bootstrap_servers: str,
+    expected_partitions: Mapping[str, int],
+    wait_seconds: float = 1.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> str | None:
     """What keeps the service from writing and reading its topics, in one line; None when nothing does.
 
@@ -161,6 +286,7 @@ async def cluster_problem(
     if dead:
         problems.append(f"broker {', '.join(dead)} unreachable ({len(reachable)} of {len(hosts)} up)")
     admin = AIOKafkaAdminClient(
+        **security.client_options(),
         bootstrap_servers=",".join(reachable),
         client_id="ozg-readiness",
         request_timeout_ms=int(wait_seconds * 1000),
@@ -169,7 +295,9 @@ async def cluster_problem(
         await admin.start()
         described = await describe_topics(admin, sorted(expected_partitions)) if expected_partitions else []
     except Exception as exc:
-        return "; ".join([*problems, f"Kafka cluster does not answer: {type(exc).__name__}"])
+        # aiokafka logs why each broker refused and raises only "unable to bootstrap": ask one again.
+        reason = await connection_problem(reachable[0], security, wait_seconds)
+        return "; ".join([*problems, reason or f"Kafka cluster does not answer: {type(exc).__name__}"])
     finally:
         await admin.close()
     for topic in described:

@@ -19,7 +19,13 @@ from ozg_common.consumer import EventConsumer, Handler
 from ozg_common.db import Database
 from ozg_common.events import Event, Topic
 from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
-from ozg_common.kafka import cluster_problem, durable_producer, ensure_topics
+from ozg_common.kafka import (
+    TopicsNotCreatedError,
+    cluster_problem,
+    durable_producer,
+    ensure_topics,
+    missing_topics,
+)
 from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
 from ozg_common.openapi import install_openapi
@@ -63,6 +69,8 @@ class ServiceRuntime:
     _stopped: bool = field(init=False, default=False)
     _topics_missing: str | None = field(init=False, default="not created yet")
     """Why the service's topics are not known to exist yet; None once they are."""
+    _topics_not_created: str | None = field(init=False, default=None)
+    """Why the service leaves missing topics missing (creation off, or refused by the cluster)."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -72,7 +80,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.database,
             outbox_table,
-            lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}"),
+            lambda: durable_producer(s.kafka_bootstrap_servers, f"ozg-{s.service_name}", s.kafka_security),
             poll_interval=s.outbox_poll_interval,
             round_interval=s.outbox_round_interval,
             # Its thread must have stopped, or been given up, before the runtime gives up its task.
@@ -92,6 +100,7 @@ class ServiceRuntime:
                     topics=spec.topics,
                     handlers=spec.handlers,
                     topic_prefix=s.topic_prefix,
+                    security=s.kafka_security,
                 )
             )
 
@@ -135,18 +144,35 @@ class ServiceRuntime:
         self._start_messaging()
 
     async def _create_topics(self) -> bool:
-        """Create the service's topics; False (and the reason kept for /readyz) when Kafka does not let us."""
+        """Create the service's topics (or, with creation off, find them); False (and the reason kept
+        for /readyz) while they are not there."""
         s = self.settings
         try:
             # Bounded: a broker that accepts connections but never answers must not hold up start-up.
             async with asyncio.timeout(TOPICS_SECONDS):
-                await ensure_topics(
-                    s.kafka_bootstrap_servers,
-                    self.topics,
-                    partitions=s.topic_partitions,
-                    prefix=s.topic_prefix,
-                    replicas=s.topic_replication_factor,
-                )
+                if not s.topic_auto_create:
+                    missing = await missing_topics(
+                        s.kafka_bootstrap_servers, self.expected_partitions, s.kafka_security
+                    )
+                    if missing:
+                        self._topics_not_created = "topic_auto_create is off: a topics job creates them"
+                        self._topics_missing = f"missing: {', '.join(missing)} ({self._topics_not_created})"
+                        return False
+                else:
+                    await ensure_topics(
+                        s.kafka_bootstrap_servers,
+                        self.topics,
+                        partitions=s.topic_partitions,
+                        prefix=s.topic_prefix,
+                        replicas=s.topic_replication_factor,
+                        min_insync=s.topic_min_insync_replicas,
+                        security=s.kafka_security,
+                    )
+        except TopicsNotCreatedError as exc:
+            self._topics_not_created = f"the cluster refused to create them: {exc}"
+            self._topics_missing = f"not created ({exc})"
+            logger.warning("kafka: topics refused, retrying", extra={"error": str(exc)})
+            return False
         except Exception as exc:
             self._topics_missing = f"not created yet ({type(exc).__name__}: {exc})"
             logger.warning(
@@ -154,7 +180,7 @@ class ServiceRuntime:
                 extra={"error": repr(exc)},
             )
             return False
-        self._topics_missing = None
+        self._topics_missing = self._topics_not_created = None
         return True
 
     async def _watch_kafka(self) -> None:
@@ -217,9 +243,14 @@ class ServiceRuntime:
 
     async def kafka_ready(self) -> str | None:
         """What keeps the service from writing and reading its topics, or None."""
-        problem = await cluster_problem(self.settings.kafka_bootstrap_servers, self.expected_partitions)
+        s = self.settings
+        problem = await cluster_problem(
+            s.kafka_bootstrap_servers, self.expected_partitions, security=s.kafka_security
+        )
         if problem is None and self._topics_missing is not None:
             return f"topics {self._topics_missing}"
+        if problem is not None and self._topics_not_created is not None:
+            return f"{problem} ({self._topics_not_created})"
         return problem
 
     async def database_ready(self) -> None:

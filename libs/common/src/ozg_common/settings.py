@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ozg_common.kafka import bootstrap_hosts
+from ozg_common.kafka import KafkaSecurity, SaslMechanism, SecurityProtocol, bootstrap_hosts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 """The repository checkout; `var/` below it holds the embedded databases and blobs."""
@@ -34,12 +34,29 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 20
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     """Comma-separated `host:port` of the brokers to start from (any reachable one finds the others)."""
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """How every Kafka client of the service connects: SASL_SSL (TLS and a SCRAM login) in a data
+    centre; PLAINTEXT only on a machine of one's own."""
+    kafka_ssl_cafile: Path | None = None
+    """PEM file of the CA the brokers' certificates chain to (SSL, SASL_SSL); unset: the system's CAs."""
+    kafka_ssl_certfile: Path | None = None
+    """PEM client certificate, for brokers that authenticate clients by TLS; with kafka_ssl_keyfile."""
+    kafka_ssl_keyfile: Path | None = None
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
     kafka_enabled: bool = True
     kafka_watch_interval: float = Field(default=5.0, gt=0)
     """Seconds between the checks that log when Kafka stops (and starts again) being usable."""
     topic_partitions: int | None = None
     topic_replication_factor: int | None = Field(default=None, ge=1)
     """Copies of each partition of the service's topics; unset: 3, fewer if the cluster has fewer brokers."""
+    topic_min_insync_replicas: int | None = Field(default=None, ge=1)
+    """`min.insync.replicas` of the topics the service creates; unset: all copies but one."""
+    topic_auto_create: bool = True
+    """Create missing topics at start-up (`make run`, tests). Off where a topics job creates them
+    (production): a service started first must not create them with other settings; a missing topic
+    then keeps /readyz failing, naming it."""
     topic_prefix: str = ""
     log_level: str = "INFO"
     var_dir: Path = Field(default_factory=default_var_dir)
@@ -78,9 +95,36 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{db_file}"
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
+        if (
+            self.topic_min_insync_replicas is not None
+            and self.topic_replication_factor is not None
+            and self.topic_min_insync_replicas > self.topic_replication_factor
+        ):
+            raise ValueError("topic_min_insync_replicas cannot exceed topic_replication_factor")
+        if self.kafka_security_protocol.startswith("SASL_"):
+            if not self.kafka_sasl_username:
+                raise ValueError(
+                    f"kafka_security_protocol {self.kafka_security_protocol} needs kafka_sasl_username"
+                )
+            refuse_placeholder("kafka_sasl_password", self.kafka_sasl_password.get_secret_value())
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together")
         if self.workers > 1 and self.is_sqlite:
             raise ValueError("workers > 1 needs PostgreSQL: an SQLite file serves one process")
         return self
+
+    @property
+    def kafka_security(self) -> KafkaSecurity:
+        """What every Kafka client of the service is given to encrypt and log in."""
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            cafile=self.kafka_ssl_cafile,
+            certfile=self.kafka_ssl_certfile,
+            keyfile=self.kafka_ssl_keyfile,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,13 +22,14 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
-from ozg_common.kafka import describe_topics
+from ozg_common.kafka import KafkaSecurity, describe_topics
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.service import uvicorn_options
 from ozg_common.settings import PROJECT_ROOT, ServiceSettings
@@ -256,3 +258,71 @@ def kafka_cluster() -> Iterator[KafkaCluster]:
     finally:
         if started:
             cluster.script("down", check=False)
+
+
+@dataclass(frozen=True)
+class SecuredKafka:
+    """A broker of our own with a SASL_SSL listener (TLS and SCRAM-SHA-512, deploy/local/kafka.sh
+    KAFKA_SASL_SSL_PORT), as a data centre's: the shared broker keeps its plain listener."""
+
+    port: int
+    controller_port: int
+    sasl_ssl_port: int
+    state_dir: Path
+
+    @property
+    def bootstrap(self) -> str:
+        """The SASL_SSL listener, as services take it."""
+        return f"127.0.0.1:{self.sasl_ssl_port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    @property
+    def password(self) -> SecretStr:
+        return SecretStr((self.tls_dir / "sasl.password").read_text().strip())
+
+    def settings(self) -> dict[str, Any]:
+        """Service settings that reach the broker over SASL_SSL, with the client certificate."""
+        return {
+            "kafka_bootstrap_servers": self.bootstrap,
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_ssl_cafile": self.tls_dir / "ca.pem",
+            "kafka_ssl_certfile": self.tls_dir / "client.pem",
+            "kafka_ssl_keyfile": self.tls_dir / "client.key",
+            "kafka_sasl_username": "ozg",
+            "kafka_sasl_password": self.password,
+        }
+
+    def security(self) -> KafkaSecurity:
+        return ServiceSettings.model_validate(self.settings()).kafka_security
+
+    def script(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "KAFKA_BROKERS": "1",
+            "KAFKA_PORT_BASE": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "KAFKA_SASL_SSL_PORT": str(self.sasl_ssl_port),
+            "KAFKA_STATE_DIR": str(self.state_dir),
+        }
+        return subprocess.run(
+            [str(KAFKA_SCRIPT), *args], env=env, check=check, text=True, capture_output=True, timeout=300
+        )
+
+
+@contextmanager
+def secured_kafka() -> Iterator[SecuredKafka]:
+    """A SASL_SSL broker on free ports with fresh state (certificates, SCRAM user), for the block."""
+    with tempfile.TemporaryDirectory(prefix="ozg-kafka-sasl-") as state:
+        broker = SecuredKafka(free_port(), free_port(), free_port(), Path(state))
+        try:
+            broker.script("up")
+        except subprocess.CalledProcessError as exc:
+            broker.script("down", check=False)
+            raise RuntimeError(f"the SASL_SSL test broker did not start:\n{exc.stderr}") from exc
+        try:
+            yield broker
+        finally:
+            broker.script("down", check=False)
