@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 from joserfc import jwe, jws
 from joserfc.jwk import RSAKey
+from jsonschema import Draft202012Validator
 
 from ozg_common import jose
 from ozg_common.contracts.zufi import DestinationChanged, FeeItem, ServiceChanged, Zustellkanal
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
 from ozg_testing import publish_event
+from ozg_testing.standards import FIT_CONNECT
 
 LEIKA_DOG = "99108008000000"
 """Hundesteuer: a form schema, no fee."""
@@ -54,6 +57,10 @@ DOG_FORM = {
         "halterSeit": {"type": "string", "format": "date"},
     },
 }
+
+METADATA_SCHEMA = re.compile(
+    r"^https://schema\.fitko\.de/fit-connect/metadata/(\d+\.\d+\.\d+)/metadata\.schema\.json$"
+)
 
 FEES = [FeeItem(id="fee-1", description="Bearbeitungsgebühr", price="12.50", quantity=2)]
 
@@ -354,6 +361,24 @@ class Suite:
 
     def decrypt(self, token: str, key: RSAKey | None = None) -> tuple[jose.JweHeader, bytes]:
         return jose.decrypt(token, key or self.keys.dest_a)
+
+    def metadata(self, token: str, key: RSAKey | None = None) -> dict[str, Any]:
+        """Metadata the suite wrote, decrypted, after asserting it conforms to FITKO's published
+        schema of the version its `$schema` names."""
+        header, plaintext = self.decrypt(token, key)
+        assert header.cty == "application/json", header
+        document: dict[str, Any] = json.loads(plaintext)
+        version = METADATA_SCHEMA.match(document.get("$schema", ""))
+        assert version is not None, document.get("$schema")
+        assert published_metadata_problems(document, version.group(1)) == [], document
+        return document
+
+
+def published_metadata_problems(document: dict[str, Any], version: str) -> list[str]:
+    """What in `document` does not conform to the published metadata schema of `version`."""
+    schema = json.loads((FIT_CONNECT / "metadata" / version / "metadata.schema.json").read_bytes())
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)]
 
 
 def problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:

@@ -76,7 +76,7 @@ async def test_json_application_is_routed_rendered_validated_and_encrypted(suite
         root.find("a:antragsdaten/a:feld[@name='hund']/a:objekt/a:feld[@name='geburtsjahr']/a:zahl", ns).text
         == "2019"
     )
-    metadata = json.loads(suite.decrypt(ready["encrypted_metadata"])[1])
+    metadata = suite.metadata(ready["encrypted_metadata"])
     assert metadata["contentStructure"]["data"]["hash"]["content"] == hashlib.sha512(xml).hexdigest()
     assert metadata["replyChannel"]["idBundDeMailbox"]["mailboxUuid"].startswith("c0ffee00")
 
@@ -116,7 +116,7 @@ async def test_multipart_application_with_attachments(suite: Suite) -> None:
     sid = answer.json()["submissionId"]
     ready = await suite.bus.expect("submission.ready_for_delivery", lambda e: e["submission_id"] == sid)
     assert len(ready["attachments"]) == 2
-    metadata = json.loads(suite.decrypt(ready["encrypted_metadata"])[1])
+    metadata = suite.metadata(ready["encrypted_metadata"])
     described = {a["filename"]: a for a in metadata["contentStructure"]["attachments"]}
     subscriber = await suite.auth("subscriber-a")
     for ref in ready["attachments"]:
@@ -304,7 +304,7 @@ async def test_xml_applications_and_malicious_xml(suite: Suite) -> None:
     )
     xml = suite.decrypt(ready["encrypted_data"])[1]
     assert b"<antrag:vorname>Max</antrag:vorname>" in xml
-    metadata = json.loads(suite.decrypt(ready["encrypted_metadata"])[1])
+    metadata = suite.metadata(ready["encrypted_metadata"])
     assert metadata["additionalReferenceInfo"]["senderReference"] == "portal-4711"
 
     for attack in (BILLION_LAUGHS, XXE, XXE_NETWORK):

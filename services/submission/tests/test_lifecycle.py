@@ -86,9 +86,11 @@ async def test_payment_gates_forwarding(suite: Suite) -> None:
     ready = await suite.bus.expect(
         "submission.ready_for_delivery", lambda e: e["submission_id"] == created["submissionId"]
     )
-    metadata = json.loads(suite.decrypt(ready["encrypted_metadata"])[1])
+    metadata = suite.metadata(ready["encrypted_metadata"])
     assert metadata["paymentInformation"]["transactionId"] == "tx-late"
     assert metadata["paymentInformation"]["transactionReference"] == "KZ-2026-0001"
+    # XBezahldienste's PAYED in FIT-Connect's words.
+    assert metadata["paymentInformation"]["status"] == "BOOKED"
 
 
 async def _payment_status(suite: Suite, submission_id: str, wanted: str) -> dict[str, Any]:
@@ -103,7 +105,7 @@ async def _payment_status(suite: Suite, submission_id: str, wanted: str) -> dict
 
 
 async def test_paid_before_submitting_is_forwarded_at_once(suite: Suite) -> None:
-    transaction_id = f"tx-{uuid.uuid4()}"
+    transaction_id = f"tx-{uuid.uuid4().hex[:16]}"  # at most 36 characters, as the standards say
     await suite.bus.publish(payed(transaction_id, None))
     deadline = time.monotonic() + 20
     while True:
@@ -116,8 +118,7 @@ async def test_paid_before_submitting_is_forwarded_at_once(suite: Suite) -> None
         "submission.ready_for_delivery", lambda e: e["submission_id"] == created["submissionId"]
     )
     assert (
-        json.loads(suite.decrypt(ready["encrypted_metadata"])[1])["paymentInformation"]["transactionId"]
-        == transaction_id
+        suite.metadata(ready["encrypted_metadata"])["paymentInformation"]["transactionId"] == transaction_id
     )
 
 

@@ -332,3 +332,33 @@ async def test_a_put_with_if_match_only_replaces_the_version_it_read(
         f"/v1/admin/authorities/{uuid.uuid4()}", json=body, headers=admin | {"If-Match": "*"}
     )
     assert missing.status_code == 412, missing.text
+
+
+async def test_a_destination_names_the_metadata_versions_it_takes(
+    client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any], events: EventLog
+) -> None:
+    created = await client.post(
+        "/v1/admin/authorities", json=authority_body("Metadaten", AVERLAK, public_jwk), headers=admin
+    )
+    assert created.status_code == 201, created.text
+    destination_id = created.json()["destination"]["id"]
+    assert created.json()["destination"]["metadataVersions"] == ["2.1.0", "1.0.0"], "newest first"
+    event = await events.wait_for("destination.changed", lambda e: e["destination_id"] == destination_id)
+    assert event["metadata_versions"] == ["2.1.0", "1.0.0"]
+
+    body = authority_body("Metadaten", AVERLAK, public_jwk, id=destination_id, metadataVersions=["1.0.0"])
+    narrowed = await client.put(f"/v1/admin/authorities/{created.json()['id']}", json=body, headers=admin)
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["destination"]["metadataVersions"] == ["1.0.0"]
+    public = await client.get(f"/v1/destinations/{destination_id}")
+    assert public.json()["metadataVersions"] == ["1.0.0"]
+    await events.wait_for(
+        "destination.changed",
+        lambda e: e["destination_id"] == destination_id and e["metadata_versions"] == ["1.0.0"],
+    )
+
+    for versions in ([], ["1.1.0"], ["3.0.0", "2.1.0"]):
+        body = authority_body("Metadaten", AVERLAK, public_jwk, metadataVersions=versions)
+        refused = await client.post("/v1/admin/authorities", json=body, headers=admin)
+        assert refused.status_code == 422, (versions, refused.text)
+        assert refused.json()["type"].endswith("/unprocessable-entity")

@@ -1,5 +1,7 @@
 """Bulk import from JSON and CSV: all or nothing, with events."""
 
+import csv
+import io
 import json
 import uuid
 from typing import Any
@@ -95,3 +97,25 @@ async def test_one_bad_record_imports_nothing(client: httpx.AsyncClient, admin: 
         "/v1/admin/import", content=b"a,b\n", headers={**admin, "Content-Type": "text/csv"}
     )
     assert no_kind.status_code == 422
+
+
+async def test_csv_authorities_name_their_metadata_versions(
+    client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any], events: EventLog
+) -> None:
+    named, unnamed = str(uuid.uuid4()), str(uuid.uuid4())
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["id", "name", "areaId", "url", "encryptionKey", "metadataVersions"])
+    key = json.dumps(public_jwk | {"kid": "bulk-key-csv"})
+    writer.writerow([named, "CSV-Behörde alt", AVERLAK, "https://alt.example.org/kop", key, "1.0.0"])
+    writer.writerow([unnamed, "CSV-Behörde neu", AVERLAK, "https://neu.example.org/kop", key, ""])
+    answer = await client.post(
+        "/v1/admin/import?kind=authorities",
+        content=rows.getvalue().encode(),
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 200, answer.text
+    old = await events.wait_for("destination.changed", lambda e: e["authority_id"] == named)
+    assert old["metadata_versions"] == ["1.0.0"]
+    new = await events.wait_for("destination.changed", lambda e: e["authority_id"] == unnamed)
+    assert new["metadata_versions"] == ["2.1.0", "1.0.0"], "an empty cell: the default versions"

@@ -236,6 +236,18 @@ class XmlSchemaInvalid(SubmissionError, Unprocessable):
     title = "The XML message does not conform to its XSD"
 
 
+class MetadataInvalid(SubmissionError, Unprocessable):
+    """The FIT-Connect metadata of an application would not conform to its published schema."""
+
+    slug = "metadata-invalid"
+    title = "The metadata does not conform to its FIT-Connect schema"
+
+
+class MetadataVersionNotTaken(SubmissionError, Unprocessable):
+    slug = "metadata-version-not-taken"
+    title = "The destination takes no metadata version the suite writes"
+
+
 class ZufiUnavailable(SubmissionError, ServiceUnavailable):
     slug = "zufi-unavailable"
     title = "The competence finder cannot be asked right now"

@@ -52,6 +52,8 @@ class Destination(Model):
     encryption_key: Mapped[dict[str, Any]] = mapped_column(JSON)
     services: Mapped[list[str]] = mapped_column(JSON)
     reply_channels: Mapped[list[str]] = mapped_column(JSON)
+    metadata_versions: Mapped[list[str]] = mapped_column(JSON)
+    """The FIT-Connect metadata versions it takes (its `metadataVersions`)."""
     zustellkanal: Mapped[dict[str, Any]] = mapped_column(JSON)
     area_ars: Mapped[str | None] = mapped_column(String(12))
     """The area its authority serves: what a sender restricted to a region may send to."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ozg_common.contracts.zufi import METADATA_VERSIONS
 from ozg_common.db import new_metadata, utc_datetime
 from ozg_common.messaging import add_messaging_tables
 
@@ -133,6 +134,8 @@ class Destination(Model):
     declared_services: Mapped[list[str]] = mapped_column(JSON, default=list)
     """What its administrator declared (the admin API's `services`); none for a generated destination."""
     reply_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    metadata_versions: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(METADATA_VERSIONS))
+    """The FIT-Connect metadata versions it takes, as FIT-Connect's `metadataVersions` lists them."""
     updated_at: Mapped[datetime] = mapped_column(utc_datetime(), default=utcnow)
     """When an administrator (or an import) last wrote it. The background recompute of `services`
     leaves it alone: routing never reads that list, and the index refresh watches this column."""

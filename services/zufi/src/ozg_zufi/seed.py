@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.contracts.zufi import DestinationChanged, Zustellkanal
+from ozg_common.contracts.zufi import METADATA_VERSIONS, DestinationChanged, Zustellkanal
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_zufi.areas import repository as areas_repository
 from ozg_zufi.areas.gemeindeverzeichnis import GEMEINDE, GEMEINDEVERBAND, KREIS, LAND
@@ -273,6 +273,7 @@ async def seed_destinations(session: AsyncSession, zufi: ZufiState) -> int:
                 "encryption_key": jwk,
                 "services": services,
                 "reply_channels": REPLY_CHANNELS,
+                "metadata_versions": list(METADATA_VERSIONS),
                 "updated_at": now,
             }
         )

@@ -7,6 +7,12 @@ from pydantic import BaseModel
 from ozg_common.contracts.topics import ZUFI
 from ozg_common.events import Event
 
+MetadataVersion = Literal["2.1.0", "1.0.0"]
+"""A FIT-Connect metadata version the suite writes."""
+METADATA_VERSIONS: tuple[MetadataVersion, ...] = ("2.1.0", "1.0.0")
+"""The FIT-Connect metadata versions the suite writes, newest first: what a destination takes unless
+its administrator narrows it."""
+
 
 class Zustellkanal(BaseModel):
     """How applications reach a destination: pushed to its KOP webservice or pulled by it."""
@@ -31,6 +37,8 @@ class DestinationChanged(Event):
     encryption_key: dict[str, Any]
     services: list[str] = []
     reply_channels: list[str] = []
+    metadata_versions: list[str] = list(METADATA_VERSIONS)
+    """The FIT-Connect metadata versions the destination takes (its `metadataVersions`)."""
     area_ars: str | None = None
     """ARS of the area the destination's authority serves; senders restricted by region are checked by it."""
     signing_key: dict[str, Any] | None = None

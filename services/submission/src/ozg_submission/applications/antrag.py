@@ -13,8 +13,8 @@ from ozg_common import jose, xoev
 from ozg_common.problems import InvalidParam
 from ozg_submission.applications.schemas import Address, Applicant, ApplicationRequest
 from ozg_submission.errors import XmlSchemaInvalid
+from ozg_submission.lifecycle import metadata as fit_connect_metadata
 
-METADATA_SCHEMA = "https://schema.fitko.de/fit-connect/metadata/1.0.0/metadata.schema.json"
 AUTHOR = xoev.Behoerde(kennung="ozg-router", name="ozg-router Antragsannahme")
 
 
@@ -79,11 +79,15 @@ def applicant_of(antragsteller: xoev.Antragsteller) -> Applicant:
 
 
 def _metadata(
-    request: ApplicationRequest, namespace: str, xml: bytes, anlagen: list[xoev.Anlage]
+    request: ApplicationRequest, version: str, namespace: str, xml: bytes, anlagen: list[xoev.Anlage]
 ) -> dict[str, Any]:
-    """FIT-Connect metadata 1.0.0: hashes of the plaintext, schema, references, reply channel."""
+    """FIT-Connect metadata of `version`: hashes of the plaintext, schema, references, reply channel.
+
+    What the suite writes has the same shape in 1.0.0 and 2.1.0; 1.0.0 has no `$schema` member of
+    its own but allows it, and it names the version for whoever reads the document.
+    """
     metadata: dict[str, Any] = {
-        "$schema": METADATA_SCHEMA,
+        "$schema": fit_connect_metadata.schema_uri(version),
         "contentStructure": {
             "data": {
                 "hash": {"type": "sha512", "content": hashlib.sha512(xml).hexdigest()},
@@ -115,10 +119,15 @@ def seal(
     request: ApplicationRequest,
     key: RSAKey,
     kid: str,
+    metadata_version: str,
     payment_information: dict[str, Any] | None,
     wait_for_payment: bool,
 ) -> Sealed:
-    """Render, validate and encrypt (one thread hop: all of it is CPU work)."""
+    """Render, validate and encrypt (one thread hop: all of it is CPU work).
+
+    The metadata is checked against its schema even while it waits for the payment: what is wrong
+    with it is the sender's to hear now, not the payment's to find later.
+    """
     try:
         tree = xoev.build_antrag(antrag)
     except ValueError as exc:
@@ -131,11 +140,12 @@ def seal(
             invalid_params=[InvalidParam(name=v.path, reason=v.reason) for v in exc.violations],
         ) from exc
     xml = xoev.serialize(tree)
-    metadata = _metadata(request, xoev.ANTRAG_NAMESPACE, xml, list(antrag.anlagen))
+    metadata = _metadata(request, metadata_version, xoev.ANTRAG_NAMESPACE, xml, list(antrag.anlagen))
     sealed_metadata: str | None = None
+    if not wait_for_payment and payment_information:
+        metadata["paymentInformation"] = fit_connect_metadata.payment_information(payment_information)
+    fit_connect_metadata.check(metadata)
     if not wait_for_payment:
-        if payment_information:
-            metadata["paymentInformation"] = payment_information
         sealed_metadata = jose.encrypt(
             json.dumps(metadata, ensure_ascii=False).encode(), key, content_type="application/json", kid=kid
         )

@@ -34,6 +34,7 @@ from ozg_submission.errors import ApplicationNotFound, FormDataInvalid, ServiceN
 from ozg_submission.identity.scopes import ADMIN, require_sender_may_send
 from ozg_submission.lifecycle import machine, repository
 from ozg_submission.lifecycle.content import Payloads, new_blob_key, store_payloads
+from ozg_submission.lifecycle.metadata import version_for
 from ozg_submission.models import Payment, Submission, SubmissionStatus
 from ozg_submission.state import SubmissionState
 
@@ -189,6 +190,7 @@ async def _sealed(
         request,
         state.encryption_key(destination.encryption_kid, destination.encryption_key),
         destination.encryption_kid,
+        version_for(destination.destination_id, destination.metadata_versions),
         payment.payment_information if payment and not wait_for_payment else None,
         wait_for_payment=wait_for_payment,
     )

@@ -20,6 +20,7 @@ async def on_destination_changed(session: AsyncSession, event: DestinationChange
     destination.encryption_key = event.encryption_key
     destination.services = event.services
     destination.reply_channels = event.reply_channels
+    destination.metadata_versions = event.metadata_versions
     destination.zustellkanal = event.zustellkanal.model_dump(mode="json")
     destination.area_ars = event.area_ars
     destination.signing_key = event.signing_key

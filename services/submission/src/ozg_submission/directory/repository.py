@@ -66,6 +66,7 @@ class Recipient:
     encryption_kid: str
     encryption_key: str
     """As stored (JSON text): decoded only when its key object is not cached yet."""
+    metadata_versions: list[str]
 
 
 _SERVICES = table_of(Leistung)
@@ -88,6 +89,7 @@ _DESTINATION_COLUMNS = (
     _DESTINATIONS.c.services,
     _DESTINATIONS.c.encryption_kid,
     cast(_DESTINATIONS.c.encryption_key, Text).label("encryption_key"),
+    _DESTINATIONS.c.metadata_versions,
 )
 # Two unrelated rows, each by its primary key, either possibly missing: both outer-joined to one
 # constant row, so there is always exactly one row, in one round trip.

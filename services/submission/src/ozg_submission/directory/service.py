@@ -13,7 +13,6 @@ from ozg_submission.eventlog.tokens import SET_ALGORITHM
 from ozg_submission.models import Destination, Leistung
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
-METADATA_VERSIONS = ["1.0.0"]
 PUBLIC_RSA_MEMBERS = ("kty", "kid", "n", "e", "x5c", "x5t", "x5t#S256")
 
 
@@ -85,7 +84,7 @@ async def describe(session: AsyncSession, destination_id: str) -> DestinationVie
             )
             for key in destination.services
         ],
-        metadata_versions=METADATA_VERSIONS,
+        metadata_versions=destination.metadata_versions,
         reply_channels={channel: {} for channel in destination.reply_channels},
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.blobstore import StoredBlob
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
+from ozg_submission.lifecycle import metadata as fit_connect_metadata
 from ozg_submission.lifecycle import repository
 from ozg_submission.lifecycle.collaborators import Collaborators
 from ozg_submission.models import Destination, Submission
@@ -59,10 +60,15 @@ async def seal_pending_metadata(
     destination: Destination,
     payment_information: dict[str, Any],
 ) -> None:
-    """Metadata held back for the payment (native intake): add its paymentInformation, encrypt it
-    for the destination and store it."""
+    """Metadata held back for the payment (native intake): add its paymentInformation, check it
+    against its schema, encrypt it for the destination and store it."""
     assert submission.pending_metadata is not None
-    metadata = submission.pending_metadata | {"paymentInformation": payment_information}
+    metadata = submission.pending_metadata | {
+        "paymentInformation": fit_connect_metadata.payment_information(payment_information)
+    }
+    # Checked at intake without the paymentInformation; a failure here parks the payment event and
+    # leaves the submission visibly awaiting its payment.
+    fit_connect_metadata.check(metadata)
     encrypted = await asyncio.to_thread(
         jose.encrypt,
         json.dumps(metadata, ensure_ascii=False).encode(),

@@ -53,6 +53,7 @@ async def get_destination(session: SessionDep, destination_id: uuid.UUID) -> Pub
             PublicService(identifier=ServiceOut.urn(key), leika_key=key) for key in destination.services
         ],
         reply_channels=destination.reply_channels,
+        metadata_versions=destination.metadata_versions,
     )
 
 

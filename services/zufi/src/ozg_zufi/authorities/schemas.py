@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from ozg_common.contracts.zufi import METADATA_VERSIONS, MetadataVersion
 from ozg_common.openapi import examples
 from ozg_common.schemas import Schema
 from ozg_zufi import identifiers
@@ -49,6 +50,12 @@ class DestinationIn(Schema):
     )
     services: list[str] = Field(default=[], description="LeiKa keys the destination accepts.")
     reply_channels: list[str] = []
+    metadata_versions: list[MetadataVersion] = Field(
+        default=list(METADATA_VERSIONS),
+        min_length=1,
+        description="The FIT-Connect metadata versions the destination takes; submissions carry the "
+        "newest of them.",
+    )
 
     @field_validator("services")
     @classmethod
@@ -57,6 +64,11 @@ class DestinationIn(Schema):
             return list(dict.fromkeys(identifiers.leika_key(key) for key in keys))
         except InvalidLeikaKey as exc:
             raise ValueError(str(exc)) from None
+
+    @field_validator("metadata_versions")
+    @classmethod
+    def _once_each(cls, versions: list[MetadataVersion]) -> list[MetadataVersion]:
+        return list(dict.fromkeys(versions))
 
     @model_validator(mode="after")
     def _url_for_webservice(self) -> Self:
@@ -129,6 +141,7 @@ class DestinationOut(Schema):
         description="What it offers: the declared services plus those routing sends it (read-only)."
     )
     reply_channels: list[str]
+    metadata_versions: list[str]
 
 
 class AuthorityOut(Schema):
@@ -162,3 +175,4 @@ class PublicDestination(Schema):
     encryption_kid: str
     services: list[PublicService]
     reply_channels: list[str]
+    metadata_versions: list[str]

@@ -36,6 +36,7 @@ def destination_changed(authority: Authority, destination: Destination) -> Desti
         encryption_key=destination.encryption_key,
         services=destination.services,
         reply_channels=destination.reply_channels,
+        metadata_versions=destination.metadata_versions,
         area_ars=authority.area_ars,
         signing_key=destination.signing_key,
     )
@@ -68,6 +69,7 @@ def authority_out(authority: Authority, destination: Destination | None) -> Auth
             services=destination.declared_services,
             offered_services=destination.services,
             reply_channels=destination.reply_channels,
+            metadata_versions=destination.metadata_versions,
         ),
         updated_at=authority.updated_at,
     )
@@ -171,6 +173,7 @@ async def put_authority(
     destination.declared_services = declared
     destination.services = [*declared, *(key for key in routed if key not in declared)]
     destination.reply_channels = data.destination.reply_channels
+    destination.metadata_versions = list(data.destination.metadata_versions)
     destination.updated_at = now
     await repository.write(session)
     await _published(session, zufi, authority, destination)

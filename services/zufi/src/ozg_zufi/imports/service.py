@@ -59,6 +59,7 @@ def _service_row(row: dict[str, str]) -> dict[str, Any]:
 
 def _authority_row(row: dict[str, str]) -> dict[str, Any]:
     address = {k: row[k] for k in ADDRESS_PARTS if row.get(k)}
+    versions = _list_cell(row.get("metadataVersions", ""))  # none named: the default versions
     return {
         "id": row.get("id", ""),
         "name": row.get("name", ""),
@@ -77,6 +78,7 @@ def _authority_row(row: dict[str, str]) -> dict[str, Any]:
             "encryptionKey": _json_cell(row.get("encryptionKey", "")),
             "services": _list_cell(row.get("services", "")),
             "replyChannels": _list_cell(row.get("replyChannels", "")),
+            **({"metadataVersions": versions} if versions else {}),
         },
     }
 
