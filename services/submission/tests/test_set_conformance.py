@@ -1,5 +1,5 @@
 """FIT-Connect's SET rules (standards.md §1): the shared verifier against the testing environment's
-real SETs and against each deviation from the rules."""
+real SETs, the event log's SETs against the rules, and the authentication tags they carry."""
 
 import json
 import time
@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 from joserfc import jws
 from joserfc.jwk import KeySet, RSAKey
+from submission_testkit import Suite, nonconforming_sets, problem
+from test_applications import application
+from test_fit_connect import announce, tags_seen, upload
 
 from ozg_common import security_events
 from ozg_common.security_events import SET_PAYLOAD_SCHEMA, InvalidSecurityEvent, SignatureInvalid
+from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
 from ozg_testing.standards import FIT_CONNECT
 
 EXAMPLES = FIT_CONNECT / "examples" / "set"
@@ -101,3 +106,77 @@ def test_the_rules_refuse_each_deviation(signer: RSAKey) -> None:
         except InvalidSecurityEvent:
             continue
         pytest.fail(f"accepted with {why}")
+
+
+async def log_of(suite: Suite, case_id: str) -> list[security_events.SecurityEvent]:
+    """The case's log, each SET verified with our published keys (or destination a's)."""
+    jwks = (await suite.http.get("/.well-known/jwks.json")).json()
+    trusted = KeySet.import_key_set({"keys": [*jwks["keys"], suite.keys.public(suite.keys.subscriber)]})
+    answer = await suite.http.get(f"/v1/cases/{case_id}/events", headers=await suite.auth("sender"))
+    assert answer.status_code == 200, answer.text
+    return [security_events.verify(token, trusted) for token in answer.json()["eventLog"]]
+
+
+async def test_submit_submission_states_the_tags_of_the_jwes_as_sent(suite: Suite) -> None:
+    contents = {str(uuid.uuid4()): b"first", str(uuid.uuid4()): b"second"}
+    created = await announce(suite, list(contents))
+    sid, cid = created["submissionId"], created["caseId"]
+    sent = {aid: suite.encrypt_for_a(content, "text/plain") for aid, content in contents.items()}
+    for aid, token in sent.items():
+        assert (await upload(suite, sid, aid, token)).status_code == 204
+    metadata, data = suite.encrypt_for_a(b"{}"), suite.encrypt_for_a(b'{"hund": {}}')
+    answer = await suite.http.put(
+        f"/v1/submissions/{sid}",
+        json={"encryptedMetadata": metadata, "encryptedData": data},
+        headers=await suite.auth("sender"),
+    )
+    assert answer.status_code == 200, answer.text
+
+    log = await log_of(suite, cid)
+    assert [event.event for event in log] == ["create-submission", "submit-submission", "forward-submission"]
+    assert all(event.claims["$schema"] == SET_PAYLOAD_SCHEMA for event in log)
+    assert log[1].details["authenticationTags"] == {
+        "metadata": metadata.split(".")[4],
+        "data": data.split(".")[4],
+        "attachments": {aid: token.split(".")[4] for aid, token in sent.items()},
+    }
+    assert log[1].details["authenticationTags"] == await tags_seen(suite, sid), "what the destination sees"
+
+
+async def test_the_native_intake_states_the_tags_of_what_it_encrypted(suite: Suite) -> None:
+    answer = await suite.http.post(
+        "/v1/applications",
+        data={"application": json.dumps(application())},
+        files=[("attachments", ("nachweis.pdf", b"%PDF-1.7 fake", "application/pdf"))],
+        headers=await suite.auth("sender"),
+    )
+    assert answer.status_code == 201, answer.text
+    sid, cid = answer.json()["submissionId"], answer.json()["caseId"]
+    submitted = (await log_of(suite, cid))[1]
+    assert submitted.event == "submit-submission"
+    tags = await tags_seen(suite, sid)
+    assert len(tags["attachments"]) == 1
+    assert submitted.details["authenticationTags"] == tags
+
+
+async def test_the_case_log_is_paged(suite: Suite) -> None:
+    answer = await suite.http.post("/v1/applications", json=application(), headers=await suite.auth("sender"))
+    cid = answer.json()["caseId"]
+    sender = await suite.auth("sender")
+    whole = (await suite.http.get(f"/v1/cases/{cid}/events", headers=sender)).json()
+    assert (whole["count"], whole["offset"], whole["totalCount"]) == (3, 0, 3)
+    page = (await suite.http.get(f"/v1/cases/{cid}/events?offset=1&limit=1", headers=sender)).json()
+    assert page == {"count": 1, "offset": 1, "totalCount": 3, "eventLog": whole["eventLog"][1:2]}
+    beyond = (await suite.http.get(f"/v1/cases/{cid}/events?offset=3", headers=sender)).json()
+    assert (beyond["count"], beyond["totalCount"], beyond["eventLog"]) == (0, 3, [])
+    for query in ("limit=0", "limit=501", "offset=-1", "offset=2147483648"):
+        problem(await suite.http.get(f"/v1/cases/{cid}/events?{query}", headers=sender), 400, "bad-request")
+
+
+async def test_every_set_written_so_far_follows_the_rules(suite: Suite, settings: SubmissionSettings) -> None:
+    await suite.http.post("/v1/applications", json=application(), headers=await suite.auth("sender"))
+    state = SubmissionState.build(settings)
+    trusted = KeySet.import_key_set(
+        {"keys": [*state.jwks()["keys"], suite.keys.public(suite.keys.subscriber)]}
+    )
+    assert await nonconforming_sets(state.events, settings.database_url, trusted) == []

@@ -3,6 +3,7 @@
 Content stays encrypted end to end: only the JWE headers are read, to check the format.
 """
 
+import re
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -138,13 +139,33 @@ def _still_open(submission: Submission) -> None:
         )
 
 
-async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str) -> AsyncIterator[bytes]:
-    """Pass the upload through while checking it is one JWE compact string, header first."""
+MAX_TAG_CHARS = 64
+"""Longer than any GCM tag in base64url (A256GCM's is 22 characters)."""
+_TAG = re.compile(rb"^[A-Za-z0-9_-]+$")
+
+
+@dataclass
+class _Tail:
+    """The last segment of a JWE passed through: its authentication tag, once the stream ended."""
+
+    segment: bytes = b""
+
+    def tag(self) -> str:
+        return self.segment.strip().decode("ascii")
+
+
+async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str, tail: _Tail) -> AsyncIterator[bytes]:
+    """Pass the upload through while checking it is one JWE compact string, header first, and keep
+    its last segment in `tail`."""
     head = b""
     header_seen = False
     dots = 0
     async for chunk in chunks:
         dots += chunk.count(b".")
+        if b"." in chunk:
+            tail.segment = chunk.rsplit(b".", 1)[1]
+        else:
+            tail.segment = (tail.segment + chunk)[-(MAX_TAG_CHARS + 3) :]
         if not header_seen:
             head += chunk
             if b"." in head:
@@ -159,6 +180,8 @@ async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str) -> AsyncI
         yield chunk
     if dots != 4 or not header_seen:
         raise InvalidJwe(f"{what}: a JWE compact string has five base64url parts.")
+    if len(tail.segment.strip()) > MAX_TAG_CHARS or not _TAG.match(tail.segment.strip()):
+        raise InvalidJwe(f"{what}: the fifth part of a JWE is its base64url authentication tag.")
 
 
 async def upload_attachment(
@@ -179,9 +202,10 @@ async def upload_attachment(
     if content_length is not None and content_length > settings.max_attachment_bytes:
         raise TooLarge(f"An attachment may have at most {settings.max_attachment_bytes} bytes.")
     key = new_blob_key(submission.id, f"attachment-{attachment_id}")
+    tail = _Tail()
     try:
         stored = await state.blobs.put_stream(
-            key, _checked_jwe_stream(chunks, "attachment"), max_size=settings.max_attachment_bytes
+            key, _checked_jwe_stream(chunks, "attachment", tail), max_size=settings.max_attachment_bytes
         )
     except BlobTooLarge as exc:
         raise TooLarge(f"An attachment may have at most {settings.max_attachment_bytes} bytes.") from exc
@@ -206,6 +230,7 @@ async def upload_attachment(
                 blob_key=stored.key,
                 size=stored.size,
                 sha512=stored.sha512,
+                authentication_tag=tail.tag(),
                 uploaded_at=datetime.now(UTC),
             ),
         )
@@ -254,6 +279,12 @@ async def submit(
     await store_payloads(
         state, submission, encrypted_metadata.encode(), (encrypted_data or "").encode() or None
     )
-    stored = Payloads(metadata=encrypted_metadata, data=encrypted_data or None)
+    stored = Payloads(
+        metadata=encrypted_metadata,
+        data=encrypted_data or None,
+        attachment_tags={
+            str(a.attachment_id): a.authentication_tag for a in attachments if a.authentication_tag
+        },
+    )
     await machine.submit(session, state, submission, destination.name, stored)
     return submission
