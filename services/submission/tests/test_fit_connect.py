@@ -763,3 +763,26 @@ async def test_a_destination_forwards_then_decides(suite: Suite) -> None:
         409,
         "submission-state-invalid",
     )
+
+
+async def test_a_jwe_whose_fifth_part_is_no_tag_is_refused(suite: Suite) -> None:
+    attachment_id = str(uuid.uuid4())
+    created = await announce(suite, [attachment_id])
+    valid = suite.encrypt_for_a(b"content", "text/plain")
+    without_tag = valid.rsplit(".", 1)[0]
+    for token in (f"{without_tag}.", f"{without_tag}.{'A' * 65}", f"{without_tag}.not+base64url"):
+        problem(await upload(suite, created["submissionId"], attachment_id, token), 400, "invalid-jwe")
+    answer = await suite.http.put(
+        f"/v1/submissions/{created['submissionId']}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    problem(answer, 422, "missing-attachments")
+    assert (await upload(suite, created["submissionId"], attachment_id, valid)).status_code == 204
+    metadata = suite.encrypt_for_a(b"{}").rsplit(".", 1)[0] + ".tag+with/slash"
+    answer = await suite.http.put(
+        f"/v1/submissions/{created['submissionId']}",
+        json={"encryptedMetadata": metadata},
+        headers=await suite.auth("sender"),
+    )
+    problem(answer, 400, "invalid-jwe")

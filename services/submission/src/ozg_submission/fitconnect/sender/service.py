@@ -51,6 +51,16 @@ class NewSubmission:
     payment_transaction_id: str | None = None
 
 
+MAX_TAG_CHARS = 64
+"""Longer than any GCM tag in base64url (A256GCM's is 22 characters)."""
+_TAG = re.compile(rb"^[A-Za-z0-9_-]+$")
+
+
+def _is_tag(segment: bytes) -> bool:
+    """Is this a JWE's fifth segment, a base64url authentication tag?"""
+    return len(segment) <= MAX_TAG_CHARS and _TAG.match(segment) is not None
+
+
 def check_jwe(token: str, *, what: str, require_cty: bool) -> jose.JweHeader:
     """Structure and algorithms of a JWE we pass through unread."""
     try:
@@ -59,6 +69,8 @@ def check_jwe(token: str, *, what: str, require_cty: bool) -> jose.JweHeader:
         raise JweHeaderInvalid(f"{what}: {exc}.") from exc
     except jose.InvalidJwe as exc:
         raise InvalidJwe(f"{what}: {exc}.") from exc
+    if not _is_tag(token.strip().rsplit(".", 1)[1].encode()):
+        raise InvalidJwe(f"{what}: the fifth part of a JWE is its base64url authentication tag.")
     if require_cty and not header.cty:
         raise JweHeaderInvalid(f"{what}: the JWE header lacks cty (application/json or application/xml).")
     return header
@@ -139,11 +151,6 @@ def _still_open(submission: Submission) -> None:
         )
 
 
-MAX_TAG_CHARS = 64
-"""Longer than any GCM tag in base64url (A256GCM's is 22 characters)."""
-_TAG = re.compile(rb"^[A-Za-z0-9_-]+$")
-
-
 @dataclass
 class _Tail:
     """The last segment of a JWE passed through: its authentication tag, once the stream ended."""
@@ -162,10 +169,9 @@ async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str, tail: _Ta
     dots = 0
     async for chunk in chunks:
         dots += chunk.count(b".")
-        if b"." in chunk:
-            tail.segment = chunk.rsplit(b".", 1)[1]
-        else:
-            tail.segment = (tail.segment + chunk)[-(MAX_TAG_CHARS + 3) :]
+        # Only the end is kept: too long to be a tag is all a check needs to know.
+        after_dot = chunk.rsplit(b".", 1)[1] if b"." in chunk else tail.segment + chunk
+        tail.segment = after_dot[-(MAX_TAG_CHARS + 3) :]
         if not header_seen:
             head += chunk
             if b"." in head:
@@ -180,7 +186,7 @@ async def _checked_jwe_stream(chunks: AsyncIterable[bytes], what: str, tail: _Ta
         yield chunk
     if dots != 4 or not header_seen:
         raise InvalidJwe(f"{what}: a JWE compact string has five base64url parts.")
-    if len(tail.segment.strip()) > MAX_TAG_CHARS or not _TAG.match(tail.segment.strip()):
+    if not _is_tag(tail.segment.strip()):
         raise InvalidJwe(f"{what}: the fifth part of a JWE is its base64url authentication tag.")
 
 
