@@ -9,10 +9,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the test kit module beside this file
 
-from submission_testkit import Bus, FakeZufi, Keys, Suite, clients_file, destination_events
+from joserfc.jwk import KeySet
+from submission_testkit import (
+    Bus,
+    FakeZufi,
+    Keys,
+    Suite,
+    clients_file,
+    destination_events,
+    nonconforming_sets,
+)
 
 from ozg_submission.app import create_app
 from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
 from ozg_testing import (
     free_port,
     fresh_postgres_database,
@@ -89,3 +99,8 @@ async def suite(
                 yield suite
         finally:
             await bus.stop()
+    # Conformance, part of every run: every SET the tests had the service write follows the rules.
+    state: SubmissionState = app.state.submission
+    trusted = KeySet.import_key_set({"keys": [*state.jwks()["keys"], keys.public(keys.subscriber)]})
+    failures = await nonconforming_sets(state.events, settings.database_url, trusted)
+    assert not failures, "\n".join(failures)

@@ -15,13 +15,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 from joserfc import jwe, jws
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
 
-from ozg_common import jose
+from ozg_common import jose, security_events
 from ozg_common.contracts.zufi import DestinationChanged, FeeItem, ServiceChanged, Zustellkanal
+from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
+from ozg_submission.eventlog import service as eventlog
+from ozg_submission.eventlog.tokens import EventSigner
+from ozg_submission.models import EventLogEntry
 from ozg_testing import publish_event
 from ozg_testing.standards import FIT_CONNECT
 
@@ -392,3 +397,30 @@ def problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
 
 
 FIT_CONNECT_PROBLEMS = "https://schema.fitko.de/fit-connect/submission-api/problems/"
+
+
+async def nonconforming_sets(signer: EventSigner, database_url: str, trusted: KeySet) -> list[str]:
+    """Every SET of every case log in the database, each checked against FIT-Connect's SET rules and
+    verified with the `trusted` key its `kid` names (ours, or a destination's): what fails, and why.
+
+    Reading the logs signs the entries not read yet, so every SET the suite writes is among them.
+    """
+    database = Database(database_url)
+    failures = []
+    try:
+        async with database.transaction() as session:
+            cases = (await session.scalars(select(EventLogEntry.case_id).distinct())).all()
+        for case_id in cases:
+            async with database.transaction() as session:
+                logged = await eventlog.of_case(session, signer, case_id)
+            for event in logged:
+                try:
+                    verified = security_events.verify(event.token, trusted)
+                except security_events.InvalidSecurityEvent as exc:
+                    failures.append(f"case {case_id}, {event.event}: {exc}")
+                    continue
+                if verified.case_id != case_id or verified.subject_id != event.submission_id:
+                    failures.append(f"case {case_id}, {event.event}: sub or txn names another submission")
+    finally:
+        await database.dispose()
+    return failures

@@ -13,6 +13,7 @@ from joserfc.jwk import KeySet, RSAKey
 from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, Suite, problem
 
 from ozg_common import jose
+from ozg_common.security_events import SET_PAYLOAD_SCHEMA
 
 SERVICE_TYPE = {"name": "Hundesteuer Anmeldung", "identifier": f"urn:de:fim:leika:leistung:{LEIKA_DOG}"}
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
@@ -74,8 +75,10 @@ def decision(
     claims: dict[str, Any] | None = None,
     **details: Any,
 ) -> str:
-    """A SET as destination a signs it (`key`, `header`, `claims`: what a forger would change)."""
+    """A SET as destination a signs it (`key`, `header`, `claims`: what a forger would change; a
+    claim set to None is left out)."""
     payload = {
+        "$schema": SET_PAYLOAD_SCHEMA,
         "iss": suite.dest_a,
         "iat": int(time.time()),
         "jti": str(uuid.uuid4()),
@@ -85,7 +88,34 @@ def decision(
     } | (claims or {})
     signer = key or suite.keys.subscriber
     protected = {"alg": "PS512", "typ": "secevent+jwt", "kid": signer.kid} | (header or {})
-    return jws.serialize_compact(protected, json.dumps(payload).encode(), signer, algorithms=["PS512"])
+    body = json.dumps({name: value for name, value in payload.items() if value is not None}).encode()
+    return jws.serialize_compact(protected, body, signer, algorithms=["PS512"])
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The claims of a compact JWS, unverified."""
+    part = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+
+async def tags_seen(suite: Suite, submission_id: str) -> dict[str, Any]:
+    """The authenticationTags destination a repeats in its accept: from the JWEs as it fetched them."""
+    subscriber = await suite.auth("subscriber-a")
+    fetched = (await suite.http.get(f"/v1/submissions/{submission_id}", headers=subscriber)).json()
+    tags: dict[str, Any] = {"metadata": fetched["encryptedMetadata"].rsplit(".", 1)[1]}
+    if fetched.get("encryptedData"):
+        tags["data"] = fetched["encryptedData"].rsplit(".", 1)[1]
+    attachments = {}
+    for attachment_id in fetched["attachments"]:
+        url = f"/v1/submissions/{submission_id}/attachments/{attachment_id}"
+        attachments[attachment_id] = (await suite.http.get(url, headers=subscriber)).text.rsplit(".", 1)[1]
+    return tags | {"attachments": attachments}
+
+
+async def accept_of(suite: Suite, submission_id: str, case_id: str, **changes: Any) -> str:
+    """Destination a's accept, repeating the tags it saw."""
+    tags = await tags_seen(suite, submission_id)
+    return decision(suite, "accept-submission", submission_id, case_id, authenticationTags=tags, **changes)
 
 
 def unsigned(token: str, alg: str = "none") -> str:
@@ -175,7 +205,7 @@ async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
     assert downloaded.headers["content-type"] == "application/jose"
     assert suite.decrypt(downloaded.text)[1] == contents[large]
 
-    accept = decision(suite, "accept-submission", submission_id, case_id)
+    accept = await accept_of(suite, submission_id, case_id)
     posted = await suite.http.post(
         f"/v1/cases/{case_id}/events",
         content=accept,
@@ -187,7 +217,17 @@ async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
         content=accept,
         headers={"Content-Type": "application/jose", **subscriber},
     )
-    problem(again, 409, "submission-state-invalid")
+    problem(again, 422, "security-event-token-replayed")
+    reject = decision(suite, "reject-submission", submission_id, case_id, problems=[])
+    problem(
+        await suite.http.post(
+            f"/v1/cases/{case_id}/events",
+            content=reject,
+            headers={"Content-Type": "application/jose", **subscriber},
+        ),
+        409,
+        "submission-state-invalid",
+    )
 
     log = (await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=sender)).json()["eventLog"]
     assert log == (await suite.http.get(f"/v1/cases/{case_id}/events", headers=subscriber)).json()["eventLog"]
@@ -452,41 +492,48 @@ async def test_decisions_must_be_signed_by_the_destination(suite: Suite) -> None
     other_sid, other_cid = await submitted(suite)
     subscriber = await suite.auth("subscriber-a")
     jose_headers = {"Content-Type": "application/jose", **subscriber}
-    accept = decision(suite, "accept-submission", sid, cid)
+    tags = await tags_seen(suite, sid)  # fetched: sid is delivered now
+
+    def accepting(submission_id: str, case_id: str, **changes: Any) -> str:
+        return decision(
+            suite, "accept-submission", submission_id, case_id, authenticationTags=tags, **changes
+        )
+
+    accept = accepting(sid, cid)
     header, _, signature = accept.split(".")
-    other_claims = decision(suite, "accept-submission", sid, cid).split(".")[1]  # another jti
+    other_claims = accepting(sid, cid).split(".")[1]  # another jti
     forger = suite.keys.zufi
     hour = 3600
     refused = {
         "invalid-security-event-token-signature": [
-            decision(suite, "accept-submission", sid, cid, key=forger),
-            decision(suite, "accept-submission", sid, cid, key=forger, header={"kid": "subscriber-sig"}),
+            accepting(sid, cid, key=forger),
+            accepting(sid, cid, key=forger, header={"kid": "subscriber-sig"}),
             f"{header}.{other_claims}.{signature}",
         ],
         "invalid-security-event-token": [
             unsigned(accept),
             unsigned(accept, "HS512") + "c2lnbmF0dXJl",
-            decision(suite, "accept-submission", sid, cid, claims={"iss": suite.dest_b}),
-            decision(suite, "accept-submission", sid, cid, claims={"iat": float("nan")}),
-            decision(suite, "accept-submission", sid, other_cid),
+            accepting(sid, cid, claims={"iss": suite.dest_b}),
+            accepting(sid, cid, claims={"iat": float("nan")}),
+            accepting(sid, other_cid),
         ],
         "security-event-token-expired": [
-            decision(suite, "accept-submission", sid, cid, claims={"iat": int(time.time()) - 2 * hour}),
-            decision(suite, "accept-submission", sid, cid, claims={"iat": int(time.time()) + hour}),
-            decision(suite, "accept-submission", sid, cid, claims={"exp": int(time.time()) - hour}),
+            accepting(sid, cid, claims={"iat": int(time.time()) - 2 * hour}),
+            accepting(sid, cid, claims={"iat": int(time.time()) + hour}),
+            accepting(sid, cid, claims={"exp": int(time.time()) - hour}),
         ],
     }
     for slug, tokens in refused.items():
         for token in tokens:
             answer = await suite.http.post(f"/v1/cases/{cid}/events", content=token, headers=jose_headers)
             problem(answer, 422, slug)
-    for_other_submission = decision(suite, "accept-submission", other_sid, cid)
+    for_other_submission = accepting(other_sid, cid)
     problem(
         await suite.http.post(f"/v1/cases/{cid}/events", content=for_other_submission, headers=jose_headers),
         404,
         "case-not-found",
     )
-    unknown = decision(suite, "accept-submission", str(uuid.uuid4()), cid)
+    unknown = accepting(str(uuid.uuid4()), cid)
     problem(
         await suite.http.post(f"/v1/cases/{cid}/events", content=unknown, headers=jose_headers),
         404,
@@ -494,11 +541,11 @@ async def test_decisions_must_be_signed_by_the_destination(suite: Suite) -> None
     )
 
     sender = await suite.auth("sender")
-    for submission_id in (sid, other_sid):
+    for submission_id, unchanged in ((sid, "delivered"), (other_sid, "forwarded")):
         log = (await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=sender)).json()
         assert len(log["eventLog"]) == 3, "nothing recorded: create, submit, forward"
         status = (await suite.http.get(f"/v1/applications/{submission_id}", headers=sender)).json()
-        assert status["status"] == "forwarded"
+        assert status["status"] == unchanged
 
     posted = await suite.http.post(f"/v1/cases/{cid}/events", content=accept, headers=jose_headers)
     assert posted.status_code == 204, posted.text
@@ -526,7 +573,7 @@ async def test_decisions_through_the_subscriber_api_reach_the_mailbox_once(suite
     sender = await suite.auth("sender")
     accepted_sid, accepted_cid = await submitted(suite)
     rejected_sid, rejected_cid = await submitted(suite)
-    accept = decision(suite, "accept-submission", accepted_sid, accepted_cid)
+    accept = await accept_of(suite, accepted_sid, accepted_cid)
     problems = [{"type": "https://example.org/problems/missing-document", "title": "Unterlagen fehlen"}]
     reject = decision(suite, "reject-submission", rejected_sid, rejected_cid, problems=problems)
     for case_id, token in ((accepted_cid, accept), (rejected_cid, reject)):
@@ -583,3 +630,163 @@ async def test_region_and_service_restricted_senders_over_fit_connect(suite: Sui
         403,
         "forbidden",
     )
+
+
+async def post_event(suite: Suite, case_id: str, token: str) -> Any:
+    headers = {"Content-Type": "application/jose", **await suite.auth("subscriber-a")}
+    return await suite.http.post(f"/v1/cases/{case_id}/events", content=token, headers=headers)
+
+
+async def log_length(suite: Suite, case_id: str) -> int:
+    log = (await suite.http.get(f"/v1/cases/{case_id}/events", headers=await suite.auth("sender"))).json()
+    return int(log["totalCount"])
+
+
+async def test_an_accept_must_repeat_the_authentication_tags(suite: Suite) -> None:
+    contents = {str(uuid.uuid4()): b"one", str(uuid.uuid4()): b"two"}
+    created = await announce(suite, list(contents))
+    sid, cid = created["submissionId"], created["caseId"]
+    for aid, content in contents.items():
+        assert (await upload(suite, sid, aid, suite.encrypt_for_a(content, "text/plain"))).status_code == 204
+    answer = await suite.http.put(
+        f"/v1/submissions/{sid}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}"), "encryptedData": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    assert answer.status_code == 200, answer.text
+    tags = await tags_seen(suite, sid)
+    first, second = contents
+    swapped = suite.encrypt_for_a(b"{}").rsplit(".", 1)[1]
+    wrong = [
+        tags | {"metadata": swapped},
+        tags | {"data": swapped},
+        {"metadata": tags["metadata"], "attachments": tags["attachments"]},
+        tags | {"attachments": {first: tags["attachments"][first]}},
+        tags | {"attachments": {first: tags["attachments"][second], second: tags["attachments"][first]}},
+        tags | {"attachments": tags["attachments"] | {str(uuid.uuid4()): swapped}},
+    ]
+    for changed in wrong:
+        token = decision(suite, "accept-submission", sid, cid, authenticationTags=changed)
+        problem(await post_event(suite, cid, token), 422, "authentication-tags-mismatch")
+    problem(
+        await post_event(suite, cid, decision(suite, "accept-submission", sid, cid)),
+        422,
+        "invalid-security-event-token",
+    )
+    assert await log_length(suite, cid) == 3, "nothing recorded"
+    assert (await post_event(suite, cid, await accept_of(suite, sid, cid))).status_code == 204
+    assert await log_length(suite, cid) == 4
+
+
+async def test_a_jti_is_taken_once(suite: Suite) -> None:
+    sid, cid = await submitted(suite)
+    forward = decision(suite, "forward-submission", sid, cid)
+    assert (await post_event(suite, cid, forward)).status_code == 204
+    problem(await post_event(suite, cid, forward), 422, "security-event-token-replayed")
+    used = claims_of(forward)["jti"]
+    problem(
+        await post_event(suite, cid, await accept_of(suite, sid, cid, claims={"jti": used})),
+        422,
+        "security-event-token-replayed",
+    )
+    jwks = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
+    sender = await suite.auth("sender")
+    ours = (await suite.http.get(f"/v1/cases/{cid}/events", headers=sender)).json()["eventLog"][0]
+    own_jti = jwt.decode(ours, jwks, algorithms=["PS512"]).claims["jti"]
+    problem(
+        await post_event(suite, cid, await accept_of(suite, sid, cid, claims={"jti": own_jti})),
+        422,
+        "security-event-token-replayed",
+    )
+    other_sid, other_cid = await submitted(suite)
+    problem(
+        await post_event(
+            suite, other_cid, await accept_of(suite, other_sid, other_cid, claims={"jti": used})
+        ),
+        422,
+        "security-event-token-replayed",
+    )
+    assert await log_length(suite, cid) == 4, "create, submit, forward and the destination's forward"
+    assert await log_length(suite, other_cid) == 3
+
+
+async def test_decisions_signed_otherwise_are_refused(suite: Suite) -> None:
+    sid, cid = await submitted(suite)
+    tags = await tags_seen(suite, sid)
+    own = suite.keys.subscriber
+
+    def signed_as(alg: str) -> str:
+        """Destination a's accept, signed with its own key but another algorithm than PS512."""
+        payload = claims_of(decision(suite, "accept-submission", sid, cid, authenticationTags=tags))
+        header = {"alg": alg, "typ": "secevent+jwt", "kid": own.kid}
+        return jws.serialize_compact(header, json.dumps(payload).encode(), own, algorithms=[alg])
+
+    refused = {
+        "invalid-security-event-token-signature": [
+            decision(suite, "accept-submission", sid, cid, key=suite.keys.zufi, authenticationTags=tags),
+            decision(suite, "reject-submission", sid, cid, key=suite.keys.dest_a, problems=[]),
+            decision(suite, "forward-submission", sid, cid, key=suite.keys.zufi, header={"kid": own.kid}),
+        ],
+        "invalid-security-event-token": [
+            signed_as("PS256"),
+            signed_as("RS512"),
+            decision(suite, "accept-submission", sid, cid, authenticationTags=tags, claims={"$schema": None}),
+            decision(suite, "reject-submission", sid, cid, problems=[], claims={"$schema": None}),
+            decision(
+                suite,
+                "forward-submission",
+                sid,
+                cid,
+                claims={
+                    "$schema": "https://schema.fitko.de/fit-connect/set-payload/7.0.0/set-payload.schema.json"
+                },
+            ),
+        ],
+    }
+    for slug, tokens in refused.items():
+        for token in tokens:
+            problem(await post_event(suite, cid, token), 422, slug)
+    assert await log_length(suite, cid) == 3, "nothing recorded"
+    sender = await suite.auth("sender")
+    assert (await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()["status"] == "delivered"
+
+
+async def test_a_destination_forwards_then_decides(suite: Suite) -> None:
+    sid, cid = await submitted(suite)
+    forward = decision(suite, "forward-submission", sid, cid)
+    assert (await post_event(suite, cid, forward)).status_code == 204
+    sender = await suite.auth("sender")
+    assert (await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()["status"] == "forwarded"
+    accept = await accept_of(suite, sid, cid)
+    assert (await post_event(suite, cid, accept)).status_code == 204
+    log = (await suite.http.get(f"/v1/cases/{cid}/events", headers=sender)).json()["eventLog"]
+    assert log[-2:] == [forward, accept]
+    assert (await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()["status"] == "accepted"
+    problem(
+        await post_event(suite, cid, decision(suite, "forward-submission", sid, cid)),
+        409,
+        "submission-state-invalid",
+    )
+
+
+async def test_a_jwe_whose_fifth_part_is_no_tag_is_refused(suite: Suite) -> None:
+    attachment_id = str(uuid.uuid4())
+    created = await announce(suite, [attachment_id])
+    valid = suite.encrypt_for_a(b"content", "text/plain")
+    without_tag = valid.rsplit(".", 1)[0]
+    for token in (f"{without_tag}.", f"{without_tag}.{'A' * 65}", f"{without_tag}.not+base64url"):
+        problem(await upload(suite, created["submissionId"], attachment_id, token), 400, "invalid-jwe")
+    answer = await suite.http.put(
+        f"/v1/submissions/{created['submissionId']}",
+        json={"encryptedMetadata": suite.encrypt_for_a(b"{}")},
+        headers=await suite.auth("sender"),
+    )
+    problem(answer, 422, "missing-attachments")
+    assert (await upload(suite, created["submissionId"], attachment_id, valid)).status_code == 204
+    metadata = suite.encrypt_for_a(b"{}").rsplit(".", 1)[0] + ".tag+with/slash"
+    answer = await suite.http.put(
+        f"/v1/submissions/{created['submissionId']}",
+        json={"encryptedMetadata": metadata},
+        headers=await suite.auth("sender"),
+    )
+    problem(answer, 400, "invalid-jwe")

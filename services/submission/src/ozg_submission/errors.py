@@ -178,6 +178,16 @@ class SecurityEventTokenExpired(InvalidSecurityEventToken):
     title = "The Security Event Token was issued too long ago (or in the future)"
 
 
+class SecurityEventTokenReplayed(InvalidSecurityEventToken):
+    slug = "security-event-token-replayed"
+    title = "A Security Event Token with this jti was recorded before"
+
+
+class AuthenticationTagsMismatch(InvalidSecurityEventToken):
+    slug = "authentication-tags-mismatch"
+    title = "The authenticationTags differ from those of the submission as submitted"
+
+
 class TooLarge(FitConnectError, PayloadTooLarge):
     slug = "payload-too-large"
     title = "The request exceeds a limit"

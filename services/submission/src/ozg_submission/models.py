@@ -112,6 +112,9 @@ class Submission(Model):
     data_sha512: Mapped[str | None] = mapped_column(String(128))
     data_size: Mapped[int | None] = mapped_column(BigInteger)
     pending_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    authentication_tags: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """FIT-Connect `authenticationTags` of the JWEs as submitted (`metadata`, `data`, `attachments`
+    by id): what the submit-submission SET states and a destination's accept must repeat."""
     """Native intake awaiting payment: the metadata to encrypt once paymentInformation is known."""
     payment_required: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_transaction_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -142,6 +145,8 @@ class Attachment(Model):
     blob_key: Mapped[str] = mapped_column(String(300))
     size: Mapped[int] = mapped_column(BigInteger)
     sha512: Mapped[str] = mapped_column(String(128))
+    authentication_tag: Mapped[str | None] = mapped_column(String(64))
+    """The JWE's fifth segment (its GCM tag) as uploaded."""
     uploaded_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
@@ -160,8 +165,8 @@ class EventLogEntry(Model):
     event_type: Mapped[str] = mapped_column(String(200))
     token: Mapped[str | None] = mapped_column(Text)
     """The signed SET; NULL for one of ours until the log is first read."""
-    jti: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    """Our own events: the SET's `jti`, fixed when the event happened."""
+    jti: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    """The SET's `jti`: ours fixed when the event happened, a destination's as posted; never twice."""
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Our own events: what the SET says about the event (e.g. a rejection's problems)."""
     issued_at: Mapped[datetime] = mapped_column(utc_datetime())

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import xoev
 from ozg_common.auth import Principal
 from ozg_common.bulk import single_write
+from ozg_common.security_events import authentication_tag
 from ozg_submission.applications.antrag import AUTHOR, Sealed, Upload, antragsteller_of, seal
 from ozg_submission.applications.forms import SchemaError
 from ozg_submission.applications.schemas import (
@@ -210,7 +211,9 @@ async def _record(
         state, submission, sealed.metadata.encode() if sealed.metadata else None, sealed.data.encode()
     )
     attachments = []
+    tags: dict[str, str] = {}
     for anlage, token in sealed.attachments:
+        tags[anlage.anlage_id] = authentication_tag(token)
         stored = await state.blobs.put(
             new_blob_key(submission.id, f"attachment-{anlage.anlage_id}"), token.encode()
         )
@@ -221,6 +224,7 @@ async def _record(
                 "blob_key": stored.key,
                 "size": stored.size,
                 "sha512": stored.sha512,
+                "authentication_tag": tags[anlage.anlage_id],
                 "uploaded_at": now,
             }
         )
@@ -231,7 +235,7 @@ async def _record(
         authority_name=destination.name,
         payment=payment,
         attachments=attachments,
-        stored=Payloads(metadata=sealed.metadata, data=sealed.data),
+        stored=Payloads(metadata=sealed.metadata, data=sealed.data, attachment_tags=tags),
         at=now,
     )
 

@@ -5,11 +5,11 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.jose import KEY_ALGORITHM
+from ozg_common.security_events import SET_ALGORITHM
 from ozg_common.xoev import ANTRAG_NAMESPACE
 from ozg_submission.directory import repository
 from ozg_submission.directory.schemas import DestinationService, DestinationView, SubmissionSchema
 from ozg_submission.errors import DestinationNotFound, DestinationStateInvalid, KeyNotFound, ServiceNotOffered
-from ozg_submission.eventlog.tokens import SET_ALGORITHM
 from ozg_submission.models import Destination, Leistung
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"

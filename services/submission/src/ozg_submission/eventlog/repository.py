@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_submission.models import EventLogEntry
@@ -16,9 +16,28 @@ async def of_submission(session: AsyncSession, submission_id: uuid.UUID) -> Sequ
     return (await session.scalars(query)).all()
 
 
-async def of_case(session: AsyncSession, case_id: uuid.UUID) -> Sequence[EventLogEntry]:
-    query = select(EventLogEntry).where(EventLogEntry.case_id == case_id).order_by(EventLogEntry.id)
+async def of_case(
+    session: AsyncSession, case_id: uuid.UUID, *, offset: int = 0, limit: int | None = None
+) -> Sequence[EventLogEntry]:
+    """A case's entries in order, from `offset`, at most `limit` (None: all)."""
+    query = (
+        select(EventLogEntry)
+        .where(EventLogEntry.case_id == case_id)
+        .order_by(EventLogEntry.id)
+        .offset(offset)
+        .limit(limit)
+    )
     return (await session.scalars(query)).all()
+
+
+async def count_of_case(session: AsyncSession, case_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(EventLogEntry).where(EventLogEntry.case_id == case_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def jti_seen(session: AsyncSession, jti: uuid.UUID) -> bool:
+    """Does any entry (ours or a destination's) have this `jti`?"""
+    return await session.scalar(select(EventLogEntry.id).where(EventLogEntry.jti == jti).limit(1)) is not None
 
 
 async def store_token(session: AsyncSession, entry_id: int, token: str) -> bool:

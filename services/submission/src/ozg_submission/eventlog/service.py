@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ozg_common.security_events import event_name, event_uri
 from ozg_submission.eventlog import repository
-from ozg_submission.eventlog.tokens import EventSigner, OwnEvent, event_name, event_uri
+from ozg_submission.eventlog.tokens import EventSigner, OwnEvent
 from ozg_submission.models import EventLogEntry, Submission
 
 
@@ -65,8 +66,11 @@ def record(
     submission.last_event_at = now
 
 
-def append(session: AsyncSession, submission: Submission, event: str, token: str) -> None:
-    """Record a destination's SET in the case's log, as it was posted; entries are never changed."""
+def append(
+    session: AsyncSession, submission: Submission, event: str, token: str, jti: uuid.UUID | None = None
+) -> None:
+    """Record a destination's SET in the case's log, as it was posted (with its `jti`, so that it is
+    never taken twice); entries are never changed."""
     now = datetime.now(UTC)
     session.add(
         EventLogEntry(
@@ -74,6 +78,7 @@ def append(session: AsyncSession, submission: Submission, event: str, token: str
             submission_id=submission.id,
             event_type=event_uri(event),
             token=token,
+            jti=jti,
             issued_at=now,
         )
     )
@@ -87,9 +92,28 @@ async def of_submission(
     return await _signed(session, signer, await repository.of_submission(session, submission_id))
 
 
-async def of_case(session: AsyncSession, signer: EventSigner, case_id: uuid.UUID) -> list[LoggedEvent]:
-    """A case's log in order, every entry signed."""
-    return await _signed(session, signer, await repository.of_case(session, case_id))
+async def of_case(
+    session: AsyncSession,
+    signer: EventSigner,
+    case_id: uuid.UUID,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[LoggedEvent]:
+    """A case's log in order (from `offset`, at most `limit` entries), every entry signed."""
+    return await _signed(
+        session, signer, await repository.of_case(session, case_id, offset=offset, limit=limit)
+    )
+
+
+async def length_of_case(session: AsyncSession, case_id: uuid.UUID) -> int:
+    """How many entries a case's log has."""
+    return await repository.count_of_case(session, case_id)
+
+
+async def jti_seen(session: AsyncSession, jti: uuid.UUID) -> bool:
+    """Has a SET with this `jti` been recorded in any log?"""
+    return await repository.jti_seen(session, jti)
 
 
 def _own_event(entry: EventLogEntry) -> OwnEvent:

@@ -84,3 +84,12 @@ class SubmissionView(Schema):
 
 class EventLog(Schema):
     event_log: list[str]
+
+
+class CaseEventLog(Schema):
+    """One page of a case's event log."""
+
+    count: int
+    offset: int
+    total_count: int
+    event_log: list[str]

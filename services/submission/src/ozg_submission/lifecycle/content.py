@@ -6,7 +6,8 @@ Content stays encrypted end to end: the core stores and forwards JWEs without re
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common import jose
 from ozg_common.blobstore import StoredBlob
 from ozg_common.contracts.submission import AttachmentRef, SubmissionReadyForDelivery, SubmissionSubmitted
+from ozg_common.security_events import authentication_tag
 from ozg_submission.lifecycle import metadata as fit_connect_metadata
 from ozg_submission.lifecycle import repository
 from ozg_submission.lifecycle.collaborators import Collaborators
@@ -22,10 +24,21 @@ from ozg_submission.models import Destination, Submission
 
 @dataclass(frozen=True, slots=True)
 class Payloads:
-    """The encrypted metadata and data as just stored (JWE compact strings)."""
+    """The encrypted metadata and data as just stored (JWE compact strings), and the attachments'
+    authentication tags by id."""
 
     metadata: str | None = None
     data: str | None = None
+    attachment_tags: Mapping[str, str] = field(default_factory=dict)
+
+    def authentication_tags(self) -> dict[str, Any]:
+        """FIT-Connect `authenticationTags`: the fifth segment of each JWE as received."""
+        tags: dict[str, Any] = {}
+        if self.metadata is not None:
+            tags["metadata"] = authentication_tag(self.metadata)
+        if self.data is not None:
+            tags["data"] = authentication_tag(self.data)
+        return tags | {"attachments": dict(self.attachment_tags)}
 
 
 def blob_prefix(submission_id: uuid.UUID) -> str:
@@ -78,6 +91,9 @@ async def seal_pending_metadata(
     )
     await store_payloads(state, submission, encrypted.encode(), None)
     submission.pending_metadata = None
+    submission.authentication_tags = (submission.authentication_tags or {}) | {
+        "metadata": authentication_tag(encrypted)
+    }
 
 
 def submitted_event(submission: Submission, authority_name: str) -> SubmissionSubmitted:

@@ -16,9 +16,9 @@ from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
+from ozg_common.security_events import ACCEPT, REJECT
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
-from ozg_submission.eventlog.tokens import ACCEPT, REJECT
 from ozg_submission.lifecycle import machine, repository
 from ozg_submission.lifecycle.collaborators import Collaborators
 from ozg_submission.lifecycle.repository import READY_FOR_PICKUP

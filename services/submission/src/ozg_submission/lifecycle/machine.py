@@ -20,6 +20,8 @@ Each move, with its event-log entries (FIT-Connect events) and the Kafka events 
   destination's own SET where it sent one).
 - `decided_by_destination` (posted to the FIT-Connect API): as `decide`; publishes case.accepted or
   case.rejected.
+- `forwarded_by_destination` (posted to the FIT-Connect API): forwarded or delivered stays. Logs the
+  destination's forward-submission.
 - `reject_unpicked` (retention): forwarded → rejected. Logs reject-submission (not picked up).
 - `delete` (retention): any state but deleted → deleted. Logs delete-submission; publishes
   submission.deleted.
@@ -42,10 +44,10 @@ from ozg_common.bulk import RowUpdate, insert_rows, row_of, table_of, values_of
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected
 from ozg_common.contracts.submission import SubmissionDeleted
 from ozg_common.events import Event
+from ozg_common.security_events import ACCEPT, CREATE, DELETE, FORWARD, REJECT, SUBMIT
 from ozg_submission.directory.service import find_destination
 from ozg_submission.errors import SubmissionStateInvalid
 from ozg_submission.eventlog import service as eventlog
-from ozg_submission.eventlog.tokens import ACCEPT, CREATE, DELETE, FORWARD, REJECT, SUBMIT
 from ozg_submission.lifecycle import repository
 from ozg_submission.lifecycle.collaborators import Collaborators
 from ozg_submission.lifecycle.content import (
@@ -149,10 +151,12 @@ async def create(session: AsyncSession, announced: Announced, attributes: Mappin
     )
 
 
-def _logged(submission: Submission, event: str, at: datetime) -> dict[str, Any]:
+def _logged(
+    submission: Submission, event: str, at: datetime, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The row of an event-log entry, now the latest event of the submission."""
     submission.last_event_at = at
-    return eventlog.entry(submission, event, at)
+    return eventlog.entry(submission, event, at, details)
 
 
 def _take_payment(submission: Submission, payment: Payment) -> None:
@@ -168,13 +172,16 @@ def _forwarded(submission: Submission, at: datetime) -> dict[str, Any]:
 
 
 def _submitted(
-    submission: Submission, authority_name: str, payment: Payment | None, at: datetime
+    submission: Submission, authority_name: str, payment: Payment | None, stored: Payloads, at: datetime
 ) -> tuple[list[dict[str, Any]], list[Event]]:
     """incomplete → submitted → forwarded or awaiting_payment: the entries and the events so far
-    (a forwarded submission's `submission.ready_for_delivery` is the caller's to add)."""
+    (a forwarded submission's `submission.ready_for_delivery` is the caller's to add).
+
+    The JWEs' authentication tags are kept with the submission and stated in submit-submission."""
     _move(submission, SUBMITTED)
     submission.submitted_at = at
-    log = [_logged(submission, SUBMIT, at)]
+    submission.authentication_tags = stored.authentication_tags()
+    log = [_logged(submission, SUBMIT, at, {"authenticationTags": submission.authentication_tags})]
     published: list[Event] = [submitted_event(submission, authority_name)]
     if awaits_payment(submission.payment_required, payment):
         _move(submission, AWAITING_PAYMENT)
@@ -223,7 +230,7 @@ async def submit(
     )
     if payment is not None:
         submission.payment_required = True
-    log, published = _submitted(submission, authority_name, payment, datetime.now(UTC))
+    log, published = _submitted(submission, authority_name, payment, stored, datetime.now(UTC))
     if submission.status == FORWARDED:
         published.append(await ready_event(session, state, submission, stored))
     await _write(session, state, log, published, updating=repository.submitted_changes(submission))
@@ -251,7 +258,7 @@ async def take_in(
     submission.reminders_sent = 0
     submission.created_at = at
     log = [_logged(submission, CREATE, at)]
-    submitted_log, published = _submitted(submission, authority_name, payment, at)
+    submitted_log, published = _submitted(submission, authority_name, payment, stored, at)
     log += submitted_log
     staged = [(_SUBMISSIONS, [values_of(submission)]), (_ATTACHMENTS, attachments), (_EVENT_LOG, log)]
     if attachments:
@@ -304,13 +311,17 @@ def decide(
     at: datetime,
     *,
     token: str | None = None,
+    jti: uuid.UUID | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
     """forwarded or delivered → accepted or rejected (`decision`: ACCEPT or REJECT), logged as the
-    destination's own SET (`token`) if it sent one, else as an entry of ours with `details`."""
+    destination's own SET (`token`, its `jti` where known) if it sent one, else as an entry of ours
+    with `details` (an accept repeating the stored authentication tags, as an accept does)."""
     if token:
-        eventlog.append(session, submission, decision, token)
+        eventlog.append(session, submission, decision, token, jti)
     else:
+        if decision == ACCEPT:
+            details = {"authenticationTags": submission.authentication_tags or {}} | (details or {})
         eventlog.record(session, submission, decision, details)
     _move(submission, ACCEPTED if decision == ACCEPT else REJECTED)
     submission.decided_at = at
@@ -324,15 +335,24 @@ async def decided_by_destination(
     submission: Submission,
     decision: str,
     token: str,
+    jti: uuid.UUID,
     problems: list[dict[str, Any]],
 ) -> None:
     """`decide`, posted by the destination to the FIT-Connect API as a verified SET; announced as
     `case.accepted`/`case.rejected` (the events kop-gateway's return channel publishes), so the
     mailbox tells the citizen."""
     now = datetime.now(UTC)
-    decide(session, submission, decision, now, token=token)
+    decide(session, submission, decision, now, token=token, jti=jti)
     await state.outbox.publish(session, _announcement(submission, decision, now, token, problems))
     state.metrics.submissions.labels(submission.origin, submission.status).inc()
+
+
+def forwarded_by_destination(
+    session: AsyncSession, submission: Submission, token: str, jti: uuid.UUID
+) -> None:
+    """forwarded or delivered stays: the destination passed the submission on (its verified
+    forward-submission SET is logged); its decision is still to come."""
+    eventlog.append(session, submission, FORWARD, token, jti)
 
 
 def _announcement(

@@ -92,6 +92,7 @@ _SUBMITTED_COLUMNS = (
     "data_key",
     "data_sha512",
     "data_size",
+    "authentication_tags",
 )
 
 

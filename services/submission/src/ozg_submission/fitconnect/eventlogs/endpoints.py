@@ -6,12 +6,15 @@ from fastapi import APIRouter, Request, Response
 
 from ozg_common.auth import PrincipalDep
 from ozg_common.db import SessionDep
+from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import problem_responses
 from ozg_submission.errors import (
+    AuthenticationTagsMismatch,
     CaseNotFound,
     InvalidSecurityEventToken,
     NotPermitted,
     SecurityEventTokenExpired,
+    SecurityEventTokenReplayed,
     SecurityEventTokenSignatureInvalid,
     SubmissionNotFound,
     SubmissionStateInvalid,
@@ -19,7 +22,7 @@ from ozg_submission.errors import (
     WrongMediaType,
 )
 from ozg_submission.fitconnect.eventlogs import service
-from ozg_submission.fitconnect.schemas import JOSE, EventLog
+from ozg_submission.fitconnect.schemas import JOSE, CaseEventLog, EventLog
 from ozg_submission.state import StateDep
 
 router = APIRouter(tags=["FIT-Connect"])
@@ -41,26 +44,35 @@ async def submission_events(
 
 @router.get(
     "/v1/cases/{case_id}/events",
-    summary="The case's event log (signed SETs)",
+    summary="The case's event log (signed SETs), one page",
     responses=problem_responses(CaseNotFound, NotPermitted),
 )
 async def case_events(
-    case_id: uuid.UUID, session: SessionDep, state: StateDep, principal: PrincipalDep
-) -> EventLog:
-    logged = await service.case_log(session, state, principal, case_id)
-    return EventLog(event_log=[event.token for event in logged])
+    case_id: uuid.UUID,
+    session: SessionDep,
+    state: StateDep,
+    principal: PrincipalDep,
+    offset: Offset = 0,
+    limit: Limit = LIMIT_DEFAULT,
+) -> CaseEventLog:
+    total, logged = await service.case_log(session, state, principal, case_id, offset=offset, limit=limit)
+    return CaseEventLog(
+        count=len(logged), offset=offset, total_count=total, event_log=[event.token for event in logged]
+    )
 
 
 @router.post(
     "/v1/cases/{case_id}/events",
     status_code=204,
-    summary="Accept or reject a submission with a signed SET (subscriber)",
+    summary="Accept, reject or forward a submission with a signed SET (subscriber)",
     openapi_extra={"requestBody": {"content": {JOSE: {"schema": {"type": "string"}}}}},
     responses=problem_responses(
         CaseNotFound,
         InvalidSecurityEventToken,
         SecurityEventTokenSignatureInvalid,
         SecurityEventTokenExpired,
+        SecurityEventTokenReplayed,
+        AuthenticationTagsMismatch,
         SubmissionStateInvalid,
         NotPermitted,
         WrongMediaType,

@@ -3,6 +3,7 @@
 Content stays encrypted end to end: only the JWE headers are read, to check the format.
 """
 
+import re
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -67,6 +68,16 @@ def _media_type(cty: str) -> str:
     return value if "/" in value else f"application/{value}"
 
 
+MAX_TAG_CHARS = 64
+"""Longer than any GCM tag in base64url (A256GCM's is 22 characters)."""
+_TAG = re.compile(rb"^[A-Za-z0-9_-]+$")
+
+
+def _is_tag(segment: bytes) -> bool:
+    """Is this a JWE's fifth segment, a base64url authentication tag?"""
+    return len(segment) <= MAX_TAG_CHARS and _TAG.match(segment) is not None
+
+
 def check_jwe(
     token: str, *, what: str, require_cty: bool, content_types: frozenset[str] | None = None
 ) -> jose.JweHeader:
@@ -78,6 +89,8 @@ def check_jwe(
         raise JweHeaderInvalid(f"{what}: {exc}.") from exc
     except jose.InvalidJwe as exc:
         raise InvalidJwe(f"{what}: {exc}.") from exc
+    if not _is_tag(token.strip().rsplit(".", 1)[1].encode()):
+        raise InvalidJwe(f"{what}: the fifth part of a JWE is its base64url authentication tag.")
     if require_cty and not header.cty:
         raise JweHeaderInvalid(f"{what}: the JWE header lacks cty (application/json or application/xml).")
     if content_types is not None and header.cty and _media_type(header.cty) not in content_types:
@@ -172,16 +185,29 @@ def _still_open(submission: Submission) -> None:
         )
 
 
+@dataclass
+class _Tail:
+    """The last segment of a JWE passed through: its authentication tag, once the stream ended."""
+
+    segment: bytes = b""
+
+    def tag(self) -> str:
+        return self.segment.strip().decode("ascii")
+
+
 async def _checked_jwe_stream(
-    chunks: AsyncIterable[bytes], what: str, kid: str | None
+    chunks: AsyncIterable[bytes], what: str, kid: str | None, tail: _Tail
 ) -> AsyncIterator[bytes]:
     """Pass the upload through while checking it is one JWE compact string, header first, for the
-    destination's key `kid`."""
+    destination's key `kid`, and keep its last segment in `tail`."""
     head = b""
     header_seen = False
     dots = 0
     async for chunk in chunks:
         dots += chunk.count(b".")
+        # Only the end is kept: too long to be a tag is all a check needs to know.
+        after_dot = chunk.rsplit(b".", 1)[1] if b"." in chunk else tail.segment + chunk
+        tail.segment = after_dot[-(MAX_TAG_CHARS + 3) :]
         if not header_seen:
             head += chunk
             if b"." in head:
@@ -197,6 +223,8 @@ async def _checked_jwe_stream(
         yield chunk
     if dots != 4 or not header_seen:
         raise InvalidJwe(f"{what}: a JWE compact string has five base64url parts.")
+    if not _is_tag(tail.segment.strip()):
+        raise InvalidJwe(f"{what}: the fifth part of a JWE is its base64url authentication tag.")
 
 
 async def upload_attachment(
@@ -219,9 +247,10 @@ async def upload_attachment(
     destination = await get_destination(session, submission.destination_id)
     kid = destination.encryption_kid if destination else None
     key = new_blob_key(submission.id, f"attachment-{attachment_id}")
+    tail = _Tail()
     try:
         stored = await state.blobs.put_stream(
-            key, _checked_jwe_stream(chunks, "attachment", kid), max_size=settings.max_attachment_bytes
+            key, _checked_jwe_stream(chunks, "attachment", kid, tail), max_size=settings.max_attachment_bytes
         )
     except BlobTooLarge as exc:
         raise TooLarge(f"An attachment may have at most {settings.max_attachment_bytes} bytes.") from exc
@@ -246,6 +275,7 @@ async def upload_attachment(
                 blob_key=stored.key,
                 size=stored.size,
                 sha512=stored.sha512,
+                authentication_tag=tail.tag(),
                 uploaded_at=datetime.now(UTC),
             ),
         )
@@ -302,6 +332,12 @@ async def submit(
     await store_payloads(
         state, submission, encrypted_metadata.encode(), (encrypted_data or "").encode() or None
     )
-    stored = Payloads(metadata=encrypted_metadata, data=encrypted_data or None)
+    stored = Payloads(
+        metadata=encrypted_metadata,
+        data=encrypted_data or None,
+        attachment_tags={
+            str(a.attachment_id): a.authentication_tag for a in attachments if a.authentication_tag
+        },
+    )
     await machine.submit(session, state, submission, destination.name, stored)
     return submission
