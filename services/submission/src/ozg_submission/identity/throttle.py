@@ -6,11 +6,23 @@ before anything else is done, and gets it back when the secret was right: taken 
 guess in flight would pass the check before the first failure was counted. A scrypt for a client
 that exists also takes a token from the replica's bucket, so guesses from ever new addresses for
 ever other clients cannot use more than that budget of CPU either. While a bucket is empty, the
-attempt is refused before any database or secret work.
+attempt is refused before any database or secret work, and `TokenThrottle` refuses it before the
+request is even routed: under a flood of guesses, a refusal must cost next to nothing.
 """
 
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ozg_common.problems import problem_response
 from ozg_common.ratelimit import Quota, TokenBuckets
 from ozg_submission.errors import TokenRequestsThrottled
+from ozg_submission.identity.verified import VerifiedSecrets
+
+TOKEN_PATH = "/token"
+_FORM = b"application/x-www-form-urlencoded"
+_MAX_FORM_BYTES = 16 * 1024
 
 _REPLICA = ""
 
@@ -31,14 +43,21 @@ class TokenAttempts:
         self.per_address = TokenBuckets(rate, burst)
         self.checks = TokenBuckets(checks_rate, checks_burst)
 
-    def admit(self, client_id: str, address: str) -> None:
-        """Charges the attempt to the address's and the client's bucket; refused while either is empty."""
+    def refusal(self, client_id: str, address: str) -> TokenRequestsThrottled | None:
+        """Why an attempt would be refused now (the address's or the client's bucket is empty), or None."""
         for limit, quota in (
             ("address", self.per_address.peek(address)),
             ("client", self.per_client.peek(client_id)),
         ):
             if not quota.allowed:
-                raise _refused(limit, quota)
+                return _refused(limit, quota)
+        return None
+
+    def admit(self, client_id: str, address: str) -> None:
+        """Charges the attempt to the address's and the client's bucket; refused while either is empty."""
+        refused = self.refusal(client_id, address)
+        if refused is not None:
+            raise refused
         self.per_address.take(address)
         self.per_client.take(client_id)
 
@@ -56,3 +75,56 @@ class TokenAttempts:
     def release_check(self) -> None:
         """Gives back what `admit_check` charged, for a scrypt that found the right secret."""
         self.checks.give(_REPLICA)
+
+
+class TokenThrottle:
+    """Answers a form-encoded `POST /token` whose rations are spent with 429 before FastAPI routes it,
+    parses its form or opens a database session, unless it carries a secret verified lately."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        attempts: TokenAttempts,
+        verified: VerifiedSecrets,
+        counted: Callable[[str], None],
+    ) -> None:
+        self.app = app
+        self.attempts = attempts
+        self.verified = verified
+        self.counted = counted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKEN_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if not content_type.startswith(_FORM):
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        body = b""
+        more = True
+        while more and len(body) <= _MAX_FORM_BYTES:
+            message = await receive()
+            received.append(message)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        refused = None if more else self._refusal(scope, body)
+        if refused is not None:
+            self.counted(refused.limit)
+            await problem_response(refused.to_problem(TOKEN_PATH), refused.headers)(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+    def _refusal(self, scope: Scope, body: bytes) -> TokenRequestsThrottled | None:
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        if self.verified.matched_hash(client_id, secret) is not None:
+            # Whether it is still the client's current secret, the endpoint asks the registry.
+            return None
+        client = scope.get("client")
+        return self.attempts.refusal(client_id, client[0] if client else "")
