@@ -251,6 +251,12 @@ async def test_a_client_that_knows_its_secret_gets_tokens_while_its_id_and_addre
         assert granted.status_code == 200, "the secret it used before is still taken"
         assert "access_token" in granted.json()
         assert (await _guess(portal, "besieged-portal", "guessed")).status_code == 429
+        as_multipart = await portal.post(
+            "/token", data=_form("stranger-x", "guessed"), files={"note": ("note.txt", b"")}
+        )
+        assert "address" in problem(as_multipart, 429, "token-requests-throttled")["detail"], (
+            "a form sent as multipart meets the same rations in the endpoint"
+        )
         async with _from(suite, next(addresses)) as elsewhere:
             assert (await _guess(elsewhere, "besieged-portal", secret)).status_code == 200
 
