@@ -16,7 +16,9 @@ from test_applications import application
 
 from ozg_common.auth import TokenVerifier
 from ozg_common.problems import Unauthorized
+from ozg_submission.app import create_app
 from ozg_submission.settings import SubmissionSettings
+from ozg_testing import free_port, serving
 
 
 async def _token(suite: Suite, client_id: str, secret: str, **extra: str) -> dict[str, object]:
@@ -171,9 +173,12 @@ def _from(suite: Suite, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=suite.http.base_url, transport=transport, timeout=30)
 
 
+def _form(client_id: str, secret: str) -> dict[str, str]:
+    return {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+
+
 async def _guess(http: httpx.AsyncClient, client_id: str, secret: str = "guessed") -> httpx.Response:
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-    return await http.post("/token", data=form)
+    return await http.post("/token", data=_form(client_id, secret))
 
 
 async def _guess_until_throttled(http: httpx.AsyncClient, client_ids: Iterator[str]) -> httpx.Response:
@@ -217,6 +222,80 @@ async def test_failed_token_requests_are_rationed_per_address_and_per_client(sui
     metrics = (await suite.http.get("/metrics")).text
     assert 'token_requests_throttled_total{limit="address"}' in metrics
     assert 'token_requests_throttled_total{limit="client"}' in metrics
+
+
+async def test_a_client_that_knows_its_secret_gets_tokens_while_its_id_and_address_are_guessed(
+    suite: Suite,
+) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "besieged-portal", "scopes": ["send"]}, headers=admin
+    )
+    secret = created.json()["clientSecret"]
+    async with _from(suite, "127.0.0.4") as portal:
+        assert (await _guess(portal, "besieged-portal", secret)).status_code == 200
+        # Guesses from the portal's own address, and for its id from ever new addresses.
+        unknown_ids = (f"stranger-{n}" for n in itertools.count())
+        problem(await _guess_until_throttled(portal, unknown_ids), 429, "token-requests-throttled")
+        addresses = (f"127.0.5.{n}" for n in itertools.count(1))
+        for _ in range(40):
+            async with _from(suite, next(addresses)) as http:
+                answer = await _guess(http, "besieged-portal")
+            if answer.status_code != 401:
+                break
+        refused = problem(answer, 429, "token-requests-throttled")
+        assert "client" in refused["detail"]
+        assert int(answer.headers["retry-after"]) >= 1
+
+        granted = await _guess(portal, "besieged-portal", secret)
+        assert granted.status_code == 200, "the secret it used before is still taken"
+        assert "access_token" in granted.json()
+        assert (await _guess(portal, "besieged-portal", "guessed")).status_code == 429
+        as_multipart = await portal.post(
+            "/token", data=_form("stranger-x", "guessed"), files={"note": ("note.txt", b"")}
+        )
+        assert "address" in problem(as_multipart, 429, "token-requests-throttled")["detail"], (
+            "a form sent as multipart meets the same rations in the endpoint"
+        )
+        async with _from(suite, next(addresses)) as elsewhere:
+            assert (await _guess(elsewhere, "besieged-portal", secret)).status_code == 200
+
+    # A rotated secret is no longer taken: the old one is not remembered past its hash.
+    rotated = await suite.http.post("/v1/admin/clients/besieged-portal/secret", headers=admin)
+    assert rotated.status_code == 200
+    async with _from(suite, "127.0.0.4") as portal:
+        assert (await _guess(portal, "besieged-portal", secret)).status_code == 429
+
+
+async def test_secret_checks_have_a_budget_per_replica(suite: Suite, settings: SubmissionSettings) -> None:
+    """Guesses for many registered clients from many addresses pass every per-client and
+    per-address ration; the replica's budget of secret checks still bounds them."""
+    budget = {"port": free_port(), "token_check_rate": 0.01, "token_check_burst": 3}
+    tight = settings.model_copy(update=budget)
+    async with (
+        serving(create_app(tight), tight.port) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+    ):
+        answer = await http.post("/token", data=_form("sender", suite.secrets["sender"]))
+        assert answer.status_code == 200
+
+        async def guess(n: int, client_id: str) -> httpx.Response:
+            transport = httpx.AsyncHTTPTransport(local_address=f"127.0.6.{n + 1}")
+            async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=30) as other:
+                return await other.post("/token", data=_form(client_id, "guessed"))
+
+        registered = [c for c in suite.secrets if c != "sender"]
+        answers = [await guess(n, client_id) for n, client_id in enumerate(registered[:6])]
+        assert [a.status_code for a in answers[:3]] == [401, 401, 401]
+        for refused in answers[3:]:
+            assert "service" in problem(refused, 429, "token-requests-throttled")["detail"]
+            assert int(refused.headers["retry-after"]) >= 1
+        assert (await guess(7, "nobody-at-all")).status_code == 401, "unknown ids cost no check"
+
+        answer = await http.post("/token", data=_form("sender", suite.secrets["sender"]))
+        assert answer.status_code == 200, "a secret verified before needs no check"
+        metrics = (await http.get("/metrics")).text
+        assert 'token_requests_throttled_total{limit="service"} 3.0' in metrics
 
 
 async def test_an_event_log_token_is_no_access_token(suite: Suite, settings: SubmissionSettings) -> None:

@@ -45,6 +45,12 @@ class TokenBuckets:
         """Whether `key`'s bucket has a token, without taking it."""
         return self._quota(key, consume=False)
 
+    def give(self, key: str) -> None:
+        """Return a token taken from `key`'s bucket for a request that, in the end, was not to be charged."""
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(key, (float(self.burst), now))
+        self._buckets[key] = (min(float(self.burst), tokens + (now - stamp) * self.rate + 1.0), now)
+
     def _quota(self, key: str, *, consume: bool) -> Quota:
         now = time.monotonic()
         tokens, stamp = self._buckets.get(key, (float(self.burst), now))

@@ -16,6 +16,7 @@ from ozg_submission.fitconnect.subscriber.endpoints import router as subscriber
 from ozg_submission.identity.endpoints import admin
 from ozg_submission.identity.endpoints import router as identity
 from ozg_submission.identity.service import upsert_bootstrap_clients
+from ozg_submission.identity.throttle import TokenThrottle
 from ozg_submission.models import Model
 from ozg_submission.retention.service import RetentionJob
 from ozg_submission.settings import SubmissionSettings
@@ -67,4 +68,11 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
         on_shutdown=[stop],
     )
     app.state.submission = state
+    # Outermost, so that a refused guess skips routing, tracing and the rest of the stack.
+    app.add_middleware(
+        TokenThrottle,
+        attempts=state.token_attempts,
+        verified=state.verified_secrets,
+        counted=lambda limit: state.metrics.token_throttled.labels(limit).inc(),
+    )
     return app

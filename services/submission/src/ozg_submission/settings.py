@@ -29,6 +29,13 @@ class SubmissionSettings(ServiceSettings):
     """Failed `/token` requests per second allowed per client id and per source address, per replica."""
     token_failure_burst: int = 10
     """Failed `/token` requests allowed at once per client id and per source address."""
+    token_check_rate: float = 5.0
+    """Secret checks (one scrypt each) per second for clients not verified lately, per replica: what
+    guesses from many addresses for many client ids can cost in CPU at most."""
+    token_check_burst: int = 20
+    """Such secret checks allowed at once, per replica."""
+    token_verified_seconds: float = 3600.0
+    """How long a verified secret is taken again without a scrypt, in this replica."""
     keys_dir: Path | None = None
     event_key_bits: int = Field(default=MIN_RSA_BITS, ge=MIN_RSA_BITS)
     """Size of the SET signing key created on first start (BSI TR-02102-1: at least 3072); RSA signing

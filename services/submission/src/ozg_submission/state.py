@@ -20,6 +20,7 @@ from ozg_submission.applications.forms import FormSchemas
 from ozg_submission.applications.zufi import ZufiClient
 from ozg_submission.eventlog.tokens import EventSigner
 from ozg_submission.identity.throttle import TokenAttempts
+from ozg_submission.identity.verified import VerifiedSecrets
 from ozg_submission.metrics import SubmissionMetrics
 from ozg_submission.models import Destination
 from ozg_submission.settings import SubmissionSettings
@@ -39,6 +40,7 @@ class SubmissionState:
     zufi: ZufiClient
     forms: FormSchemas
     token_attempts: TokenAttempts
+    verified_secrets: VerifiedSecrets
     _runtime: ServiceRuntime | None = None
     _metrics: SubmissionMetrics | None = None
 
@@ -54,7 +56,13 @@ class SubmissionState:
             blobs=FilesystemBlobStore(settings.blob_path),
             zufi=ZufiClient(settings.zufi_url, cache_seconds=settings.route_cache_seconds),
             forms=FormSchemas(),
-            token_attempts=TokenAttempts(settings.token_failure_rate, settings.token_failure_burst),
+            token_attempts=TokenAttempts(
+                settings.token_failure_rate,
+                settings.token_failure_burst,
+                checks_rate=settings.token_check_rate,
+                checks_burst=settings.token_check_burst,
+            ),
+            verified_secrets=VerifiedSecrets(settings.token_verified_seconds),
         )
 
     def attach(self, runtime: ServiceRuntime) -> None:

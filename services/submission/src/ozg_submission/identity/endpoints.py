@@ -77,16 +77,17 @@ async def token(
         raise TokenRequestError("A form field is too long.")
     if grant_type != "client_credentials":
         raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported; use client_credentials.")
-    address = request.client.host if request.client else ""
     try:
-        state.token_attempts.check(client_id, address)
+        client = await service.authenticate(
+            session,
+            client_id,
+            client_secret,
+            address=request.client.host if request.client else "",
+            attempts=state.token_attempts,
+            verified=state.verified_secrets,
+        )
     except TokenRequestsThrottled as throttled:
         state.metrics.token_throttled.labels(throttled.limit).inc()
-        raise
-    try:
-        client = await service.authenticate(session, client_id, client_secret)
-    except InvalidClient:
-        state.token_attempts.failed(client_id, address)
         raise
     scopes = await service.granted_scopes(session, client, scope)
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ozg_submission.errors import (
     InvalidApplication,
     InvalidClient,
     InvalidScope,
+    TokenRequestsThrottled,
 )
 from ozg_submission.identity import repository
 from ozg_submission.identity.scopes import (
@@ -31,6 +33,8 @@ from ozg_submission.identity.scopes import (
     ZUSTELLKANAL_HOST_PREFIX,
 )
 from ozg_submission.identity.secrets import hash_secret, new_secret, verify_secret
+from ozg_submission.identity.throttle import TokenAttempts
+from ozg_submission.identity.verified import VerifiedSecrets
 from ozg_submission.models import ApiClient
 
 logger = logging.getLogger(__name__)
@@ -151,28 +155,62 @@ async def delete_client(session: AsyncSession, client_id: str, *, caller: str | 
     await session.delete(client)
 
 
-def _secret_matches(client: ApiClient, secret: str, now: datetime) -> bool:
-    if verify_secret(secret, client.secret_hash):
-        return True
+def _valid_hashes(client: ApiClient, now: datetime) -> list[str]:
+    """The client's stored hash, and the one before it while its grace period lasts."""
+    hashes = [client.secret_hash]
     valid_until = client.previous_valid_until
-    return bool(
-        client.previous_secret_hash
-        and valid_until is not None
-        and now < valid_until
-        and verify_secret(secret, client.previous_secret_hash)
-    )
+    if client.previous_secret_hash and valid_until is not None and now < valid_until:
+        hashes.append(client.previous_secret_hash)
+    return hashes
 
 
-async def authenticate(session: AsyncSession, client_id: str, secret: str) -> ApiClient:
-    """The client, if the secret is right; an unknown client costs as much as a wrong secret."""
-    client = await repository.get_client(session, client_id)
+def _matching_hash(secret: str, hashes: Sequence[str], verified: VerifiedSecrets) -> str | None:
+    for stored in hashes:
+        started = time.perf_counter()
+        matches = verify_secret(secret, stored)
+        verified.checked_in(time.perf_counter() - started)
+        if matches:
+            return stored
+    return None
+
+
+async def authenticate(
+    session: AsyncSession,
+    client_id: str,
+    secret: str,
+    *,
+    address: str,
+    attempts: TokenAttempts,
+    verified: VerifiedSecrets,
+) -> ApiClient:
+    """The client, if the secret is right.
+
+    A secret verified lately is taken at once, rations or not; any other attempt is rationed
+    (throttle.py) before the registry is read. An unknown client costs no scrypt but is answered
+    no sooner than a wrong secret, so that the timing does not list the registered client ids.
+    """
     now = datetime.now(UTC)
+    known = verified.matched_hash(client_id, secret)
+    if known is not None:
+        client = await repository.get_client(session, client_id)
+        if client is not None and client.active and known in _valid_hashes(client, now):
+            return client
+    attempts.admit(client_id, address)
+    client = await repository.get_client(session, client_id)
     if client is None:
-        await asyncio.to_thread(verify_secret, secret, None)
+        await asyncio.sleep(verified.check_seconds)
         raise InvalidClient()
-    matches = await asyncio.to_thread(_secret_matches, client, secret, now)
-    if not matches or not client.active:
+    try:
+        attempts.admit_check()
+    except TokenRequestsThrottled:
+        attempts.release(client_id, address)
+        raise
+    matched = await asyncio.to_thread(_matching_hash, secret, _valid_hashes(client, now), verified)
+    if matched is None or not client.active:
         raise InvalidClient()
+    attempts.release(client_id, address)
+    attempts.release_check()
+    verified.remember(client_id, secret, matched)
     return client
 
 

@@ -1,36 +1,130 @@
-"""Failed `/token` attempts are rationed per client id and per source address.
+"""Failed `/token` attempts are rationed per client id, per source address and for the whole replica.
 
 Checking a secret costs one scrypt, deliberately slow; without a ration, anyone could spend the
-service's CPU by guessing. Only failures draw from the buckets, so a client that knows its secret
-is never slowed down by its own traffic; while either bucket is empty, attempts for that client id
-or from that address are refused before any secret is checked.
+service's CPU by guessing. An attempt takes its token from the client's and the address's bucket
+before anything else is done, and gets it back when the secret was right: taken afterwards, every
+guess in flight would pass the check before the first failure was counted. A scrypt for a client
+that exists also takes a token from the replica's bucket, so guesses from ever new addresses for
+ever other clients cannot use more than that budget of CPU either. While a bucket is empty, the
+attempt is refused before any database or secret work, and `TokenThrottle` refuses it before the
+request is even routed: under a flood of guesses, a refusal must cost next to nothing.
 """
 
-from ozg_common.ratelimit import TokenBuckets
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ozg_common.problems import problem_response
+from ozg_common.ratelimit import Quota, TokenBuckets
 from ozg_submission.errors import TokenRequestsThrottled
+from ozg_submission.identity.verified import VerifiedSecrets
+
+TOKEN_PATH = "/token"
+_FORM = b"application/x-www-form-urlencoded"
+_MAX_FORM_BYTES = 16 * 1024
+
+_REPLICA = ""
+
+
+def _refused(limit: str, quota: Quota) -> TokenRequestsThrottled:
+    return TokenRequestsThrottled(
+        f"Too many failed token requests for this {limit}; retry after {quota.reset} s.",
+        limit=limit,
+        headers={"Retry-After": str(quota.reset)},
+    )
 
 
 class TokenAttempts:
-    """The two rations of failed token requests, per replica."""
+    """The rations of failed token requests, per replica."""
 
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, rate: float, burst: int, *, checks_rate: float, checks_burst: int) -> None:
         self.per_client = TokenBuckets(rate, burst)
         self.per_address = TokenBuckets(rate, burst)
+        self.checks = TokenBuckets(checks_rate, checks_burst)
 
-    def check(self, client_id: str, address: str) -> None:
-        """Refuses the attempt while failures have emptied the client's or the address's bucket."""
+    def refusal(self, client_id: str, address: str) -> TokenRequestsThrottled | None:
+        """Why an attempt would be refused now (the address's or the client's bucket is empty), or None."""
         for limit, quota in (
             ("address", self.per_address.peek(address)),
             ("client", self.per_client.peek(client_id)),
         ):
             if not quota.allowed:
-                raise TokenRequestsThrottled(
-                    f"Too many failed token requests for this {limit}; retry after {quota.reset} s.",
-                    limit=limit,
-                    headers={"Retry-After": str(quota.reset)},
-                )
+                return _refused(limit, quota)
+        return None
 
-    def failed(self, client_id: str, address: str) -> None:
-        """Charges a failed attempt to both buckets."""
+    def admit(self, client_id: str, address: str) -> None:
+        """Charges the attempt to the address's and the client's bucket; refused while either is empty."""
+        refused = self.refusal(client_id, address)
+        if refused is not None:
+            raise refused
         self.per_address.take(address)
         self.per_client.take(client_id)
+
+    def admit_check(self) -> None:
+        """Charges one scrypt to the replica's budget, or refuses it while the budget is spent."""
+        quota = self.checks.take(_REPLICA)
+        if not quota.allowed:
+            raise _refused("service", quota)
+
+    def release(self, client_id: str, address: str) -> None:
+        """Gives back what `admit` charged, for an attempt that turned out not to be a failure."""
+        self.per_address.give(address)
+        self.per_client.give(client_id)
+
+    def release_check(self) -> None:
+        """Gives back what `admit_check` charged, for a scrypt that found the right secret."""
+        self.checks.give(_REPLICA)
+
+
+class TokenThrottle:
+    """Answers a form-encoded `POST /token` whose rations are spent with 429 before FastAPI routes it,
+    parses its form or opens a database session, unless it carries a secret verified lately."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        attempts: TokenAttempts,
+        verified: VerifiedSecrets,
+        counted: Callable[[str], None],
+    ) -> None:
+        self.app = app
+        self.attempts = attempts
+        self.verified = verified
+        self.counted = counted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKEN_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if not content_type.startswith(_FORM):
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        body = b""
+        more = True
+        while more and len(body) <= _MAX_FORM_BYTES:
+            message = await receive()
+            received.append(message)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        refused = None if more else self._refusal(scope, body)
+        if refused is not None:
+            self.counted(refused.limit)
+            await problem_response(refused.to_problem(TOKEN_PATH), refused.headers)(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+    def _refusal(self, scope: Scope, body: bytes) -> TokenRequestsThrottled | None:
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        if self.verified.matched_hash(client_id, secret) is not None:
+            # Whether it is still the client's current secret, the endpoint asks the registry.
+            return None
+        client = scope.get("client")
+        return self.attempts.refusal(client_id, client[0] if client else "")
