@@ -1,7 +1,7 @@
 """authentication tags and unique jti
 
 Revision ID: 5c1e43095125
-Revises: d7b0838e38aa
+Revises: f2c8d4a6b1e7
 Create Date: 2026-12-07 12:21:02.359388
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c1e43095125"
-down_revision: str | None = "d7b0838e38aa"
+down_revision: str | None = "f2c8d4a6b1e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
