@@ -9,4 +9,4 @@ class CallbackSetup(Schema):
     """Where to call and the secret that signs each call; the secret is never answered."""
 
     url: str = Field(min_length=1, max_length=2048)
-    secret: str = Field(min_length=1, max_length=512)
+    secret: str = Field(min_length=1, max_length=512, json_schema_extra={"writeOnly": True})
