@@ -10,12 +10,17 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI, Request, Response
 from submission_testkit import Suite, problem
 from test_fit_connect import SERVICE_TYPE, decision
 
+from ozg_submission.callbacks.repository import DueCallback
+from ozg_submission.callbacks.service import SenderCallbacks
+from ozg_submission.settings import SubmissionSettings
+from ozg_submission.state import SubmissionState
 from ozg_testing import serving
 
 NEW_EVENTS = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-events"
@@ -173,3 +178,31 @@ async def test_a_callback_without_secret_is_refused(suite: Suite) -> None:
     answer = await announce(suite, {"url": "https://sender.example/callback"})
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
+    settings: SubmissionSettings, receiver: Receiver
+) -> None:
+    # As in production, where loopback is not allowed: the name is checked as it resolves at the call.
+    production = settings.model_copy(update={"callback_allow_loopback": False})
+    state = SubmissionState.build(production)
+    worker = SenderCallbacks(state)
+    path = f"internal-{uuid.uuid4()}"
+    try:
+        error = await worker.call(
+            DueCallback(
+                submission_id=uuid.uuid4(),
+                destination_id="d",
+                case_id=uuid.uuid4(),
+                url=f"http://localhost:{urlsplit(receiver.base_url).port}/{path}",
+                secret=SECRET,
+                entries=2,
+                failures=0,
+                failing_since=None,
+            )
+        )
+    finally:
+        await state.zufi.close()
+    assert error is not None
+    assert "non-public address" in error
+    assert path not in receiver.attempts

@@ -56,6 +56,9 @@ class SubmissionSettings(ServiceSettings):
     callback_allow_http: bool = False
     """Take plain-HTTP callback URLs (development and tests only): a callback carries no content, but
     its signature and the sender's URL deserve TLS."""
+    callback_allow_loopback: bool = False
+    """Call callback URLs on this machine (development and tests only); other non-public addresses
+    are never called."""
     callback_poll_interval: float = 1.0
     callback_batch: int = 100
     callback_timeout: float = 15.0

@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import logging
 import random
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ NEW_EVENTS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callba
 
 MIN_SECRET_LENGTH = 32
 """Characters a secret needs at least: the HMAC key is the secret's bytes as given."""
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 JITTER = 0.2
 EXCERPT = 300
 
@@ -72,9 +74,37 @@ def _check_url(settings: SubmissionSettings, url: str) -> None:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return
-    if not address.is_global and not (settings.callback_allow_http and address.is_loopback):
+        return  # a host name: its addresses are checked on every call
+    if not callable_address(settings, address):
         raise CallbackInvalid("callback.url names an address that is not public.")
+
+
+def callable_address(settings: SubmissionSettings, address: IPAddress) -> bool:
+    """May a callback connect to `address`? Public ones only (loopback where the settings allow it):
+    a sender's URL must not reach into the suite's own network."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return settings.callback_allow_loopback
+    return address.is_global and not address.is_multicast
+
+
+async def pinned_address(settings: SubmissionSettings, host: str, port: int) -> IPAddress:
+    """The address to call `host` at: resolved once and checked, so that the connection goes where
+    the check looked (a DNS answer that changes in between cannot steer it elsewhere)."""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TargetRefused(f"{host} does not resolve: {exc}") from exc
+    addresses = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
+    refused = [a for a in addresses if not callable_address(settings, a)]
+    if refused or not addresses:
+        raise TargetRefused(f"{host} resolves to the non-public address {refused[0] if refused else '?'}")
+    return addresses[0]
+
+
+class TargetRefused(Exception):
+    """A callback URL's host may not be called now."""
 
 
 class SenderCallbacks:
@@ -105,13 +135,13 @@ class SenderCallbacks:
             )
         if not due:
             return 0
-        errors = await asyncio.gather(*(self._call(callback) for callback in due))
+        errors = await asyncio.gather(*(self.call(callback) for callback in due))
         async with database.transaction() as session:
             for callback, error in zip(due, errors, strict=True):
                 await self._record(session, callback, error)
         return len(due)
 
-    async def _call(self, callback: DueCallback) -> str | None:
+    async def call(self, callback: DueCallback) -> str | None:
         """POST one callback; None when the sender took it, else why not."""
         body = fit_connect_callback_body(
             NEW_EVENTS_CALLBACK,
@@ -124,8 +154,22 @@ class SenderCallbacks:
             ],
         )
         headers = {"content-type": "application/json", **sign_fit_connect_callback(callback.secret, body)}
+        parts = urlsplit(callback.url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            answer = await self.client().post(callback.url, content=body, headers=headers)
+            address = await pinned_address(self.settings, host, port)
+        except TargetRefused as exc:
+            return f"refused: {exc}"
+        netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+        try:
+            answer = await self.client().post(
+                parts._replace(netloc=netloc).geturl(),
+                content=body,
+                # The sender's server sees its own name, and its certificate is checked against it.
+                headers={**headers, "host": parts.netloc},
+                extensions={"sni_hostname": host},
+            )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:EXCERPT]
         if 200 <= answer.status_code < 300:
