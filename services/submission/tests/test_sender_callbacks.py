@@ -37,7 +37,10 @@ class Receiver:
     refused: list[str] = field(default_factory=list)
     failing: dict[str, int] = field(default_factory=dict)
     """Per path: how many more calls to answer with 503."""
+    retry_after: dict[str, str] = field(default_factory=dict)
+    """Per path: the Retry-After those 503 answers carry."""
     attempts: dict[str, int] = field(default_factory=dict)
+    attempted_at: dict[str, list[float]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path}"
@@ -48,9 +51,11 @@ class Receiver:
         @app.post("/{path}")
         async def callback(path: str, request: Request) -> Response:
             self.attempts[path] = self.attempts.get(path, 0) + 1
+            self.attempted_at.setdefault(path, []).append(time.monotonic())
             if self.failing.get(path, 0) > 0:
                 self.failing[path] -= 1
-                return Response(status_code=503)
+                wait = self.retry_after.get(path)
+                return Response(status_code=503, headers={"retry-after": wait} if wait else None)
             body = await request.body()
             timestamp = request.headers.get("callback-timestamp", "")
             offered = request.headers.get("callback-authentication", "")
@@ -155,6 +160,21 @@ async def test_a_sender_that_fails_at_first_gets_the_callback_later(suite: Suite
     assert not receiver.refused
 
 
+async def test_a_sender_asking_to_slow_down_is_called_again_when_it_asked(
+    suite: Suite, receiver: Receiver
+) -> None:
+    path = f"busy-{uuid.uuid4()}"
+    receiver.failing[path] = 1
+    receiver.retry_after[path] = "2"
+    created = await announce(suite, {"url": receiver.url(path), "secret": SECRET})
+    assert created.status_code == 201, created.text
+
+    await submit(suite, created.json()["submissionId"])
+    await receiver.called(path, 1)
+    first, second = receiver.attempted_at[path]
+    assert second - first >= 1.9, "Retry-After: 2 outweighs the retry schedule's 0.3 s"
+
+
 @pytest.mark.parametrize(
     ("callback", "detail"),
     [
@@ -189,7 +209,7 @@ async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
     worker = SenderCallbacks(state)
     path = f"internal-{uuid.uuid4()}"
     try:
-        error = await worker.call(
+        failure = await worker.call(
             DueCallback(
                 submission_id=uuid.uuid4(),
                 destination_id="d",
@@ -203,6 +223,6 @@ async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
         )
     finally:
         await state.zufi.close()
-    assert error is not None
-    assert "non-public address" in error
+    assert failure is not None
+    assert "non-public address" in failure.error
     assert path not in receiver.attempts

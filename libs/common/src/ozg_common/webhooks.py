@@ -20,6 +20,8 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ozg_common.keys import write_once
@@ -32,6 +34,9 @@ MASTER_SECRET_FILE = Path("secrets") / "webhook-signing-master-secret"
 """Below the var dir: the dev master secret kop-gateway and the demo receiver share when unset."""
 
 _DERIVATION_LABEL = "ozg-router/webhook-secret/"
+
+SLOW_DOWN_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers whose Retry-After header is honoured (Standard Webhooks: "slow down")."""
 
 NEW_SUBMISSIONS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
 """Type of the callback a subscriber gets when submissions wait for it (standards.md §1)."""
@@ -157,6 +162,22 @@ def verify_fit_connect_callback(
         if hmac.compare_digest(fit_connect_signature(secret, timestamp, body).encode(), offered.encode()):
             return
     raise WebhookVerificationError("callback-authentication does not match")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -12,6 +12,7 @@ import logging
 import random
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -20,7 +21,12 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.bulk import Rows
-from ozg_common.webhooks import fit_connect_callback_body, sign_fit_connect_callback
+from ozg_common.webhooks import (
+    SLOW_DOWN_STATUSES,
+    fit_connect_callback_body,
+    parse_retry_after,
+    sign_fit_connect_callback,
+)
 from ozg_submission.callbacks import repository
 from ozg_submission.callbacks.repository import DueCallback
 from ozg_submission.callbacks.schemas import CallbackSetup
@@ -107,6 +113,17 @@ class TargetRefused(Exception):
     """A callback URL's host may not be called now."""
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a call was not taken, and what the sender's answer asked for."""
+
+    error: str
+    gone: bool = False
+    """410 Gone: the sender asks to be called no more."""
+    retry_after: float | None = None
+    """Seconds the sender asked to wait (Retry-After of a slow-down answer)."""
+
+
 class SenderCallbacks:
     """Calls the senders whose submissions have new events; `run` polls forever."""
 
@@ -135,13 +152,13 @@ class SenderCallbacks:
             )
         if not due:
             return 0
-        errors = await asyncio.gather(*(self.call(callback) for callback in due))
+        failures = await asyncio.gather(*(self.call(callback) for callback in due))
         async with database.transaction() as session:
-            for callback, error in zip(due, errors, strict=True):
-                await self._record(session, callback, error)
+            for callback, failure in zip(due, failures, strict=True):
+                await self._record(session, callback, failure)
         return len(due)
 
-    async def call(self, callback: DueCallback) -> str | None:
+    async def call(self, callback: DueCallback) -> Failure | None:
         """POST one callback; None when the sender took it, else why not."""
         body = fit_connect_callback_body(
             NEW_EVENTS_CALLBACK,
@@ -160,7 +177,7 @@ class SenderCallbacks:
         try:
             address = await pinned_address(self.settings, host, port)
         except TargetRefused as exc:
-            return f"refused: {exc}"
+            return Failure(f"refused: {exc}")
         netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
         try:
             answer = await self.client().post(
@@ -171,25 +188,35 @@ class SenderCallbacks:
                 extensions={"sni_hostname": host},
             )
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:EXCERPT]
-        if 200 <= answer.status_code < 300:
+            return Failure(f"{type(exc).__name__}: {exc}"[:EXCERPT])
+        status = answer.status_code
+        if 200 <= status < 300:
             return None
-        return f"HTTP {answer.status_code}: {answer.text[:EXCERPT]}"
+        return Failure(
+            f"HTTP {status}: {answer.text[:EXCERPT]}",
+            gone=status == 410,
+            retry_after=parse_retry_after(answer.headers.get("retry-after"))
+            if status in SLOW_DOWN_STATUSES
+            else None,
+        )
 
-    async def _record(self, session: AsyncSession, callback: DueCallback, error: str | None) -> None:
+    async def _record(self, session: AsyncSession, callback: DueCallback, failure: Failure | None) -> None:
         now = datetime.now(UTC)
-        if error is None:
+        if failure is None:
             await repository.announced(session, callback.submission_id, callback.entries, now)
             return
         failures = callback.failures + 1
         failing_since = callback.failing_since or now
-        gone = error.startswith("HTTP 410")  # the receiver asks to be left alone
         expired = now - failing_since >= self.settings.callback_retry_horizon
-        next_attempt_at = None if gone or expired else now + timedelta(seconds=self._delay(failures))
+        next_attempt_at = (
+            None
+            if failure.gone or expired
+            else now + timedelta(seconds=self._delay(failures, failure.retry_after))
+        )
         if next_attempt_at is None:
             logger.warning(
                 "sender callback given up",
-                extra={"submission_id": str(callback.submission_id), "error": error},
+                extra={"submission_id": str(callback.submission_id), "error": failure.error},
             )
         await repository.failed(
             session,
@@ -197,13 +224,16 @@ class SenderCallbacks:
             failures=failures,
             failing_since=failing_since,
             next_attempt_at=next_attempt_at,
-            error=error,
+            error=failure.error,
         )
 
-    def _delay(self, failures: int) -> float:
+    def _delay(self, failures: int, retry_after: float | None) -> float:
         schedule = self.settings.callback_retry_schedule
         base = schedule[failures - 1] if failures <= len(schedule) else self.settings.callback_retry_interval
-        return base * (1 + random.uniform(-JITTER, JITTER))
+        delay = base * (1 + random.uniform(-JITTER, JITTER))
+        if retry_after is not None:  # the sender's wish, within the longest regular wait
+            delay = max(delay, min(retry_after, self.settings.callback_retry_interval))
+        return delay
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
