@@ -183,6 +183,7 @@ async def test_a_sender_asking_to_slow_down_is_called_again_when_it_asked(
         ({"url": "https://user:pw@sender.example/callback", "secret": SECRET}, "credentials"),
         ({"url": "https://10.1.2.3/callback", "secret": SECRET}, "not public"),
         ({"url": "https://sender.example:port/callback", "secret": SECRET}, "not a URL"),
+        ({"url": "https://sender.example/call back", "secret": SECRET}, "spaces"),
         ({"url": "https://sender.example/callback", "secret": "too-short"}, "at least 32"),
         ({"url": "https://sender.example/callback", "secret": "ä" * 40}, "printable ASCII"),
     ],

@@ -62,6 +62,8 @@ def registration(
 
 
 def _check_url(settings: SubmissionSettings, url: str) -> None:
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise CallbackInvalid("callback.url must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -104,8 +106,8 @@ async def pinned_address(settings: SubmissionSettings, host: str, port: int) -> 
         raise TargetRefused(f"{host} does not resolve: {exc}") from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
     refused = [a for a in addresses if not callable_address(settings, a)]
-    if refused or not addresses:
-        raise TargetRefused(f"{host} resolves to the non-public address {refused[0] if refused else '?'}")
+    if refused:
+        raise TargetRefused(f"{host} resolves to the non-public address {refused[0]}")
     return addresses[0]
 
 
