@@ -155,7 +155,11 @@ async def test_fit_connect_callback_is_picked_up_from_the_submission_api(
     body = envelope(destination_key, destination_id=f"dest-{uuid.uuid4()}")
     gateway.submissions[body["submissionId"]] = {**body, "attachments": []}
     ids = {k: body[k] for k in ("destinationId", "submissionId", "caseId")}
-    callback = {"type": "https://schema.fitko.de/fit-connect/callbacks/new-submissions", "submissions": [ids]}
+    callback = {
+        "type": "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions",
+        "submissionIds": [ids["submissionId"]],
+        "submissions": [ids],
+    }
     raw, headers = signed(callback, scheme="fit-connect", destination_id=body["destinationId"])
 
     first = await client.post(f"/kop/{body['destinationId']}", content=raw, headers=headers)

@@ -252,7 +252,7 @@ async def test_a_callback_announcing_several_submissions_stores_each_once(
     url = f"/kop/{destination_id}"
 
     async def announce(*announced: dict[str, str]) -> str:
-        callback = {"type": "https://schema.fitko.de/fit-connect/callbacks/new-submissions"}
+        callback = {"type": "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"}
         raw, headers = signed(
             {**callback, "submissions": list(announced)}, scheme="fit-connect", destination_id=destination_id
         )

@@ -68,6 +68,8 @@ class Arrival:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
+    raw: bytes
+    """The body as it came over the wire (what the signature covers)."""
 
 
 Behaviour = Callable[[Arrival], Awaitable[Response | None]]
@@ -113,7 +115,7 @@ class Receiver:
                 self.rejected.append(f"{destination_id}: {exc}")
                 return Response(status_code=401, content=str(exc))
             document = json.loads(body)
-            arrival = Arrival(destination_id, delivery_id, document, headers, time.monotonic())
+            arrival = Arrival(destination_id, delivery_id, document, headers, time.monotonic(), body)
             self.arrivals.append(arrival)
             behaviour = self.behaviours.get(destination_id)
             answer = await behaviour(arrival) if behaviour else None

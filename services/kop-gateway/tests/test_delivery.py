@@ -1,6 +1,8 @@
 """Delivery to a real HTTP receiver: envelopes, signatures, retries, dead letters, circuit breaker."""
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -66,12 +68,21 @@ async def test_fit_connect_callback_mode_only_notifies(suite: Suite) -> None:
     await suite.settled(destination_id, 1)
     [arrival] = suite.receiver.of(destination_id)
     assert arrival.body == {
-        "type": "https://schema.fitko.de/fit-connect/callbacks/new-submissions",
+        "type": "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions",
+        "submissionIds": [event.submission_id],
         "submissions": [
             {"destinationId": destination_id, "submissionId": event.submission_id, "caseId": event.case_id}
         ],
     }
-    assert len(arrival.headers["callback-authentication"]) == 128
+    # Checked as a FIT-Connect subscriber does from the standard alone, not with the suite's own code.
+    timestamp = arrival.headers["callback-timestamp"]
+    assert abs(time.time() - int(timestamp)) < 300
+    expected = hmac.new(
+        suite.receiver.secrets_of(destination_id)[0].encode(),
+        f"{timestamp}.".encode() + arrival.raw,
+        hashlib.sha512,
+    ).hexdigest()
+    assert hmac.compare_digest(arrival.headers["callback-authentication"], expected)
     assert "encryptedMetadata" not in json.dumps(arrival.body)
 
 

@@ -7,7 +7,7 @@ from kop_testkit import Suite, eventually, ready_event, status_answer
 
 from ozg_common.contracts.submission import SubmissionPickupReminder, SubmissionReadyForDelivery
 
-NEW_SUBMISSIONS = "https://schema.fitko.de/fit-connect/callbacks/new-submissions"
+NEW_SUBMISSIONS = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
 
 
 def reminder_of(event: SubmissionReadyForDelivery, number: int = 1) -> SubmissionPickupReminder:
@@ -40,6 +40,7 @@ async def test_a_reminder_sends_the_new_submissions_callback_again(suite: Suite)
         == first.body
         == {
             "type": NEW_SUBMISSIONS,
+            "submissionIds": [event.submission_id],
             "submissions": [
                 {
                     "destinationId": destination_id,

@@ -12,13 +12,14 @@ from ozg_common.webhooks import (
     derive_destination_secret,
     fit_connect_signature,
     generate_secret,
+    parse_retry_after,
     sign_fit_connect_callback,
     sign_standard_webhook,
     standard_webhook_signature,
     verify_fit_connect_callback,
     verify_standard_webhook,
 )
-from ozg_kop_gateway.deliveries.policy import RetryPolicy, parse_retry_after
+from ozg_kop_gateway.deliveries.policy import RetryPolicy
 from ozg_kop_gateway.deliveries.targets import GuardedResolver, TargetGuard, TargetRefused
 from ozg_kop_gateway.settings import KopGatewaySettings
 

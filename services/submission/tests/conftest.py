@@ -77,6 +77,10 @@ async def settings(
         zufi_url=zufi.base_url,  # type: ignore[attr-defined]
         bootstrap_clients_file=var / "clients.json",
         outbox_poll_interval=0.1,
+        callback_allow_http=True,  # the test's callback receivers listen on loopback
+        callback_allow_loopback=True,
+        callback_poll_interval=0.1,
+        callback_retry_schedule=[0.3, 0.3, 0.3],
         **LIMITS,  # type: ignore[arg-type]
     )
 

@@ -5,8 +5,9 @@ Standard Webhooks (https://www.standardwebhooks.com): headers `webhook-id`, `web
 (several during a secret rotation). Secrets look like `whsec_<base64 key>`; the HMAC key is the
 decoded part (a secret without the prefix is used as its UTF-8 bytes).
 
-FIT-Connect callbacks: headers `callback-timestamp` (Unix seconds) and `callback-authentication`, the
-hex HMAC-SHA512 over `"{timestamp}.{body}"` keyed with the secret string's UTF-8 bytes.
+FIT-Connect callbacks: a JSON body `{"type", "submissionIds", "submissions"}` (`submissionIds` is
+deprecated but still sent), headers `callback-timestamp` (Unix seconds) and `callback-authentication`,
+the hex HMAC-SHA512 over `"{timestamp}.{body}"` keyed with the secret string's UTF-8 bytes.
 
 Receivers reject timestamps more than five minutes away from their clock and compare in constant time.
 """
@@ -15,9 +16,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ozg_common.keys import write_once
@@ -30,6 +34,12 @@ MASTER_SECRET_FILE = Path("secrets") / "webhook-signing-master-secret"
 """Below the var dir: the dev master secret kop-gateway and the demo receiver share when unset."""
 
 _DERIVATION_LABEL = "ozg-router/webhook-secret/"
+
+SLOW_DOWN_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers whose Retry-After header is honoured (Standard Webhooks: "slow down")."""
+
+NEW_SUBMISSIONS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
+"""Type of the callback a subscriber gets when submissions wait for it (standards.md §1)."""
 
 
 class WebhookVerificationError(ValueError):
@@ -111,6 +121,20 @@ def fit_connect_signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha512).hexdigest()
 
 
+def fit_connect_callback_body(callback_type: str, submissions: Sequence[Mapping[str, str]]) -> bytes:
+    """The bytes of a FIT-Connect callback naming `submissions` (each `destinationId`, `submissionId`,
+    `caseId`), as POSTed and signed."""
+    document = {
+        "type": callback_type,
+        "submissionIds": [s["submissionId"] for s in submissions],
+        "submissions": [
+            {"destinationId": s["destinationId"], "submissionId": s["submissionId"], "caseId": s["caseId"]}
+            for s in submissions
+        ],
+    }
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def sign_fit_connect_callback(secret: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
     """The two FIT-Connect callback headers."""
     timestamp = int(time.time()) if timestamp is None else timestamp
@@ -138,6 +162,22 @@ def verify_fit_connect_callback(
         if hmac.compare_digest(fit_connect_signature(secret, timestamp, body).encode(), offered.encode()):
             return
     raise WebhookVerificationError("callback-authentication does not match")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def load_or_create_secret(path: Path) -> str:

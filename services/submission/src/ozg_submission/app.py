@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from ozg_common.auth import TokenVerifier
 from ozg_common.service import ServiceRuntime, create_service_app
 from ozg_submission.applications.endpoints import router as applications
+from ozg_submission.callbacks.service import SenderCallbacks
 from ozg_submission.cases.endpoints import router as case_events_admin
 from ozg_submission.directory.endpoints import router as destinations
 from ozg_submission.events import PRODUCES, consumers
@@ -44,6 +45,7 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
             async with runtime.database.transaction() as session:
                 await upsert_bootstrap_clients(session, settings.bootstrap_clients_file)
         runtime.spawn("retention", RetentionJob(state).run)
+        runtime.spawn("sender-callbacks", SenderCallbacks(state).run)
 
     async def stop(runtime: ServiceRuntime) -> None:
         await state.zufi.close()

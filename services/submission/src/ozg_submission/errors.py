@@ -206,6 +206,13 @@ class InvalidApplication(SubmissionError, BadRequest):
     title = "The application request is malformed"
 
 
+class CallbackInvalid(SubmissionError, Unprocessable):
+    """A callback's URL or secret cannot be used."""
+
+    slug = "callback-invalid"
+    title = "The callback URL or secret is not acceptable"
+
+
 class ApplicationNotFound(SubmissionError, NotFound):
     slug = "application-not-found"
     title = "Application not found"

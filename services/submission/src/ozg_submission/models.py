@@ -172,6 +172,29 @@ class EventLogEntry(Model):
     issued_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 
+class SenderCallback(Model):
+    """Where a sender wants to hear of new events on its submission (FIT-Connect sender callback),
+    and how far it has heard: the worker calls it while the log has more entries than announced."""
+
+    __tablename__ = "sender_callbacks"
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    """Write-only: signs the callbacks, never answered."""
+    announced_entries: Mapped[int] = mapped_column(Integer)
+    """How many entries of the submission's log the sender has been told of. A count rather than
+    the last entry's id: an entry committed after a later one is still counted."""
+    next_attempt_at: Mapped[datetime | None] = mapped_column(utc_datetime(), index=True)
+    """When the worker may call next (a claim moves it past the attempt); NULL: given up."""
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed attempts since the last success."""
+    failing_since: Mapped[datetime | None] = mapped_column(utc_datetime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class Payment(Model):
     """The last known outcome of a payment transaction (from `payment.events`)."""
 

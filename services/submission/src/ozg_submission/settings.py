@@ -59,6 +59,24 @@ class SubmissionSettings(ServiceSettings):
     event_token_clock_skew: timedelta = timedelta(seconds=60)
     """How far the destination's clock may run ahead of ours."""
 
+    # Sender callbacks (standards.md §1): new events on a sender's submission
+    callback_allow_http: bool = False
+    """Take plain-HTTP callback URLs (development and tests only): a callback carries no content, but
+    its signature and the sender's URL deserve TLS."""
+    callback_allow_loopback: bool = False
+    """Call callback URLs on this machine (development and tests only); other non-public addresses
+    are never called."""
+    callback_poll_interval: float = 1.0
+    callback_batch: int = 100
+    callback_timeout: float = 15.0
+    callback_retry_schedule: list[float] = Field(
+        default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0]
+    )
+    """Delays (seconds) after the 1st, 2nd, … failed call; then `callback_retry_interval`."""
+    callback_retry_interval: float = 10800.0
+    callback_retry_horizon: timedelta = timedelta(days=3)
+    """A callback failing this long is given up; the sender still reads the event log itself."""
+
     # Retention (standards.md §1)
     retention_interval: float = 300.0
     retention_incomplete_after: timedelta = timedelta(days=1)

@@ -36,9 +36,6 @@ class Envelope(Camel):
     attachments: list[AttachmentRef] = []
 
 
-NEW_SUBMISSIONS_CALLBACK = "https://schema.fitko.de/fit-connect/callbacks/new-submissions"
-
-
 class SubmissionRef(Camel):
     destination_id: str = Field(alias="destinationId", min_length=1, max_length=100)
     submission_id: str = Field(alias="submissionId", min_length=1, max_length=100)
@@ -48,7 +45,7 @@ class SubmissionRef(Camel):
 class NewSubmissionsCallback(Camel):
     """A FIT-Connect callback: only ids; the receiver picks the submissions up itself."""
 
-    type: Literal["https://schema.fitko.de/fit-connect/callbacks/new-submissions"]
+    type: Literal["https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"]
     submissions: list[SubmissionRef] = Field(min_length=1, max_length=500)
 
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from ozg_common.problems import InvalidParam
 from ozg_common.webhooks import (
+    NEW_SUBMISSIONS_CALLBACK,
     WebhookVerificationError,
     derive_destination_secret,
     verify_fit_connect_callback,
@@ -15,12 +16,7 @@ from ozg_common.webhooks import (
 )
 from ozg_demo_receiver.errors import EnvelopeInvalid, SignatureInvalid
 from ozg_demo_receiver.kop.repository import DeliveryStore, Values
-from ozg_demo_receiver.kop.schemas import (
-    NEW_SUBMISSIONS_CALLBACK,
-    Envelope,
-    NewSubmissionsCallback,
-    Receipt,
-)
+from ozg_demo_receiver.kop.schemas import Envelope, NewSubmissionsCallback, Receipt
 from ozg_demo_receiver.models import Stage
 from ozg_demo_receiver.settings import DemoReceiverSettings
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from ozg_common.contracts.mailbox import MailboxMessageRead
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery, SubmissionReadyForDelivery
+from ozg_common.webhooks import NEW_SUBMISSIONS_CALLBACK, fit_connect_callback_body
 from ozg_kop_gateway.models import DeliveryKind
-
-NEW_SUBMISSIONS_CALLBACK = "https://schema.fitko.de/fit-connect/callbacks/new-submissions"
 
 
 def submission_payload(event: SubmissionReadyForDelivery) -> dict[str, Any]:
@@ -57,18 +56,7 @@ def request_body(
     delivery_id: uuid.UUID, kind: DeliveryKind, payload: dict[str, Any], *, callback: bool
 ) -> bytes:
     """The bytes POSTed (and signed): the full envelope, or only the new-submissions callback."""
-    document: dict[str, Any]
     if callback:
-        document = {
-            "type": NEW_SUBMISSIONS_CALLBACK,
-            "submissions": [
-                {
-                    "destinationId": payload["destinationId"],
-                    "submissionId": payload["submissionId"],
-                    "caseId": payload["caseId"],
-                }
-            ],
-        }
-    else:
-        document = {"type": kind.value, "deliveryId": str(delivery_id), **payload}
+        return fit_connect_callback_body(NEW_SUBMISSIONS_CALLBACK, [payload])
+    document = {"type": kind.value, "deliveryId": str(delivery_id), **payload}
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()

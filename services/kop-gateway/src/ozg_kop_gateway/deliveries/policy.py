@@ -2,13 +2,8 @@
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from ozg_kop_gateway.settings import KopGatewaySettings
-
-SLOW_DOWN_STATUSES = frozenset({429, 502, 503, 504})
-"""Answers whose Retry-After header is honoured (Standard Webhooks: "slow down")."""
 
 
 @dataclass(frozen=True)
@@ -37,19 +32,3 @@ class RetryPolicy:
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_retry_after))
         return max(delay, 0.0)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -10,9 +10,13 @@ from typing import Any
 import aiohttp
 import certifi
 
-from ozg_common.webhooks import sign_fit_connect_callback, sign_standard_webhook
+from ozg_common.webhooks import (
+    SLOW_DOWN_STATUSES,
+    parse_retry_after,
+    sign_fit_connect_callback,
+    sign_standard_webhook,
+)
 from ozg_kop_gateway.deliveries.envelope import request_body
-from ozg_kop_gateway.deliveries.policy import SLOW_DOWN_STATUSES, parse_retry_after
 from ozg_kop_gateway.deliveries.targets import GuardedResolver, TargetGuard, TargetRefused
 from ozg_kop_gateway.models import DeliveryKind
 from ozg_kop_gateway.settings import KopGatewaySettings

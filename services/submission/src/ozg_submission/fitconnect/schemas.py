@@ -6,6 +6,7 @@ from pydantic import ConfigDict, Field
 
 from ozg_common.openapi import examples
 from ozg_common.schemas import Schema
+from ozg_submission.callbacks.schemas import CallbackSetup
 
 JOSE = "application/jose"
 """The media type of a JWE or a SET sent or answered as such."""
@@ -40,6 +41,8 @@ class SubmissionCreate(Schema):
     """OZG extension: the citizen's BundID mailbox, for status and replies."""
     payment_transaction_id: str | None = Field(default=None, max_length=200)
     """OZG extension: a transaction opened at our payment service; the submission waits until PAYED."""
+    callback: CallbackSetup | None = None
+    """Called (signed with its secret) whenever the submission's event log grows."""
 
 
 class SubmissionRef(Schema):

@@ -33,14 +33,15 @@ Each move, with its event-log entries (FIT-Connect events) and the Kafka events 
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.bulk import RowUpdate, insert_rows, row_of, table_of, values_of
+from ozg_common.bulk import Rows, RowUpdate, insert_rows, row_of, table_of, values_of
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected
 from ozg_common.contracts.submission import SubmissionDeleted
 from ozg_common.events import Event
@@ -126,11 +127,16 @@ class Announced:
     destination_id: str
 
 
-async def create(session: AsyncSession, announced: Announced, attributes: Mapping[str, Any]) -> None:
+async def create(
+    session: AsyncSession,
+    announced: Announced,
+    attributes: Mapping[str, Any],
+    also: Sequence[tuple[Table, Rows]] = (),
+) -> None:
     """(new) → incomplete: the submission's row and its `create-submission` entry, in one statement.
 
     `attributes`: the submission's columns other than its ids, status and times; the submission is
-    never an ORM object.
+    never an ORM object. `also`: rows of other tables that belong to the new submission.
     """
     now = datetime.now(UTC)
     row = row_of(
@@ -147,7 +153,8 @@ async def create(session: AsyncSession, announced: Announced, attributes: Mappin
         },
     )
     await insert_rows(
-        session, [(_SUBMISSIONS, [row]), (_EVENT_LOG, [eventlog.entry(announced, CREATE, now)])]
+        session,
+        [(_SUBMISSIONS, [row]), (_EVENT_LOG, [eventlog.entry(announced, CREATE, now)]), *also],
     )
 
 

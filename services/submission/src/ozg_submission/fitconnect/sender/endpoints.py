@@ -10,6 +10,7 @@ from ozg_common.problems import problem_responses
 from ozg_submission.directory.service import leika_key_of
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
+    CallbackInvalid,
     DestinationNotFound,
     DestinationStateInvalid,
     InvalidApplication,
@@ -46,6 +47,7 @@ def _content_length(request: Request) -> int | None:
         TooLarge,
         InvalidApplication,
         NotPermitted,
+        CallbackInvalid,
     ),
 )
 async def create_submission(
@@ -65,6 +67,7 @@ async def create_submission(
             joins_case=body.case_id is not None,
             mailbox_uuid=body.mailbox_uuid,
             payment_transaction_id=body.payment_transaction_id,
+            callback=body.callback,
         ),
     )
     return SubmissionRef(

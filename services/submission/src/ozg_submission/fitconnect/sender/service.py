@@ -15,6 +15,8 @@ from ozg_common import jose
 from ozg_common.auth import Principal
 from ozg_common.blobstore import BlobTooLarge
 from ozg_common.bulk import single_write
+from ozg_submission.callbacks import service as callbacks
+from ozg_submission.callbacks.schemas import CallbackSetup
 from ozg_submission.directory.repository import get_destination, service_and_destination
 from ozg_submission.directory.service import (
     existing_destination,
@@ -54,6 +56,8 @@ class NewSubmission:
     """True: `case_id` names an existing case this submission adds to (FIT-Connect); else a new one."""
     mailbox_uuid: str | None = None
     payment_transaction_id: str | None = None
+    callback: CallbackSetup | None = None
+    """Where the sender wants to hear of new events on the submission."""
 
 
 DATA_TYPES = frozenset({"application/json", "application/xml"})
@@ -135,6 +139,12 @@ async def create(
     announced = Announced(
         id=uuid.uuid4(), case_id=new.case_id or uuid.uuid4(), destination_id=new.destination_id
     )
+    # The log starts with the sender's own create-submission: nothing to tell it about.
+    also = (
+        [callbacks.registration(settings, announced.id, new.callback, announced_entries=1)]
+        if new.callback is not None
+        else []
+    )
     await machine.create(
         session,
         announced,
@@ -151,6 +161,7 @@ async def create(
             "payment_transaction_id": new.payment_transaction_id,
             "mailbox_uuid": new.mailbox_uuid,
         },
+        also=also,
     )
     return announced
 
