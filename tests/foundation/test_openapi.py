@@ -4,6 +4,7 @@ protected operation, an example on every JSON request body. And every paginated 
 offsets and limits beyond its bounds with a 400 problem, on PostgreSQL and on SQLite."""
 
 import importlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -171,7 +172,9 @@ async def test_pagination_is_bounded(paged_client: httpx.AsyncClient) -> None:
         if method == "get" and {"offset", "limit"} <= {p["name"] for p in operation.get("parameters", [])}
     ]
     assert lists, "every one of these services has a paginated list"
-    for path in lists:
+    for template in lists:
+        # A list below an id (a case's events) is asked for an id nobody has: the bounds come first.
+        path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), template)
         for query in (
             {"offset": HUGE},
             {"offset": str(OFFSET_MAX + 1)},
@@ -186,5 +189,7 @@ async def test_pagination_is_bounded(paged_client: httpx.AsyncClient) -> None:
             assert answer.json()["invalid_params"][0]["name"] in query
         # The largest offset and page the bounds allow are ones each database takes.
         edge = await paged_client.get(path, params={"offset": str(OFFSET_MAX), "limit": str(LIMIT_MAX)})
+        if path != template and edge.status_code == 404:
+            continue
         assert edge.status_code == 200, f"{path}: {edge.status_code} {edge.text}"
         assert edge.json()["offset"] == OFFSET_MAX

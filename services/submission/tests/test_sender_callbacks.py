@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi import FastAPI, Request, Response
 from submission_testkit import Suite, problem
-from test_fit_connect import SERVICE_TYPE, decision
+from test_fit_connect import SERVICE_TYPE, accept_of
 
 from ozg_submission.callbacks.repository import DueCallback
 from ozg_submission.callbacks.service import SenderCallbacks
@@ -128,7 +128,7 @@ async def test_a_sender_hears_of_each_new_event_on_its_submission(suite: Suite, 
         "submissions": [{"destinationId": suite.dest_a, "submissionId": submission_id, "caseId": case_id}],
     }
 
-    accept = decision(suite, "accept-submission", submission_id, case_id)
+    accept = await accept_of(suite, submission_id, case_id)
     posted = await suite.http.post(
         f"/v1/cases/{case_id}/events",
         content=accept,
