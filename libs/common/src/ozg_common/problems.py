@@ -12,7 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ozg_common.db import database_unreachable
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 5
+"""Retry-After of a request refused because the database could not be reached: a PostgreSQL restart
+or fail-over takes seconds, and an earlier retry would only meet the same failure."""
 DEFAULT_TYPE_BASE = "https://schema.ozg-router.de/problems/"
 
 logger = logging.getLogger(__name__)
@@ -242,8 +247,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         busy = ServiceUnavailable("All database connections are busy; try again shortly.")
         return problem_response(busy.to_problem(request.url.path), {"Retry-After": "1"})
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+        if not database_unreachable(exc):
+            raise exc  # a fault of the statement: answered 500 by on_unexpected, with its traceback
+        # The database is down, restarting or cut off: the request's transaction rolled back (SessionDep),
+        # so nothing of it is stored, and the same request may be sent again once the database is back.
+        logger.warning(
+            "database unreachable; request refused",
+            extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc.orig}"},
+        )
+        unreachable = ServiceUnavailable("The database cannot be reached; nothing was stored. Try again.")
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        return problem_response(unreachable.to_problem(request.url.path), retry)
+
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_pool_exhausted)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, on_database_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
