@@ -2,7 +2,6 @@
 ping; a request that finds none free in time, or loses the database, is told to retry."""
 
 import asyncio
-import contextlib
 
 import asyncpg
 import httpx
@@ -12,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from ozg_common.db import Database, SessionDep
 from ozg_common.problems import install_problem_handlers
-from ozg_testing import fresh_postgres_database
+from ozg_testing import TcpLink, fresh_postgres_database
 
 
 async def _backend_pids(database: Database) -> set[int]:
@@ -82,51 +81,13 @@ async def test_a_request_that_finds_no_free_connection_is_answered_503() -> None
     assert busy.headers["retry-after"] == "1"
 
 
-class DatabaseLink:
-    """A TCP relay between the service and the shared PostgreSQL server that can be cut: the server
-    then seems gone (open connections reset, new ones refused) while the others' server runs on."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.upstream = (host, port)
-        self.port = 0
-        self.server: asyncio.Server | None = None
-        self.open: set[asyncio.StreamWriter] = set()
-
-    async def connect(self) -> None:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in self.open:
-            writer.transport.abort()
-        self.open.clear()
-        await self.server.wait_closed()
-
-    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection(*self.upstream)
-        self.open |= {client_writer, server_writer}
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer)
-        )
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        writer.close()
-
-
 async def test_a_request_that_loses_the_database_is_answered_503_and_leaves_nothing_stored() -> None:
     url = await fresh_postgres_database("test_common_db_outage")
     direct = Database(url)
     async with direct.transaction() as session:
         await session.execute(text("CREATE TABLE notes (name text PRIMARY KEY)"))
     server = make_url(url)
-    link = DatabaseLink(server.host or "127.0.0.1", server.port or 5432)
+    link = TcpLink(server.host or "127.0.0.1", server.port or 5432)
     await link.connect()
     linked = server.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
     database = Database(linked, pool_size=2)
