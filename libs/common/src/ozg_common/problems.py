@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -240,14 +240,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem)
 
-    async def on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    async def as_problem(request: Request, error: ProblemError) -> Response:
+        # Through the app's own ProblemError handler: a service may render its problems its own way
+        # (payment answers XBezahldienste bodies).
+        render = request.app.exception_handlers.get(ProblemError, on_problem)
+        response: Response = await render(request, error)
+        return response
+
+    async def on_pool_exhausted(request: Request, exc: Exception) -> Response:
         # Every pooled database connection stayed busy for the pool's whole timeout: overload, which
         # the client may retry, not a fault of ours or theirs.
         logger.warning("no database connection free in time", extra={"path": request.url.path})
-        busy = ServiceUnavailable("All database connections are busy; try again shortly.")
-        return problem_response(busy.to_problem(request.url.path), {"Retry-After": "1"})
+        busy = ServiceUnavailable(
+            "All database connections are busy; try again shortly.", headers={"Retry-After": "1"}
+        )
+        return await as_problem(request, busy)
 
-    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_database_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, sqlalchemy.exc.DBAPIError)
         if not database_unreachable(exc):
             raise exc  # a fault of the statement: answered 500 by on_unexpected, with its traceback
@@ -257,9 +266,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             "database unreachable; request refused",
             extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc.orig}"},
         )
-        unreachable = ServiceUnavailable("The database cannot be reached; nothing was stored. Try again.")
-        retry = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
-        return problem_response(unreachable.to_problem(request.url.path), retry)
+        unreachable = ServiceUnavailable(
+            "The database cannot be reached; nothing was stored. Try again.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+        return await as_problem(request, unreachable)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
