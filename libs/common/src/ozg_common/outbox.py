@@ -78,8 +78,8 @@ FIRST_RETRY_SECONDS = 0.5
 """Pause after the first failed attempt to publish; each further failure doubles it."""
 LONGEST_RETRY_SECONDS = 2.0
 """Longest pause between attempts while Kafka fails: the relay publishes again at most this long after
-the cluster takes writes again (bench/chaos.py holds every fault's recovery to 60 s; a pause of 10 s,
-as before, could add 10 s to it on its own). Retrying that often costs little: against a cluster that
+the cluster takes writes again (bench/chaos.py holds every fault's recovery to 60 s; a pause of 10 s
+could add 10 s to it on its own). Retrying that often costs little: against a cluster that
 lists dead brokers an attempt waits out the producer's request timeout (15 s) anyway, and against no
 reachable broker it is one refused connection."""
 
