@@ -5,7 +5,6 @@ the reason and never created with other settings. The shared broker is never sto
 in front of it plays the broker that is down, then comes back."""
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -14,52 +13,26 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from ozg_testing import TestTokens, app_client, free_port, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import TcpLink, TestTokens, app_client, kafka_bootstrap, unique_topic_prefix
 
 from .conftest import build_app
 
 
-class BrokerStandIn:
-    """A TCP relay on its own port to the test broker, listening only while `up`."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self._server: asyncio.Server | None = None
-
-    async def up(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def down(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        host, _, port = kafka_bootstrap().split(",")[0].rpartition(":")
-        broker_reader, broker_writer = await asyncio.open_connection(host, int(port))
-        await asyncio.gather(_pipe(client_reader, broker_writer), _pipe(broker_reader, client_writer))
+def broker_stand_in() -> TcpLink:
+    """A relay on a port of its own to the test broker: a broker that is down until `connect()`."""
+    host, _, port = kafka_bootstrap().split(",")[0].rpartition(":")
+    return TcpLink(host, int(port))
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while chunk := await reader.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+def address(link: TcpLink) -> str:
+    return f"127.0.0.1:{link.port}"
 
 
 @pytest.fixture
-async def stand_in() -> AsyncIterator[BrokerStandIn]:
-    relay = BrokerStandIn()
-    yield relay
-    await relay.down()
+async def stand_in() -> AsyncIterator[TcpLink]:
+    link = broker_stand_in()
+    yield link
+    await link.cut()
 
 
 async def wait_for_status(client: httpx.AsyncClient, status: int, within: float = 60) -> httpx.Response:
@@ -81,28 +54,49 @@ def kafka_problem(answer: httpx.Response) -> str:
     return str(body["checks"]["kafka"])
 
 
-async def test_a_dead_broker_in_the_bootstrap_list_is_named_until_it_answers(stand_in: BrokerStandIn) -> None:
+async def test_a_dead_broker_in_the_bootstrap_list_is_named_until_it_answers(stand_in: TcpLink) -> None:
     app = await build_app(
-        "payment", TestTokens(), kafka_bootstrap_servers=f"{kafka_bootstrap()},{stand_in.address}"
+        "payment", TestTokens(), kafka_bootstrap_servers=f"{kafka_bootstrap()},{address(stand_in)}"
     )
     async with app_client(app) as client:
         down = await wait_for_status(client, 503)
-        assert kafka_problem(down) == f"broker {stand_in.address} unreachable (1 of 2 up)"
-        await stand_in.up()
+        assert kafka_problem(down) == f"broker {address(stand_in)} unreachable (1 of 2 up)"
+        await stand_in.connect()
         up = await wait_for_status(client, 200)
         assert up.status_code == 200, up.text
         assert up.json()["checks"] == {"database": "ok", "kafka": "ok"}
 
 
+async def test_too_few_brokers_up_for_acks_all_writes_is_named_and_refuses_writes() -> None:
+    dead = [broker_stand_in(), broker_stand_in()]
+    app = await build_app(
+        "submission",
+        TestTokens(),
+        kafka_bootstrap_servers=",".join([kafka_bootstrap(), *map(address, dead)]),
+        kafka_watch_interval=0.2,
+    )
+    async with app_client(app) as client:
+        down = await wait_for_status(client, 503)
+        reason = f"broker {', '.join(map(address, dead))} unreachable (1 of 3 up; acks=all writes need 2)"
+        assert kafka_problem(down) == reason
+        deadline = time.monotonic() + 10
+        while (intake := await client.post("/v1/applications", json={})).status_code != 503:
+            assert time.monotonic() < deadline, intake.text
+            await asyncio.sleep(0.1)
+    assert intake.headers["retry-after"] == "1"
+    assert intake.json()["type"].endswith("/events-unavailable")
+    assert reason in intake.json()["detail"]
+
+
 async def test_a_service_starts_without_kafka_and_gets_ready_when_kafka_comes(
-    stand_in: BrokerStandIn,
+    stand_in: TcpLink,
 ) -> None:
-    app = await build_app("payment", TestTokens(), kafka_bootstrap_servers=stand_in.address)
+    app = await build_app("payment", TestTokens(), kafka_bootstrap_servers=address(stand_in))
     async with app_client(app) as client:
         assert (await client.get("/healthz")).status_code == 200
         down = await wait_for_status(client, 503)
-        assert kafka_problem(down) == f"no Kafka broker reachable at {stand_in.address}"
-        await stand_in.up()
+        assert kafka_problem(down) == f"no Kafka broker reachable at {address(stand_in)}"
+        await stand_in.connect()
         up = await wait_for_status(client, 200)
         assert up.status_code == 200, up.text
 

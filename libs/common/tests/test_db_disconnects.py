@@ -1,5 +1,5 @@
 """Pooled PostgreSQL connections: the ones the server closed are replaced at checkout, without a
-ping; a request that finds none free in time is told to retry."""
+ping; a request that finds none free in time, or loses the database, is told to retry."""
 
 import asyncio
 
@@ -7,10 +7,11 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from ozg_common.db import Database, SessionDep
 from ozg_common.problems import install_problem_handlers
-from ozg_testing import fresh_postgres_database
+from ozg_testing import TcpLink, fresh_postgres_database
 
 
 async def _backend_pids(database: Database) -> set[int]:
@@ -78,3 +79,54 @@ async def test_a_request_that_finds_no_free_connection_is_answered_503() -> None
     assert busy.status_code == 503
     assert busy.headers["content-type"] == "application/problem+json"
     assert busy.headers["retry-after"] == "1"
+
+
+async def test_a_request_that_loses_the_database_is_answered_503_and_leaves_nothing_stored() -> None:
+    url = await fresh_postgres_database("test_common_db_outage")
+    direct = Database(url)
+    async with direct.transaction() as session:
+        await session.execute(text("CREATE TABLE notes (name text PRIMARY KEY)"))
+    server = make_url(url)
+    link = TcpLink(server.host or "127.0.0.1", server.port or 5432)
+    await link.connect()
+    linked = server.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
+    database = Database(linked, pool_size=2)
+    app = FastAPI()
+    app.state.database = database
+    install_problem_handlers(app)
+    written, go_on = asyncio.Event(), asyncio.Event()
+
+    @app.post("/notes/{name}")
+    async def add(name: str, session: SessionDep) -> dict[str, str]:
+        await session.execute(text("INSERT INTO notes VALUES (:name)"), {"name": name})
+        written.set()
+        await go_on.wait()
+        await session.execute(text("SELECT count(*) FROM notes"))
+        return {"name": name}
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            half = asyncio.create_task(http.post("/notes/half"))
+            await written.wait()
+            await link.cut()
+            go_on.set()
+            cut_off = await half
+            refused = await http.post("/notes/refused")
+            await link.connect()
+            back = await http.post("/notes/back")
+    finally:
+        await link.cut()
+        await database.dispose()
+    try:
+        async with direct.transaction() as session:
+            stored = set((await session.scalars(text("SELECT name FROM notes"))).all())
+    finally:
+        await direct.dispose()
+
+    for answer in (cut_off, refused):
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["retry-after"] == "5"
+        assert answer.json()["type"].endswith("/service-unavailable")
+    assert back.status_code == 200
+    assert stored == {"back"}

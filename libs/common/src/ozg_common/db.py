@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -85,6 +85,34 @@ def _closed_by_server(_dbapi_connection: Any, record: ConnectionPoolEntry, _prox
         raise DisconnectionError("the server closed this pooled connection")
 
 
+def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
+    """Open a connection, a failure to reach the server raised as the driver's OperationalError.
+
+    asyncpg raises OSError (refused, reset, unknown host, timed out) when it cannot connect, and
+    SQLAlchemy passes that on unwrapped: as OperationalError it is told apart from any other error of
+    a request, like every other loss of the database (`database_unreachable`)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise dialect.loaded_dbapi.OperationalError(str(exc) or type(exc).__name__, exc) from exc
+
+
+UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+"""SQLSTATEs (prefixes) of a server out of reach: connection exceptions, administrator or crash
+shutdown, a server still starting up, no connection slot free."""
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Did `exc` come from the database being out of reach (down, restarting, the connection cut),
+    rather than from what the statement asked?"""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(UNREACHABLE_SQLSTATES)
+
+
 def lock_key(name: str) -> int:
     """The PostgreSQL advisory lock key `Database.exclusively(name)` takes."""
     return zlib.crc32(name.encode())
@@ -121,6 +149,7 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             event.listen(self.engine.sync_engine.pool, "checkout", _closed_by_server)
+            event.listen(self.engine.sync_engine, "do_connect", _connect)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._after_commit: list[Callable[[], None]] = []
 

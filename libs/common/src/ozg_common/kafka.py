@@ -264,13 +264,42 @@ async def _accepts(host: str, port: int, wait_seconds: float) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ClusterState:
+    """What keeps a service from writing and reading its topics, one line each, and whether an acks=all
+    write to them can succeed now (a broker down or partitions missing leave writes possible)."""
+
+    problems: tuple[str, ...] = ()
+    writable: bool = True
+
+    @property
+    def problem(self) -> str | None:
+        """The problems in one line; None when there are none."""
+        return "; ".join(self.problems) or None
+
+
 async def cluster_problem(
     bootstrap_servers: str,
     expected_partitions: Mapping[str, int],
     wait_seconds: float = 1.0,
     security: KafkaSecurity = PLAINTEXT,
 ) -> str | None:
-    """What keeps the service from writing and reading its topics, in one line; None when nothing does.
+    """What keeps the service from writing and reading its topics, in one line; None when nothing does."""
+    return (
+        await cluster_state(bootstrap_servers, expected_partitions, wait_seconds, security=security)
+    ).problem
+
+
+async def cluster_state(
+    bootstrap_servers: str,
+    expected_partitions: Mapping[str, int],
+    wait_seconds: float = 1.0,
+    *,
+    replicas: int | None = None,
+    security: KafkaSecurity = PLAINTEXT,
+) -> ClusterState:
+    """The problems of the cluster for a service and whether its writes can succeed; `replicas` is
+    the configured replication factor of its topics (`ensure_topics`).
 
     Checks, in this order: a bootstrap broker that does not accept connections, a topic that is
     missing or has fewer partitions than `expected_partitions` says, a partition without a leader
@@ -281,10 +310,18 @@ async def cluster_problem(
     reachable = [f"{host}:{port}" for (host, port), ok in zip(hosts, up, strict=True) if ok]
     dead = [f"{host}:{port}" for (host, port), ok in zip(hosts, up, strict=True) if not ok]
     if not reachable:
-        return f"no Kafka broker reachable at {bootstrap_servers}"
+        return ClusterState((f"no Kafka broker reachable at {bootstrap_servers}",), writable=False)
     problems: list[str] = []
     if dead:
-        problems.append(f"broker {', '.join(dead)} unreachable ({len(reachable)} of {len(hosts)} up)")
+        # The bootstrap list names the cluster's brokers (README, "Scaling out"). With fewer of them up
+        # than an acks=all write needs, no write succeeds, whatever the metadata says: a cluster that
+        # lost its controller quorum with them still lists the dead brokers as leaders and in sync, and
+        # asking it often takes longer than a readiness probe may.
+        needed = min_in_sync(replication_factor(replicas, len(hosts)))
+        line = f"broker {', '.join(dead)} unreachable ({len(reachable)} of {len(hosts)} up"
+        if len(reachable) < needed:
+            return ClusterState((f"{line}; acks=all writes need {needed})",), writable=False)
+        problems.append(line + ")")
     admin = AIOKafkaAdminClient(
         **security.client_options(),
         bootstrap_servers=",".join(reachable),
@@ -297,13 +334,20 @@ async def cluster_problem(
     except Exception as exc:
         # aiokafka logs why each broker refused and raises only "unable to bootstrap": ask one again.
         reason = await connection_problem(reachable[0], security, wait_seconds)
-        return "; ".join([*problems, reason or f"Kafka cluster does not answer: {type(exc).__name__}"])
+        if reason is not None:
+            return ClusterState((*problems, reason), writable=False)
+        # Enough brokers accept connections: a write may well succeed, and what the relay cannot
+        # publish yet waits in the outbox.
+        problems.append(f"Kafka cluster does not answer: {type(exc).__name__}")
+        return ClusterState(tuple(problems))
     finally:
         await admin.close()
+    writable = True
     for topic in described:
         name, partitions = topic["topic"], topic["partitions"]
         if topic["error_code"] != 0 or not partitions:
             problems.append(f"topic {name} missing")
+            writable = False
             continue
         count, expected = len(partitions), expected_partitions[name]
         if count < expected:
@@ -316,4 +360,5 @@ async def cluster_problem(
         )
         if short:
             problems.append(f"topic {name}: {short} of {count} partitions with too few in-sync replicas")
-    return "; ".join(problems) or None
+        writable = writable and not leaderless and not short
+    return ClusterState(tuple(problems), writable)

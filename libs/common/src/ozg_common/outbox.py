@@ -74,6 +74,15 @@ class Outbox:
 
 ProducerFactory = Callable[[], AIOKafkaProducer]
 
+FIRST_RETRY_SECONDS = 0.5
+"""Pause after the first failed attempt to publish; each further failure doubles it."""
+LONGEST_RETRY_SECONDS = 2.0
+"""Longest pause between attempts while Kafka fails: the relay publishes again at most this long after
+the cluster takes writes again (bench/chaos.py holds every fault's recovery to 60 s; a pause of 10 s
+could add 10 s to it on its own). Retrying that often costs little: against a cluster that
+lists dead brokers an attempt waits out the producer's request timeout (15 s) anyway, and against no
+reachable broker it is one refused connection."""
+
 
 def _stack(thread: threading.Thread) -> str:
     frame = sys._current_frames().get(thread.ident or 0)
@@ -260,7 +269,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay forever; Kafka outages are waited out, never skipped."""
-        backoff = 0.5
+        backoff = FIRST_RETRY_SECONDS
         loop = self._loop = asyncio.get_running_loop()
         try:
             while True:
@@ -270,13 +279,15 @@ class OutboxRelay:
                 self._last_round = loop.time()
                 try:
                     sent = await self.relay_once()
-                    backoff = 0.5
+                    backoff = FIRST_RETRY_SECONDS
                 except (KafkaError, OSError) as exc:
-                    logger.warning("outbox relay: kafka unavailable, retrying", extra={"error": repr(exc)})
+                    # One line per outage: the runtime's Kafka watch says what is wrong and when it is over.
+                    log = logger.warning if backoff == FIRST_RETRY_SECONDS else logger.debug
+                    log("outbox relay: kafka unavailable, retrying", extra={"error": repr(exc)})
                     # An idempotent producer can be wedged after a broker restart: start afresh.
                     await self._drop_producer()
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                    backoff = min(backoff * 2, LONGEST_RETRY_SECONDS)
                     continue
                 if sent < self.batch_size:
                     # Not asyncio.wait_for: on 3.11 it swallows a cancel that races with the wake-up.

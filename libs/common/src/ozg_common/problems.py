@@ -8,11 +8,16 @@ from typing import Any, ClassVar
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ozg_common.db import database_unreachable
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 5
+"""Retry-After of a request refused because the database could not be reached: a PostgreSQL restart
+or fail-over takes seconds, and an earlier retry would only meet the same failure."""
 DEFAULT_TYPE_BASE = "https://schema.ozg-router.de/problems/"
 
 logger = logging.getLogger(__name__)
@@ -235,15 +240,41 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem)
 
-    async def on_pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    async def as_problem(request: Request, error: ProblemError) -> Response:
+        # Through the app's own ProblemError handler: a service may render its problems its own way
+        # (payment answers XBezahldienste bodies).
+        render = request.app.exception_handlers.get(ProblemError, on_problem)
+        response: Response = await render(request, error)
+        return response
+
+    async def on_pool_exhausted(request: Request, exc: Exception) -> Response:
         # Every pooled database connection stayed busy for the pool's whole timeout: overload, which
         # the client may retry, not a fault of ours or theirs.
         logger.warning("no database connection free in time", extra={"path": request.url.path})
-        busy = ServiceUnavailable("All database connections are busy; try again shortly.")
-        return problem_response(busy.to_problem(request.url.path), {"Retry-After": "1"})
+        busy = ServiceUnavailable(
+            "All database connections are busy; try again shortly.", headers={"Retry-After": "1"}
+        )
+        return await as_problem(request, busy)
+
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+        if not database_unreachable(exc):
+            raise exc  # a fault of the statement: answered 500 by on_unexpected, with its traceback
+        # The database is down, restarting or cut off: the request's transaction rolled back (SessionDep),
+        # so nothing of it is stored, and the same request may be sent again once the database is back.
+        logger.warning(
+            "database unreachable; request refused",
+            extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc.orig}"},
+        )
+        unreachable = ServiceUnavailable(
+            "The database cannot be reached; nothing was stored. Try again.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+        return await as_problem(request, unreachable)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_pool_exhausted)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, on_database_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

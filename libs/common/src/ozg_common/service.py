@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import MetaData
 
 from ozg_common import migrations
@@ -20,8 +21,9 @@ from ozg_common.db import Database
 from ozg_common.events import Event, Topic
 from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
 from ozg_common.kafka import (
+    ClusterState,
     TopicsNotCreatedError,
-    cluster_problem,
+    cluster_state,
     durable_producer,
     ensure_topics,
     missing_topics,
@@ -30,7 +32,7 @@ from ozg_common.logging import configure_logging
 from ozg_common.metrics import ServiceMetrics, install_metrics
 from ozg_common.openapi import install_openapi
 from ozg_common.outbox import Outbox, OutboxRelay, event_source
-from ozg_common.problems import install_problem_handlers
+from ozg_common.problems import ServiceUnavailable, install_problem_handlers
 from ozg_common.settings import ServiceSettings
 from ozg_common.tasks import await_chain, awaiting_at, stop_tasks
 from ozg_common.tracing import TracingMiddleware, configure_tracing
@@ -71,6 +73,9 @@ class ServiceRuntime:
     """Why the service's topics are not known to exist yet; None once they are."""
     _topics_not_created: str | None = field(init=False, default=None)
     """Why the service leaves missing topics missing (creation off, or refused by the cluster)."""
+    kafka_refuses_writes: str | None = field(init=False, default=None)
+    """Why Kafka cannot take the service's events now, as the last check (`_watch_kafka`) found;
+    None when it can."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -190,8 +195,11 @@ class ServiceRuntime:
         while True:
             try:
                 async with asyncio.timeout(CHECK_SECONDS):
-                    problem = await self.kafka_ready()
+                    state = await self.kafka_state()
+                problem = state.problem
+                self.kafka_refuses_writes = None if state.writable else problem
             except TimeoutError:
+                # Whether writes would succeed is not known: the last check's answer stands.
                 problem = f"the cluster does not answer within {CHECK_SECONDS:g} s"
             if problem != reported:
                 if problem is None:
@@ -241,14 +249,22 @@ class ServiceRuntime:
                 + "; ".join(map(awaiting_at, stuck))
             )
 
+    async def kafka_state(self) -> ClusterState:
+        """What keeps the service from writing and reading its topics, and whether it can write them."""
+        s = self.settings
+        state = await cluster_state(
+            s.kafka_bootstrap_servers,
+            self.expected_partitions,
+            replicas=s.topic_replication_factor,
+            security=s.kafka_security,
+        )
+        if self._topics_missing is not None:
+            return ClusterState(state.problems or (f"topics {self._topics_missing}",), writable=False)
+        return state
+
     async def kafka_ready(self) -> str | None:
         """What keeps the service from writing and reading its topics, or None."""
-        s = self.settings
-        problem = await cluster_problem(
-            s.kafka_bootstrap_servers, self.expected_partitions, security=s.kafka_security
-        )
-        if problem is None and self._topics_missing is not None:
-            return f"topics {self._topics_missing}"
+        problem = (await self.kafka_state()).problem
         if problem is not None and self._topics_not_created is not None:
             return f"{problem} ({self._topics_not_created})"
         return problem
@@ -268,6 +284,31 @@ class ServiceRuntime:
 
 
 Hook = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+class EventsUnavailable(ServiceUnavailable):
+    """Kafka cannot take the service's events now, so a change that announces one is refused."""
+
+    slug = "events-unavailable"
+    title = "Events Cannot Be Published"
+
+
+async def _kafka_takes_writes(request: Request) -> None:
+    runtime: ServiceRuntime = request.app.state.runtime
+    if (reason := runtime.kafka_refuses_writes) is not None:
+        # The next check may find Kafka back; asking again earlier would get this same answer.
+        retry = math.ceil(runtime.settings.kafka_watch_interval)
+        raise EventsUnavailable(
+            f"Kafka cannot take writes ({reason}); nothing was stored, try again later.",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+KafkaWritable = Depends(_kafka_takes_writes)
+"""For `dependencies=[KafkaWritable]` of an intake route: while the last check found that Kafka cannot
+take acks=all writes, the request is answered 503 `EventsUnavailable` with Retry-After before anything
+is stored. What is accepted meanwhile would still be safe in the outbox; refusing it makes the outage
+visible to the client (issue 20) instead of a backlog that grows unseen."""
 
 
 def create_service_app(

@@ -4,6 +4,7 @@ Nothing here fakes infrastructure: a test that needs Kafka fails when Kafka is n
 """
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -40,6 +41,7 @@ TEST_ISSUER = "http://127.0.0.1:8002"
 __all__ = [
     "KafkaCluster",
     "ServiceProcess",
+    "TcpLink",
     "TestTokens",
     "app_client",
     "fresh_database",
@@ -128,6 +130,48 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class TcpLink:
+    """A TCP relay on a loopback port of its own to a shared server (PostgreSQL, a Kafka bootstrap
+    broker) that a test can cut: the server then seems gone (open connections reset, new ones
+    refused) to whoever connects through the link, while it runs on for everyone else."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.open: set[asyncio.StreamWriter] = set()
+
+    async def connect(self) -> None:
+        """Listen (again) on the link's port and relay every connection."""
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        """Reset every relayed connection and stop listening."""
+        if self.server is None:
+            return
+        self.server.close()
+        for writer in self.open:
+            writer.transport.abort()
+        self.open.clear()
+        await self.server.wait_closed()
+        self.server = None
+
+    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(*self.upstream)
+        self.open |= {client_writer, server_writer}
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer)
+        )
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from ozg_common import xoev
 from ozg_common.auth import SenderDep, SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import InvalidParam, problem_responses
+from ozg_common.service import EventsUnavailable, KafkaWritable
 from ozg_submission.applications import service
 from ozg_submission.applications.antrag import Upload, applicant_of
 from ozg_submission.applications.schemas import ApplicationAnswer, ApplicationRequest
@@ -154,7 +155,9 @@ async def _from_multipart(request: Request, state: StateDep) -> tuple[Applicatio
     status_code=201,
     summary="Submit an application: routed, validated, rendered as XÖV XML and encrypted here",
     openapi_extra=_REQUEST_BODY,
+    dependencies=[KafkaWritable],
     responses=problem_responses(
+        EventsUnavailable,
         InvalidApplication,
         XmlRejectedProblem,
         NotPermitted,

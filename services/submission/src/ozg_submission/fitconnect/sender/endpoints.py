@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from ozg_common.auth import SenderDep
 from ozg_common.db import SessionDep
 from ozg_common.problems import problem_responses
+from ozg_common.service import EventsUnavailable, KafkaWritable
 from ozg_submission.directory.service import leika_key_of
 from ozg_submission.errors import (
     AttachmentNotAnnounced,
@@ -40,7 +41,9 @@ def _content_length(request: Request) -> int | None:
     "",
     status_code=201,
     summary="Announce a submission (sender)",
+    dependencies=[KafkaWritable],
     responses=problem_responses(
+        EventsUnavailable,
         DestinationNotFound,
         DestinationStateInvalid,
         ServiceNotOffered,
@@ -110,8 +113,15 @@ async def upload_attachment(
 @router.put(
     "/{submission_id}",
     summary="Submit: encrypted metadata and data (sender)",
+    dependencies=[KafkaWritable],
     responses=problem_responses(
-        SubmissionNotFound, SubmissionStateInvalid, MissingAttachments, InvalidJwe, JweHeaderInvalid, TooLarge
+        EventsUnavailable,
+        SubmissionNotFound,
+        SubmissionStateInvalid,
+        MissingAttachments,
+        InvalidJwe,
+        JweHeaderInvalid,
+        TooLarge,
     ),
 )
 async def submit_submission(
