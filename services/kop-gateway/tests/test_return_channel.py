@@ -187,7 +187,7 @@ async def test_a_decision_made_at_the_fit_connect_api_is_not_made_again(
         )
     )
     # Wait until the gateway has taken the event in; probing with an answer would itself decide.
-    database = Database(suite.settings.database_url)
+    database = Database(suite.settings.database_location)
     try:
 
         async def recorded() -> bool:

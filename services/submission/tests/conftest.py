@@ -106,5 +106,5 @@ async def suite(
     # Conformance, part of every run: every SET the tests had the service write follows the rules.
     state: SubmissionState = app.state.submission
     trusted = KeySet.import_key_set({"keys": [*state.jwks()["keys"], keys.public(keys.subscriber)]})
-    failures = await nonconforming_sets(state.events, settings.database_url, trusted)
+    failures = await nonconforming_sets(state.events, settings.database_location, trusted)
     assert not failures, "\n".join(failures)

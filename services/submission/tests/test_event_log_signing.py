@@ -26,7 +26,7 @@ from ozg_submission.state import SubmissionState
 @pytest.fixture
 async def database(settings: SubmissionSettings) -> AsyncIterator[Database]:
     """submission's own database, to look at what is stored and to read the log as a second reader."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_location)
     yield database
     await database.dispose()
 

@@ -338,7 +338,7 @@ async def test_citizen_tokens_for_the_mailbox(suite: Suite) -> None:
 
 async def test_cli_creates_a_client_whose_secret_works(suite: Suite, settings: SubmissionSettings) -> None:
     environment = os.environ | {
-        "OZG_SUBMISSION_DATABASE_URL": settings.database_url,
+        "OZG_SUBMISSION_DATABASE_URL": settings.database_location,
         "OZG_SUBMISSION_VAR_DIR": str(settings.var_dir),
     }
     process = await asyncio.create_subprocess_exec(

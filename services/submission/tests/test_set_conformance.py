@@ -179,4 +179,4 @@ async def test_every_set_written_so_far_follows_the_rules(suite: Suite, settings
     trusted = KeySet.import_key_set(
         {"keys": [*state.jwks()["keys"], suite.keys.public(suite.keys.subscriber)]}
     )
-    assert await nonconforming_sets(state.events, settings.database_url, trusted) == []
+    assert await nonconforming_sets(state.events, settings.database_location, trusted) == []

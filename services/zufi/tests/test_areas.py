@@ -57,7 +57,7 @@ async def test_postal_code_search_finds_every_gemeinde_of_the_code(client: httpx
 
 
 async def test_reimport_is_idempotent_and_fast(settings: ZufiSettings, client: httpx.AsyncClient) -> None:
-    database = Database(settings.database_url)
+    database = Database(settings.database_location)
 
     async def counts() -> tuple[int, int, int]:
         async with database.transaction() as session:

@@ -183,7 +183,7 @@ async def test_one_replica_recomputes_at_a_time_and_the_others_say_they_wait(
     key = "99123400000014"
     interval = settings.index_refresh_interval
     before = await all_quiet(replicas, admin, interval)
-    engine = create_async_engine(settings.database_url)
+    engine = create_async_engine(settings.database_location)
     try:
         # The test holds the job, as a third replica in the middle of a run would.
         async with engine.connect() as connection, connection.begin():

@@ -29,7 +29,7 @@ class ReceiverState:
 
     @classmethod
     def build(cls, settings: DemoReceiverSettings) -> "ReceiverState":
-        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+        database = Database(settings.database_location, pool_size=settings.database_pool_size)
         return cls(
             settings=settings,
             database=database,

@@ -79,7 +79,7 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.database = Database(s.database_url, pool_size=s.database_pool_size)
+        self.database = Database(s.database_location, pool_size=s.database_pool_size)
         outbox_table = self.metadata.tables["outbox"]
         self.outbox = Outbox(outbox_table, source=event_source(s.service_name), topic_prefix=s.topic_prefix)
         self.relay = OutboxRelay(

@@ -30,7 +30,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 0
     public_base_url: str = ""
-    database_url: str = ""
+    database_url: SecretStr = SecretStr("")
+    """SQLAlchemy URL; it may hold the database password, so it is a secret (`database_location`)."""
     database_pool_size: int = 20
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     """Comma-separated `host:port` of the brokers to start from (any reachable one finds the others)."""
@@ -90,9 +91,9 @@ class ServiceSettings(BaseSettings):
     def _fill_defaults(self) -> "ServiceSettings":
         if not self.port:
             self.port = self.default_port
-        if not self.database_url:
+        if not self.database_url.get_secret_value():
             db_file = self.var_dir / f"{self.service_name}.sqlite3"
-            self.database_url = f"sqlite+aiosqlite:///{db_file}"
+            self.database_url = SecretStr(f"sqlite+aiosqlite:///{db_file}")
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         if (
@@ -127,8 +128,13 @@ class ServiceSettings(BaseSettings):
         )
 
     @property
+    def database_location(self) -> str:
+        """The SQLAlchemy URL to connect with, password included: for `Database`, never for a log."""
+        return self.database_url.get_secret_value()
+
+    @property
     def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return self.database_location.startswith("sqlite")
 
 
 def refuse_placeholder(name: str, value: str) -> str:

@@ -24,7 +24,7 @@ def _print(issued: service.IssuedSecret) -> None:
 
 
 async def _administer(settings: SubmissionSettings, args: argparse.Namespace) -> None:
-    database = Database(settings.database_url)
+    database = Database(settings.database_location)
     try:
         await migrations.upgrade(database, MIGRATIONS)
         async with database.transaction() as session:

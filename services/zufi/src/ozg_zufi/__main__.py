@@ -17,7 +17,7 @@ from ozg_zufi.settings import ZufiSettings
 
 
 async def run_import(settings: ZufiSettings, directory: Path) -> dict[str, int]:
-    database = Database(settings.database_url)
+    database = Database(settings.database_location)
     try:
         await migrations.upgrade(database, MIGRATIONS)
         async with database.transaction() as session:
