@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from ozg_testing import TcpLink, TestTokens, app_client, fresh_postgres_database
@@ -19,7 +20,7 @@ async def test_a_service_whose_database_is_gone_answers_503_with_retry_after(ser
     await link.connect()
     tokens = TestTokens()
     linked = server.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
-    app = await build_app(service, tokens, database_url=linked)
+    app = await build_app(service, tokens, database_url=SecretStr(linked))
     headers = tokens.headers(*ALL_SCOPES, subject=str(uuid.uuid4()))
     answers: dict[str, tuple[int, str, str | None]] = {}
     try:

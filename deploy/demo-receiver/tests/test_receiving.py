@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
+from pydantic import SecretStr
 
 from ozg_demo_receiver.app import create_app
 from ozg_demo_receiver.settings import DemoReceiverSettings
@@ -170,7 +171,7 @@ async def store_only(
         url = await fresh_postgres_database("test_demo_receiver_2")
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'receiver.sqlite3'}"
-    changes = {"database_url": url, "process_deliveries": False, "auto_answer": False}
+    changes = {"database_url": SecretStr(url), "process_deliveries": False, "auto_answer": False}
     async with app_client(create_app(settings.model_copy(update=changes))) as http:
         yield http
 
