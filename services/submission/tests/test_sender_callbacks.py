@@ -181,7 +181,7 @@ async def test_a_sender_asking_to_slow_down_is_called_again_when_it_asked(
         ({"url": "ftp://sender.example/callback", "secret": SECRET}, "absolute"),
         ({"url": "/callback", "secret": SECRET}, "absolute"),
         ({"url": "https://user:pw@sender.example/callback", "secret": SECRET}, "credentials"),
-        ({"url": "https://10.1.2.3/callback", "secret": SECRET}, "not public"),
+        ({"url": "https://10.1.2.3/callback", "secret": SECRET}, "non-public address"),
         ({"url": "https://sender.example:port/callback", "secret": SECRET}, "not a URL"),
         ({"url": "https://sender.example/call back", "secret": SECRET}, "spaces"),
         ({"url": "https://sender.example/callback", "secret": "too-short"}, "at least 32"),
@@ -201,11 +201,12 @@ async def test_a_callback_without_secret_is_refused(suite: Suite) -> None:
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
-    settings: SubmissionSettings, receiver: Receiver
-) -> None:
-    # As in production, where loopback is not allowed: the name is checked as it resolves at the call.
-    production = settings.model_copy(update={"callback_allow_loopback": False})
+async def call_as_in_production(
+    settings: SubmissionSettings, receiver: Receiver, **allowed: Any
+) -> str | None:
+    """One call to `receiver` by its loopback name, with loopback not allowed (as in production) but
+    what `allowed` allows: the name is checked as it resolves at the call. The failure, if any."""
+    production = settings.model_copy(update={"callback_allow_loopback": False, **allowed})
     state = SubmissionState.build(production)
     worker = SenderCallbacks(state)
     path = f"internal-{uuid.uuid4()}"
@@ -224,6 +225,19 @@ async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
         )
     finally:
         await state.zufi.close()
-    assert failure is not None
-    assert "non-public address" in failure.error
-    assert path not in receiver.attempts
+    assert (path in receiver.attempts) is (failure is None)
+    return None if failure is None else failure.error
+
+
+async def test_a_host_name_resolving_to_a_non_public_address_is_not_called(
+    settings: SubmissionSettings, receiver: Receiver
+) -> None:
+    error = await call_as_in_production(settings, receiver)
+    assert error is not None
+    assert "non-public address" in error
+
+
+async def test_an_allowed_host_is_called_although_it_is_not_public(
+    settings: SubmissionSettings, receiver: Receiver
+) -> None:
+    assert await call_as_in_production(settings, receiver, callback_allowed_hosts=["localhost"]) is None

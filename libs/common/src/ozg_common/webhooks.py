@@ -10,19 +10,30 @@ deprecated but still sent), headers `callback-timestamp` (Unix seconds) and `cal
 the hex HMAC-SHA512 over `"{timestamp}.{body}"` keyed with the secret string's UTF-8 bytes.
 
 Receivers reject timestamps more than five minutes away from their clock and compare in constant time.
+
+Senders call only public endpoints unless their settings allow more (`TargetGuard`, the SSRF guard): a
+URL is checked before each call (scheme, credentials, an address written into it), and the addresses
+a host name resolves to when the connection is opened; only a checked address is ever connected to,
+so a DNS answer that changes between a check and the connect (rebinding) cannot reach an internal
+address.
 """
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+from yarl import URL
 
 from ozg_common.keys import write_once
 
@@ -40,6 +51,16 @@ SLOW_DOWN_STATUSES = frozenset({429, 502, 503, 504})
 
 NEW_SUBMISSIONS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
 """Type of the callback a subscriber gets when submissions wait for it (standards.md §1)."""
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+EMBEDDING_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+"""Prefixes whose last 32 bits are the IPv4 address a translator connects to: NAT64's well-known
+prefix (RFC 6052) and SIIT's (RFC 2765). Python counts both as global whatever they embed."""
+NEVER_PUBLIC = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("::/96"))
+"""An operator's own NAT64 prefix (RFC 8215) and the deprecated IPv4-compatible addresses: no
+public endpoint has one, whatever Python's `is_global` says."""
 
 
 class WebhookVerificationError(ValueError):
@@ -180,6 +201,106 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class TargetRefused(Exception):
+    """The URL may not be called (scheme, or a host resolving to a non-public address)."""
+
+
+class TargetGuard:
+    """Which URLs and addresses a sender may call: public HTTPS endpoints, and what its settings allow."""
+
+    def __init__(
+        self, *, allowed_hosts: Iterable[str] = (), allow_loopback: bool = False, allow_http: bool = False
+    ) -> None:
+        networks = {entry: network(entry) for entry in map(canonical_host, allowed_hosts)}
+        self.allowed_networks = [found for found in networks.values() if found is not None]
+        self.allowed_names = {entry for entry, found in networks.items() if found is None}
+        self.allow_loopback = allow_loopback
+        self.schemes = ("https", "http") if allow_http else ("https",)
+
+    def check(self, url: str) -> None:
+        """Refuses what no DNS answer can make callable; a host name's addresses are checked on connect."""
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise TargetRefused(f"not a valid URL: {exc}") from exc
+        if parsed.scheme not in self.schemes or not parsed.raw_host:
+            raise TargetRefused(f"not an absolute {' or '.join(self.schemes)} URL")
+        if parsed.user is not None or parsed.password is not None:
+            raise TargetRefused("URLs with credentials are not allowed")
+        host = parsed.raw_host.lower()  # as the client resolves it (IDNA-encoded)
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            if ":" in host or host.replace(".", "").isdigit():
+                # 127.1, 2130706433, fe80::1%25eth0: clients take these for addresses, unresolved.
+                raise TargetRefused(f"{host} is not a canonical IP address") from None
+            return
+        self.check_addresses(host, [address])
+
+    def check_addresses(self, host: str, addresses: list[IPAddress]) -> None:
+        """Refuses `host` unless it is an allowed name or every address it resolved to is permitted."""
+        if self.allowed_names and host_name(host) in self.allowed_names:
+            return
+        for address in addresses:
+            if not self._permitted(address):
+                raise TargetRefused(f"{host} resolves to the non-public address {address}")
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        """The addresses to connect to `host` at (getaddrinfo), once checked: a client that connects
+        to one of these, not to the name, goes where the check looked."""
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise TargetRefused(f"{host} does not resolve: {exc}") from exc
+        addresses = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
+        self.check_addresses(host, addresses)
+        return addresses
+
+    def _allowed(self, address: IPAddress) -> bool:
+        return any(address in allowed for allowed in self.allowed_networks)
+
+    def _permitted(self, address: IPAddress) -> bool:
+        if self._allowed(address):
+            return True
+        reached = _reached(address)
+        if reached is None:
+            return False
+        if self._allowed(reached):
+            return True
+        if reached.is_loopback:
+            return self.allow_loopback
+        return reached.is_global and not reached.is_multicast
+
+
+def host_name(host: str) -> str:
+    """A host name as a URL carries it to the resolver: lower case, IDNA, without the root's dot."""
+    name = URL.build(scheme="https", host=host.strip().rstrip(".").lower()).raw_host
+    if not name:
+        raise ValueError(f"{host!r} is not a host name")
+    return name
+
+
+def network(entry: str) -> IPNetwork | None:
+    """The addresses an allowed-hosts entry stands for (an address is a network of one); None for a
+    host name."""
+    try:
+        return ipaddress.ip_network(entry.strip().strip("[]"), strict=False)
+    except ValueError:
+        return None
+
+
+def canonical_host(entry: str) -> str:
+    """An allowed-hosts entry in canonical notation, so that it matches a URL's host however either
+    was written: a network (10.20.0.0/16, ::1/128) or a host name (`host_name`); ValueError for
+    anything else."""
+    found = network(entry)
+    if found is not None:
+        return str(found)
+    if "/" in entry or ":" in entry:
+        raise ValueError(f"{entry!r} is neither an IP address or network nor a host name")
+    return host_name(entry)
+
+
 def load_or_create_secret(path: Path) -> str:
     """A dev secret kept in a file (mode 0600) outside git; created once, shared by processes."""
     return write_once(path, secrets.token_urlsafe(48)).strip()
@@ -198,3 +319,19 @@ def _fresh_timestamp(raw: str, tolerance: int, now: float | None) -> int:
     if abs(current - timestamp) > tolerance:
         raise WebhookVerificationError("timestamp outside the tolerance")
     return timestamp
+
+
+def _reached(address: IPAddress) -> IPAddress | None:
+    """The address a connection to `address` ends up at, as far as can be told (the IPv4 address
+    inside a mapped, 6to4 or translated IPv6 address); None for one that is never public."""
+    if isinstance(address, ipaddress.IPv4Address) or address.is_loopback:
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in prefix for prefix in EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.is_site_local or any(address in prefix for prefix in NEVER_PUBLIC):
+        return None
+    return address

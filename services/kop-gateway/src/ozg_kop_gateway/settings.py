@@ -8,8 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.settings import ServiceSettings, refuse_placeholder
-from ozg_common.webhooks import MASTER_SECRET_FILE, load_or_create_secret
-from ozg_kop_gateway.deliveries.hosts import canonical_host
+from ozg_common.webhooks import MASTER_SECRET_FILE, canonical_host, load_or_create_secret
 
 SECRET_KEY_FILE = "secrets/kop-gateway-secret-encryption-key"
 

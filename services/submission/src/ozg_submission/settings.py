@@ -4,11 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ozg_common.keys import MIN_RSA_BITS
 from ozg_common.settings import ServiceSettings
+from ozg_common.webhooks import canonical_host
 
 MiB = 1024 * 1024
 
@@ -64,8 +65,10 @@ class SubmissionSettings(ServiceSettings):
     """Take plain-HTTP callback URLs (development and tests only): a callback carries no content, but
     its signature and the sender's URL deserve TLS."""
     callback_allow_loopback: bool = False
-    """Call callback URLs on this machine (development and tests only); other non-public addresses
-    are never called."""
+    """Call callback URLs on this machine (development and tests only)."""
+    callback_allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names, IP addresses or networks that callbacks may call although they are not public (as
+    kop-gateway's `allowed_hosts`); other non-public addresses are never called."""
     callback_poll_interval: float = 1.0
     callback_batch: int = 100
     callback_timeout: float = 15.0
@@ -88,6 +91,11 @@ class SubmissionSettings(ServiceSettings):
     retention_auto_reject_after: timedelta = timedelta(days=14)
     retention_unpicked_delete_after: timedelta = timedelta(days=21)
     retention_event_log_after: timedelta = timedelta(days=730)
+
+    @field_validator("callback_allowed_hosts")
+    @classmethod
+    def _canonical_hosts(cls, value: list[str]) -> list[str]:
+        return [canonical_host(entry) for entry in value]
 
     @model_validator(mode="after")
     def _fill_paths(self) -> "SubmissionSettings":

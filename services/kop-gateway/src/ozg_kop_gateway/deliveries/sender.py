@@ -12,12 +12,13 @@ import certifi
 
 from ozg_common.webhooks import (
     SLOW_DOWN_STATUSES,
+    TargetRefused,
     parse_retry_after,
     sign_fit_connect_callback,
     sign_standard_webhook,
 )
 from ozg_kop_gateway.deliveries.envelope import request_body
-from ozg_kop_gateway.deliveries.targets import GuardedResolver, TargetGuard, TargetRefused
+from ozg_kop_gateway.deliveries.targets import GuardedResolver, target_guard
 from ozg_kop_gateway.models import DeliveryKind
 from ozg_kop_gateway.settings import KopGatewaySettings
 
@@ -92,7 +93,7 @@ class Sender:
     """
 
     def __init__(self, settings: KopGatewaySettings) -> None:
-        self.guard = TargetGuard(settings)
+        self.guard = target_guard(settings)
         self.timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
         self.max_connections = settings.max_in_flight
         self.tls = ssl.create_default_context(cafile=certifi.where())

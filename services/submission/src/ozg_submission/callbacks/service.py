@@ -7,10 +7,8 @@ added since the last, and a sender that was down is called once it answers again
 """
 
 import asyncio
-import ipaddress
 import logging
 import random
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ozg_common.bulk import Rows
 from ozg_common.webhooks import (
     SLOW_DOWN_STATUSES,
+    TargetGuard,
+    TargetRefused,
     fit_connect_callback_body,
     parse_retry_after,
     sign_fit_connect_callback,
@@ -41,7 +41,6 @@ NEW_EVENTS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callba
 
 MIN_SECRET_LENGTH = 32
 """Characters a secret needs at least: the HMAC key is the secret's bytes as given."""
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 JITTER = 0.2
 EXCERPT = 300
 
@@ -66,53 +65,24 @@ def _check_url(settings: SubmissionSettings, url: str) -> None:
         raise CallbackInvalid("callback.url must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
-        host = parts.hostname
         parts.port  # noqa: B018 - raises on a port that is no number
     except ValueError as exc:
         raise CallbackInvalid(f"callback.url is not a URL: {exc}.") from exc
-    allowed = ("https", "http") if settings.callback_allow_http else ("https",)
-    if parts.scheme not in allowed:
-        raise CallbackInvalid(f"callback.url must be an absolute {' or '.join(allowed)} URL.")
-    if not host:
-        raise CallbackInvalid("callback.url names no host.")
-    if parts.username is not None or parts.password is not None:
-        raise CallbackInvalid("callback.url must not carry credentials.")
     if parts.fragment:
         raise CallbackInvalid("callback.url must not have a fragment.")
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return  # a host name: its addresses are checked on every call
-    if not callable_address(settings, address):
-        raise CallbackInvalid("callback.url names an address that is not public.")
+        callback_guard(settings).check(url)
+    except TargetRefused as exc:
+        raise CallbackInvalid(f"callback.url is refused: {exc}.") from exc
 
 
-def callable_address(settings: SubmissionSettings, address: IPAddress) -> bool:
-    """May a callback connect to `address`? Public ones only (loopback where the settings allow it):
-    a sender's URL must not reach into the suite's own network."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return settings.callback_allow_loopback
-    return address.is_global and not address.is_multicast
-
-
-async def pinned_address(settings: SubmissionSettings, host: str, port: int) -> IPAddress:
-    """The address to call `host` at: resolved once and checked, so that the connection goes where
-    the check looked (a DNS answer that changes in between cannot steer it elsewhere)."""
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetRefused(f"{host} does not resolve: {exc}") from exc
-    addresses = [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
-    refused = [a for a in addresses if not callable_address(settings, a)]
-    if refused:
-        raise TargetRefused(f"{host} resolves to the non-public address {refused[0]}")
-    return addresses[0]
-
-
-class TargetRefused(Exception):
-    """A callback URL's host may not be called now."""
+def callback_guard(settings: SubmissionSettings) -> TargetGuard:
+    """The SSRF guard of sender callbacks: a sender's URL must not reach into the suite's own network."""
+    return TargetGuard(
+        allowed_hosts=settings.callback_allowed_hosts,
+        allow_loopback=settings.callback_allow_loopback,
+        allow_http=settings.callback_allow_http,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +102,7 @@ class SenderCallbacks:
     def __init__(self, state: SubmissionState) -> None:
         self.state = state
         self.settings = state.settings
+        self.guard = callback_guard(state.settings)
         self._client: httpx.AsyncClient | None = None
 
     async def run(self) -> None:
@@ -177,7 +148,9 @@ class SenderCallbacks:
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            address = await pinned_address(self.settings, host, port)
+            # Called at the checked address, not by name: a DNS answer that changes after the
+            # check cannot steer the call elsewhere.
+            address = (await self.guard.resolve(host, port))[0]
         except TargetRefused as exc:
             return Failure(f"refused: {exc}")
         netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
