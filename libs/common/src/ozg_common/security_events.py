@@ -94,8 +94,15 @@ class SecurityEvent:
     expires_at: float | None
 
 
-def _segment(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+def _json_object(part: str, what: str) -> dict[str, Any]:
+    """A base64url JSON object of the SET: `what` (its header or claims) names it in the error."""
+    try:
+        found = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidSecurityEvent(f"the SET's {what} must be base64url JSON") from exc
+    if not isinstance(found, dict):
+        raise InvalidSecurityEvent(f"the SET's {what} must be a JSON object")
+    return found
 
 
 def _parts(token: str) -> list[str]:
@@ -107,12 +114,7 @@ def _parts(token: str) -> list[str]:
 
 def read_header(token: str) -> dict[str, Any]:
     """The SET's protected header, checked: `typ` secevent+jwt, `alg` PS512, a `kid`."""
-    try:
-        header = _segment(_parts(token)[0])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidSecurityEvent("the SET's header is not base64url JSON") from exc
-    if not isinstance(header, dict):
-        raise InvalidSecurityEvent("the SET's header must be a JSON object")
+    header = _json_object(_parts(token)[0], "header")
     if header.get("typ") != SET_TYPE:
         raise InvalidSecurityEvent(f"the SET header must have typ {SET_TYPE}")
     if header.get("alg") != SET_ALGORITHM:
@@ -124,14 +126,7 @@ def read_header(token: str) -> dict[str, Any]:
 
 def read(token: str) -> SecurityEvent:
     """The SET's header and payload, checked against the rules (the signature is not checked)."""
-    header = read_header(token)
-    try:
-        claims = _segment(_parts(token)[1])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidSecurityEvent("the SET's claims are not base64url JSON") from exc
-    if not isinstance(claims, dict):
-        raise InvalidSecurityEvent("the SET's claims must be a JSON object")
-    return _checked(header, claims)
+    return _checked(read_header(token), _json_object(_parts(token)[1], "claims"))
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
