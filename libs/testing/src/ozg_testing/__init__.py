@@ -32,7 +32,7 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.kafka import KafkaSecurity, describe_topics
 from ozg_common.keys import load_or_create_rsa_key
-from ozg_common.service import uvicorn_options
+from ozg_common.service import ServiceRuntime, uvicorn_options
 from ozg_common.settings import PROJECT_ROOT, ServiceSettings
 from ozg_testing.processes import ServiceProcess
 
@@ -44,12 +44,14 @@ __all__ = [
     "TcpLink",
     "TestTokens",
     "app_client",
+    "assert_events_unavailable",
     "fresh_database",
     "fresh_postgres_database",
     "kafka_cluster",
     "publish_event",
     "send_event",
     "serving",
+    "until_kafka_refuses_writes",
 ]
 
 
@@ -172,6 +174,25 @@ class TcpLink:
                 writer.write(data)
                 await writer.drain()
         writer.close()
+
+
+def assert_events_unavailable(answer: httpx.Response, bootstrap: str) -> None:
+    """`answer` is the 503 a write gets while Kafka at `bootstrap` cannot take its events."""
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "1"  # the tests' kafka_watch_interval, rounded up
+    assert answer.json()["type"].endswith("/events-unavailable")
+    assert "Kafka cannot take writes" in answer.json()["detail"]
+    assert bootstrap in answer.json()["detail"]
+
+
+async def until_kafka_refuses_writes(runtime: ServiceRuntime, within: float = 10) -> None:
+    """Wait until the service's own Kafka check has found that Kafka cannot take writes (a cut link)."""
+    deadline = time.monotonic() + within
+    while runtime.kafka_refuses_writes is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the service's Kafka check still finds Kafka writable after {within} s")
+        await asyncio.sleep(0.1)
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from ozg_common.db import SessionDep
 from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Unauthorized, problem_responses
+from ozg_common.service import EventsUnavailable, KafkaWritable
 from ozg_mailbox.dependencies import MailboxDep
 from ozg_mailbox.errors import (
     AttachmentNotFound,
@@ -96,8 +97,9 @@ def attachment_response(filename: str, mime_type: str, sha512: str, data: bytes)
     "/{message_id}/replies",
     status_code=status.HTTP_201_CREATED,
     response_model=ReplyRead,
+    dependencies=[KafkaWritable],
     responses=problem_responses(
-        *AUTH_ERRORS, MessageNotFound, ReplyNotPossible, ReplyTooLarge, InvalidAttachment
+        *AUTH_ERRORS, EventsUnavailable, MessageNotFound, ReplyNotPossible, ReplyTooLarge, InvalidAttachment
     ),
 )
 async def reply_to_message(

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ozg_common.db import SessionDep
 from ozg_common.pagination import Offset
 from ozg_common.problems import ProblemError, Unauthorized
+from ozg_common.service import EventsUnavailable, KafkaWritable
 from ozg_mailbox.applications import service as applications
 from ozg_mailbox.applications.service import STATUS_LABELS
 from ozg_mailbox.dependencies import verify_citizen_token
@@ -64,6 +65,7 @@ MESSAGES_DE = {
     409: "Auf diese Nachricht kann nicht geantwortet werden.",
     413: "Ihre Antwort ist zu groß. Bitte kürzen Sie den Text oder verkleinern Sie die Anhänge.",
     422: "Ein Anhang ist ungültig.",
+    503: "Ihre Antwort kann gerade nicht angenommen werden. Bitte versuchen Sie es in Kürze erneut.",
 }
 
 
@@ -296,7 +298,7 @@ async def attachment_download(
     return attachment_response(attachment.filename, attachment.mime_type, attachment.sha512, data)
 
 
-@router.post("/messages/{message_id}/reply", response_class=HTMLResponse)
+@router.post("/messages/{message_id}/reply", response_class=HTMLResponse, dependencies=[KafkaWritable])
 async def reply(
     message_id: uuid.UUID, request: Request, session: SessionDep, state: StateDep, citizen: WebCitizenDep
 ) -> Response:
@@ -413,8 +415,10 @@ def install_web(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         if on_web(request) and isinstance(exc, (LoginRefused, UnsafeNextPage, LoginUnavailable)):
             return login_refused_page(request, exc)
-        if on_web(request) and isinstance(exc, MailboxError):
-            return error_page(request, exc.status)
+        if on_web(request) and isinstance(exc, MailboxError | EventsUnavailable):
+            response = error_page(request, exc.status)
+            response.headers.update(exc.headers)  # Retry-After, where the problem has one
+            return response
         return await _delegate(api_problem_handler, request, exc)
 
     async def on_validation(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ from ozg_common.auth import AdminDep, SenderOrAdminDep
 from ozg_common.db import SessionDep
 from ozg_common.pagination import LIMIT_DEFAULT, Limit, Offset
 from ozg_common.problems import Forbidden, Unauthorized, problem_responses
+from ozg_common.service import EventsUnavailable, KafkaWritable
 from ozg_payment.errors import (
     BookingDataMissing,
     CalculationError,
@@ -47,8 +48,10 @@ TransactionId = Annotated[str, Path(alias="transactionId")]
     response_model=PaymentTransaction,
     response_model_exclude_none=True,
     summary="Create a payment transaction",
+    dependencies=[KafkaWritable],
     responses={
         **problem_responses(
+            EventsUnavailable,
             ValidationFailed,
             BookingDataMissing,
             CalculationError,
@@ -146,7 +149,9 @@ async def citizen_returns(
     "/provider-notifications/{transactionId}",
     status_code=204,
     summary="The provider's hint that a transaction changed",
-    responses=problem_responses(TransactionNotFound),
+    # Refused while Kafka cannot take the change's event: the provider notifies again later.
+    dependencies=[KafkaWritable],
+    responses=problem_responses(EventsUnavailable, TransactionNotFound),
 )
 async def provider_notifies(transaction_id: TransactionId, session: SessionDep, state: StateDep) -> Response:
     """Any body is ignored; the state is fetched from the provider (server-side confirmation)."""
