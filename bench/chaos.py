@@ -20,6 +20,7 @@ the exit code is 1 when a target is missed or nothing was measured.
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import json
 import math
@@ -31,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,8 @@ class Fault:
     backlog_delivered_at: float | None = None
     """When the last application answered 2xx before the fault's end reached the receiver."""
     note: str = ""
+    operator_view: dict[str, Any] = field(default_factory=dict)
+    """What /readyz, the metrics and the logs said from the fault's start until it was recovered."""
 
     @property
     def recovery_seconds(self) -> float | None:
@@ -145,7 +149,97 @@ class ChaosReport:
                 + ("never" if recovery is None else f"{recovery:.1f} s after its end")
                 + (f" ({fault.note})" if fault.note else "")
             )
+            for name, seen in fault.operator_view.items():
+                said = next(iter(seen["readyz_not_ready"]), None)
+                if said or seen["peak_outbox_backlog"] or seen["peak_consumer_lag"]:
+                    lines.append(
+                        f"    {name}: /readyz {said or 'ready'}; peak outbox backlog "
+                        f"{seen['peak_outbox_backlog']}, consumer lag {seen['peak_consumer_lag']}"
+                    )
         return "\n".join(lines)
+
+
+@dataclass
+class Sample:
+    """One look at a service as an operator's probes see it."""
+
+    at: float
+    ready: str
+    """"ready", the /readyz problem's detail, or why it did not answer."""
+    outbox_backlog: float | None
+    consumer_lag: float | None
+
+
+def metric_sum(exposition: str, name: str) -> float | None:
+    """The sum of a gauge's samples (all label sets) in a Prometheus text exposition."""
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " ")
+    ]
+    return sum(values) if values else None
+
+
+class OperatorView:
+    """Polls every service's /readyz and /metrics once a second, as an operator's probes would, so the
+    report can show what they said during each fault."""
+
+    def __init__(self, suite: Suite) -> None:
+        self.suite = suite
+        self.samples: dict[str, list[Sample]] = {name: [] for name in SERVICES}
+
+    async def watch(self) -> None:
+        async with httpx.AsyncClient(timeout=2.5) as http:
+            while True:
+                await asyncio.gather(*(self._look(http, name) for name in SERVICES))
+                await asyncio.sleep(1.0)
+
+    async def _look(self, http: httpx.AsyncClient, name: str) -> None:
+        at, base = time.time(), self.suite.url(name)
+        backlog = lag = None
+        try:
+            answer = await http.get(f"{base}/readyz")
+            ready = "ready" if answer.status_code == 200 else str(answer.json().get("detail"))
+            exposition = (await http.get(f"{base}/metrics")).text
+            backlog = metric_sum(exposition, "outbox_backlog")
+            lag = metric_sum(exposition, "consumer_lag")
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            ready = f"no answer ({type(exc).__name__})"
+        self.samples[name].append(Sample(at, ready, backlog, lag))
+
+    def during(self, start: float, end: float, logs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """Per service: each distinct readiness line, the peak backlog and lag, and the distinct
+        warning/error log messages between `start` and `end`."""
+        view: dict[str, Any] = {}
+        for name, samples in self.samples.items():
+            window = [s for s in samples if start <= s.at <= end]
+            lines = Counter(s.ready for s in window if s.ready != "ready")
+            messages = Counter(
+                f"{line.get('level')}: {line.get('message')}"
+                for line in logs.get(name, [])
+                if start <= line["at"] <= end and line.get("level") in ("WARNING", "ERROR", "CRITICAL")
+            )
+            view[name] = {
+                "readyz_not_ready": dict(lines.most_common(5)),
+                "peak_outbox_backlog": max((s.outbox_backlog or 0 for s in window), default=None),
+                "peak_consumer_lag": max((s.consumer_lag or 0 for s in window), default=None),
+                "log_warnings": dict(messages.most_common(5)),
+            }
+        return view
+
+
+def timed_log_lines(suite: Suite) -> dict[str, list[dict[str, Any]]]:
+    """Every service's JSON log lines, each with its time as a Unix timestamp under "at"."""
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for name, text in suite.logs().items():
+        lines = []
+        for raw in text.splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                line = json.loads(raw)
+                line["at"] = datetime.fromisoformat(line["time"]).timestamp()
+                lines.append(line)
+        parsed[name] = lines
+    return parsed
 
 
 class Infrastructure:
@@ -315,12 +409,16 @@ def judge_recovery(
     answered = sorted(o.accepted_at for o in outcomes if o.accepted_at is not None)
     offered = sorted(o.scheduled for o in outcomes)
     window = 3.0
+
+    def within(stamps: list[float], start: float) -> int:
+        return bisect.bisect_left(stamps, start + window) - bisect.bisect_left(stamps, start)
+
     for fault in report.faults:
         # Intake: from some moment after the end, 3 s in which 80 % of what was offered got 2xx.
         t = fault.cleared_at
         while t + window <= load_ended:
-            sent = sum(1 for s in offered if t <= s < t + window)
-            ok = sum(1 for a in answered if t <= a < t + window)
+            sent = within(offered, t)
+            ok = within(answered, t)
             if sent and ok >= 0.8 * sent:
                 fault.intake_back_at = t
                 break
@@ -402,6 +500,8 @@ async def chaos(
         fault_time = len(SERVICES) * 5 + BROKER_DOWN + BROKERS_DOWN + RECEIVER_HANG + 30
         fault_count = len(SERVICES) + 4
         pause = gap if gap is not None else max((applications / rate - fault_time) / (fault_count + 1), 5.0)
+        view = OperatorView(suite)
+        watcher = asyncio.create_task(view.watch())
         injector = asyncio.create_task(faults(suite, infra, report, pause, kinds))
         await load.run(items)
         load_ended = time.time()
@@ -424,6 +524,12 @@ async def chaos(
     report.delivered_without_2xx = len(new.keys() - accepted)
     report.repeated_deliveries = int(totals["totals"]["repeatedDeliveries"])
     judge_recovery(report, load.outcomes, new, load_ended)
+    watcher.cancel()
+    logs = timed_log_lines(suite)
+    for fault in report.faults:
+        recovery = fault.recovery_seconds
+        end = fault.cleared_at + (RECOVERY_TARGET if recovery is None else recovery)
+        fault.operator_view = view.during(fault.injected_at, end, logs)
     report.seconds = time.monotonic() - began
     return report, load.outcomes, new
 

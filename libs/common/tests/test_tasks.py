@@ -8,6 +8,7 @@ from pathlib import Path
 import messaging_worker as worker
 import pytest
 from lost_cancellation import ignores_cancellation, loses_first_cancellation
+from sqlalchemy.exc import OperationalError
 
 from ozg_common.service import ServiceRuntime
 from ozg_common.settings import ServiceSettings
@@ -95,3 +96,35 @@ async def test_a_service_names_the_background_task_that_would_not_stop(tmp_path:
             await runtime.stop()
     finally:
         release.set()
+
+
+async def test_a_task_that_loses_the_database_is_reported_in_one_line_and_restarted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = ServiceRuntime(
+        settings=_Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'outage.sqlite3'}"),
+        metadata=worker.metadata,
+        migrations=tmp_path,
+    )
+    runs = 0
+
+    async def relay() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            refused = ConnectionRefusedError(111, "Connect call failed")
+            raise OperationalError("connect", None, refused) from refused
+
+    runtime.spawn("outbox-relay", relay, restart_delay=0.01)
+    for _ in range(100):
+        if runs == 2:
+            break
+        await asyncio.sleep(0.01)
+    await runtime.stop()
+    assert runs == 2, "the task was not restarted after the outage"
+    (record,) = [r for r in caplog.records if "outbox-relay" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "outbox-relay: database unreachable ([Errno 111] Connect call failed); retrying in 0.01 s"
+    )
+    assert record.exc_info is None

@@ -17,7 +17,7 @@ from ozg_common import migrations
 from ozg_common.asyncapi import asyncapi_router
 from ozg_common.auth import TokenVerifier
 from ozg_common.consumer import EventConsumer, Handler
-from ozg_common.db import Database
+from ozg_common.db import Database, database_unreachable
 from ozg_common.events import Event, Topic
 from ozg_common.health import CHECK_SECONDS, ReadinessCheck, install_health
 from ozg_common.kafka import (
@@ -224,8 +224,16 @@ class ServiceRuntime:
                     return
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    logger.exception("background task crashed; restarting", extra={"task": name})
+                except Exception as exc:
+                    if database_unreachable(exc):
+                        # An outage, not a bug: one line saying so, without a traceback per task.
+                        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+                        logger.warning(
+                            f"{name}: database unreachable ({reason}); retrying in {restart_delay:g} s",
+                            extra={"task": name},
+                        )
+                    else:
+                        logger.exception("background task crashed; restarting", extra={"task": name})
                     await asyncio.sleep(restart_delay)
 
         self._tasks.append(asyncio.create_task(supervised(), name=name))
