@@ -25,7 +25,6 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
 from ozg_submission.eventlog import service as eventlog
-from ozg_submission.eventlog.tokens import EventSigner
 from ozg_submission.models import EventLogEntry
 from ozg_testing import publish_event
 from ozg_testing.standards import FIT_CONNECT
@@ -399,7 +398,9 @@ def problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
 FIT_CONNECT_PROBLEMS = "https://schema.fitko.de/fit-connect/submission-api/problems/"
 
 
-async def nonconforming_sets(signer: EventSigner, database_url: str, trusted: KeySet) -> list[str]:
+async def nonconforming_sets(
+    signer: security_events.EventSigner, database_url: str, trusted: KeySet
+) -> list[str]:
     """Every SET of every case log in the database, each checked against FIT-Connect's SET rules and
     verified with the `trusted` key its `kid` names (ours, or a destination's): what fails, and why.
 

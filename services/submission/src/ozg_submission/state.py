@@ -14,11 +14,10 @@ from ozg_common.auth import TOKEN_ALGORITHM, TokenIssuer
 from ozg_common.blobstore import FilesystemBlobStore
 from ozg_common.keys import load_or_create_rsa_key, public_jwks
 from ozg_common.outbox import Outbox
-from ozg_common.security_events import SET_ALGORITHM
+from ozg_common.security_events import SET_ALGORITHM, EventSigner
 from ozg_common.service import ServiceRuntime
 from ozg_submission.applications.forms import FormSchemas
 from ozg_submission.applications.zufi import ZufiClient
-from ozg_submission.eventlog.tokens import EventSigner
 from ozg_submission.identity.throttle import TokenAttempts
 from ozg_submission.identity.verified import VerifiedSecrets
 from ozg_submission.metrics import SubmissionMetrics
