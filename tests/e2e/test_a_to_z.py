@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
+from ozg_common import security_events
+from ozg_common.security_events import SecurityEvent
 from ozg_common.settings import PROJECT_ROOT
 from ozg_testing.suite_harness import Suite
 
@@ -292,6 +294,48 @@ async def test_an_authority_that_rejects_shows_rejected_in_submission_and_mailbo
         "rejected",
         "rejected",
     )
+
+
+def accepted_log(demo: ModuleType, suite: Suite, found: dict[str, Any]) -> list[SecurityEvent]:
+    """The event log of an application the authority accepted at kop-gateway's return channel, each
+    SET verified with the keys submission and kop-gateway publish."""
+    with httpx.Client(timeout=30) as http:
+        service = demo.expect(http.get(f"{suite.url('zufi')}/v1/services/{HUND_ANMELDEN}"), 200)
+        application = {
+            "leikaKey": HUND_ANMELDEN,
+            "destinationSignature": found["destinationSignature"],
+            "applicant": {"givenName": "Erika", "familyName": "Mustermann"},
+            "formData": demo.example_value(service.get("formSchema") or {"type": "object"}),
+        }
+        sender = demo.bearer(token(demo, http, suite, "send"))
+        answer = http.post(f"{suite.url('submission')}/v1/applications", json=application, headers=sender)
+        submitted = demo.expect(answer, 201)
+        eventually(
+            demo,
+            "submission to record the acceptance",
+            lambda: submission_status(demo, http, suite, submitted["submissionId"]) == "accepted" or None,
+        )
+        published = [
+            key
+            for service in ("submission", "kop-gateway")
+            for key in demo.expect(http.get(f"{suite.url(service)}/.well-known/jwks.json"), 200)["keys"]
+        ]
+        answer = http.get(f"{suite.url('submission')}/v1/cases/{submitted['caseId']}/events", headers=sender)
+        return [security_events.verify(t, {"keys": published}) for t in demo.expect(answer, 200)["eventLog"]]
+
+
+async def test_an_acceptance_at_the_return_channel_is_logged_as_kop_gateways(
+    suite: Suite, route: Router, demo: ModuleType
+) -> None:
+    """Nobody signs in another's name: the authority has no signing key, kop-gateway vouches for it."""
+    found = await route(HUND_ANMELDEN, postalCode=WESTENSEE)
+    log = await asyncio.to_thread(accepted_log, demo, suite, found)
+    assert [(event.event, event.issuer) for event in log] == [
+        ("create-submission", suite.url("submission")),
+        ("submit-submission", suite.url("submission")),
+        ("accept-submission", suite.url("kop-gateway")),
+    ]
+    assert log[-1].details["authenticationTags"] == log[1].details["authenticationTags"]
 
 
 def outage(demo: ModuleType, suite: Suite, found: dict[str, Any], seconds: float) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from messaging_worker import LEDGER_TOPIC, LedgerEntry
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.consumer import MAX_HANDLER_ATTEMPTS, EventConsumer
+from ozg_common.consumer import MAX_HANDLER_ATTEMPTS, EventConsumer, PoisonEvent
 from ozg_common.db import Database, new_metadata
 from ozg_common.events import CloudEvent, Event
 from ozg_common.kafka import durable_producer, ensure_topics
@@ -27,6 +27,7 @@ from ozg_common.messaging import add_messaging_tables
 from ozg_testing import fresh_database, kafka_bootstrap, unique_topic_prefix
 
 POISON = "poison"
+FORGED = "forged"
 
 metadata = new_metadata()
 _, inbox = add_messaging_tables(metadata)
@@ -67,6 +68,8 @@ class Store:
         self.runs[envelope.id] = self.runs.get(envelope.id, 0) + 1
         if event.case_id == POISON:
             raise RuntimeError("poisoned event")
+        if event.case_id == FORGED:
+            raise PoisonEvent("a forgery")
         earlier = await session.scalar(
             select(func.count()).select_from(applied).where(applied.c.case_id == event.case_id)
         )
@@ -192,6 +195,24 @@ async def test_a_poisoned_event_is_parked_and_the_others_applied_once(store: Sto
     assert all(store.runs[e.id] == 1 for e in good[20:])
     # The events before it, its parking, the events after it.
     assert store.commits == 3
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+async def test_an_event_its_handler_calls_poison_is_parked_at_once(store: Store) -> None:
+    good = entries(*(f"case-{i}" for i in range(10)))
+    (forged,) = entries(FORGED)
+    await produce(store.prefix, [*good[:5], forged, *good[5:]])
+    records = await fetch(store.prefix, len(good) + 1)
+
+    started = time.monotonic()
+    await store.consumer("forged").apply(records)
+
+    assert time.monotonic() - started < 2, "no retries with back-off"
+    rows = await store.rows(select(applied.c.event_id))
+    assert sorted(event_id for (event_id,) in rows) == sorted(e.id for e in good)
+    parked = await store.rows(select(inbox.c.outcome, inbox.c.error).where(inbox.c.event_id == forged.id))
+    assert [(row.outcome, "a forgery" in row.error) for row in parked] == [("failed", True)]
+    assert store.runs[forged.id] == 1, "its handler is not run again"
 
 
 async def committed_offsets(group_id: str) -> int:

@@ -226,7 +226,7 @@ def destination_event(
 
 
 def ready_event(destination_id: str, *, case_id: str | None = None) -> SubmissionReadyForDelivery:
-    submission_id = str(uuid.uuid4())
+    submission_id, attachment_id = str(uuid.uuid4()), str(uuid.uuid4())
     return SubmissionReadyForDelivery(
         case_id=case_id or str(uuid.uuid4()),
         submission_id=submission_id,
@@ -237,13 +237,15 @@ def ready_event(destination_id: str, *, case_id: str | None = None) -> Submissio
         encrypted_data="eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.e.f.g.h",
         attachments=[
             AttachmentRef(
-                attachment_id=str(uuid.uuid4()),
+                attachment_id=attachment_id,
                 size=42,
                 sha512="ab" * 64,
                 download_url=f"http://127.0.0.1:8002/v1/submissions/{submission_id}/attachments/x",
                 content="eyJ.small.jwe.x.y",
             )
         ],
+        # The fifth segments of the JWEs above, as submission states them in submit-submission.
+        authentication_tags={"metadata": "d", "data": "h", "attachments": {attachment_id: "y"}},
     )
 
 

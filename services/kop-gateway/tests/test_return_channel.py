@@ -9,6 +9,7 @@ import pytest
 from kop_testkit import Suite, eventually, ready_event
 from sqlalchemy import select
 
+from ozg_common import security_events
 from ozg_common.contracts.delivery import CaseAccepted
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent
@@ -49,6 +50,43 @@ async def test_the_owner_accepts_and_submission_learns_it(suite: Suite, delivere
     )
     assert changed.status_code == 409
     assert changed.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_gateway_signs_the_decision_under_its_own_iss(suite: Suite) -> None:
+    """The authority has no signing key of its own: the gateway vouches for its answer, and says so."""
+    destination_id = await suite.destination()
+    accepted, rejected = ready_event(destination_id), ready_event(destination_id)
+    await suite.kafka.publish(accepted)
+    await suite.kafka.publish(rejected)
+    await suite.settled(destination_id, 2)
+    owner = suite.tokens.headers(f"destination:{destination_id}")
+    problems = [{"type": "https://example.org/problems/missing-document", "title": "Nachweis fehlt"}]
+    for event, body in [
+        (accepted, {"decision": "accept"}),
+        (rejected, {"decision": "reject", "problems": problems}),
+    ]:
+        answer = await suite.http.post(f"/v1/cases/{event.case_id}/acknowledgement", json=body, headers=owner)
+        assert answer.status_code == 202, answer.text
+    jwks = (await suite.http.get("/.well-known/jwks.json")).json()
+    assert [(key["alg"], key["kty"]) for key in jwks["keys"]] == [("PS512", "RSA")]
+
+    tokens = {}
+    for event, kind in [(accepted, "case.accepted"), (rejected, "case.rejected")]:
+        published = await suite.kafka.published(
+            "delivery.events",
+            lambda e, case_id=event.case_id, kind=kind: (
+                e.type.endswith(kind) and e.data["case_id"] == case_id
+            ),
+        )
+        # Verified with the published key and checked against FIT-Connect's SET payload rules.
+        verified = security_events.verify(published.data["security_event_token"], jwks)
+        assert verified.issuer == suite.settings.public_base_url
+        assert (str(verified.subject_id), str(verified.case_id)) == (event.submission_id, event.case_id)
+        tokens[kind] = verified
+    assert tokens["case.accepted"].event == "accept-submission"
+    assert tokens["case.accepted"].details == {"authenticationTags": accepted.authentication_tags}
+    assert tokens["case.rejected"].event == "reject-submission"
+    assert tokens["case.rejected"].details == {"problems": problems}
 
 
 async def test_reject_needs_problems(suite: Suite, delivered: tuple[str, str]) -> None:

@@ -11,12 +11,14 @@ sys.path.insert(0, str(Path(__file__).parent))  # the test kit module beside thi
 
 from joserfc.jwk import KeySet
 from submission_testkit import (
+    GATEWAY_ISSUER,
     Bus,
     FakeZufi,
     Keys,
     Suite,
     clients_file,
     destination_events,
+    gateway_app,
     nonconforming_sets,
 )
 
@@ -63,8 +65,14 @@ async def zufi(keys: Keys, prefix: str) -> AsyncIterator[FakeZufi]:
 
 
 @pytest.fixture(scope="session")
+async def gateway_jwks_url(keys: Keys) -> AsyncIterator[str]:
+    async with serving(gateway_app(keys.gateway)) as base_url:
+        yield f"{base_url}/.well-known/jwks.json"
+
+
+@pytest.fixture(scope="session")
 async def settings(
-    tmp_path_factory: pytest.TempPathFactory, zufi: FakeZufi, prefix: str
+    tmp_path_factory: pytest.TempPathFactory, zufi: FakeZufi, prefix: str, gateway_jwks_url: str
 ) -> SubmissionSettings:
     var = tmp_path_factory.mktemp("submission-var")
     return SubmissionSettings(
@@ -75,6 +83,8 @@ async def settings(
         var_dir=var,
         port=free_port(),
         zufi_url=zufi.base_url,  # type: ignore[attr-defined]
+        kop_gateway_issuer=GATEWAY_ISSUER,
+        kop_gateway_jwks_url=gateway_jwks_url,
         bootstrap_clients_file=var / "clients.json",
         outbox_poll_interval=0.1,
         callback_allow_http=True,  # the test's callback receivers listen on loopback
@@ -105,6 +115,8 @@ async def suite(
             await bus.stop()
     # Conformance, part of every run: every SET the tests had the service write follows the rules.
     state: SubmissionState = app.state.submission
-    trusted = KeySet.import_key_set({"keys": [*state.jwks()["keys"], keys.public(keys.subscriber)]})
+    trusted = KeySet.import_key_set(
+        {"keys": [*state.jwks()["keys"], keys.public(keys.subscriber), keys.public(keys.gateway)]}
+    )
     failures = await nonconforming_sets(state.events, settings.database_location, trusted)
     assert not failures, "\n".join(failures)

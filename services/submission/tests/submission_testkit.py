@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,6 @@ from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
 from ozg_common.keys import public_jwks
 from ozg_submission.eventlog import service as eventlog
-from ozg_submission.eventlog.tokens import EventSigner
 from ozg_submission.models import EventLogEntry
 from ozg_testing import publish_event
 from ozg_testing.standards import FIT_CONNECT
@@ -76,12 +76,15 @@ def _rsa(bits: int, kid: str) -> RSAKey:
 
 @dataclass
 class Keys:
-    """Private keys the tests hold: the destinations', zufi's and a subscriber's signing key."""
+    """Private keys the tests hold: the destinations', zufi's, a subscriber's and kop-gateway's signing
+    key."""
 
     dest_a: RSAKey = field(default_factory=lambda: _rsa(4096, "dest-a-enc"))
     dest_b: RSAKey = field(default_factory=lambda: _rsa(4096, "dest-b-enc"))
     zufi: RSAKey = field(default_factory=lambda: _rsa(4096, "zufi-sig"))
     subscriber: RSAKey = field(default_factory=lambda: _rsa(2048, "subscriber-sig"))
+    gateway: RSAKey = field(default_factory=lambda: _rsa(2048, "kop-gateway-sig"))
+    """kop-gateway's: it signs the decisions made at its return channel."""
 
     def public(self, key: RSAKey) -> dict[str, Any]:
         return key.as_dict(private=False)
@@ -219,6 +222,42 @@ class FakeZufi:
             return {"count": len(routes), "offset": 0, "totalCount": len(routes), "routes": routes}
 
         return app
+
+
+GATEWAY_ISSUER = "http://kop-gateway.test"
+
+
+def gateway_app(key: RSAKey) -> FastAPI:
+    """kop-gateway as submission sees it: the JWKS its decisions verify with."""
+    app = FastAPI()
+
+    @app.get("/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        return public_jwks(key, alg="PS512")
+
+    return app
+
+
+def gateway_decision(
+    key: RSAKey,
+    event: str,
+    submission_id: str,
+    case_id: str,
+    details: dict[str, Any],
+    issuer: str = GATEWAY_ISSUER,
+) -> str:
+    """A decision's SET as kop-gateway signs it for a destination without a signing key."""
+    signer = security_events.EventSigner(key, issuer)
+    return signer.sign(
+        security_events.OwnEvent(
+            event=event,
+            submission_id=uuid.UUID(submission_id),
+            case_id=uuid.UUID(case_id),
+            jti=uuid.uuid4(),
+            issued_at=datetime.now(UTC),
+            details=details,
+        )
+    )
 
 
 class Bus:
@@ -399,7 +438,9 @@ def problem(answer: httpx.Response, status: int, slug: str) -> dict[str, Any]:
 FIT_CONNECT_PROBLEMS = "https://schema.fitko.de/fit-connect/submission-api/problems/"
 
 
-async def nonconforming_sets(signer: EventSigner, database_url: str, trusted: KeySet) -> list[str]:
+async def nonconforming_sets(
+    signer: security_events.EventSigner, database_url: str, trusted: KeySet
+) -> list[str]:
     """Every SET of every case log in the database, each checked against FIT-Connect's SET rules and
     verified with the `trusted` key its `kid` names (ours, or a destination's): what fails, and why.
 

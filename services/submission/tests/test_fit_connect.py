@@ -236,7 +236,6 @@ async def test_sender_and_subscriber_flow_end_to_end(suite: Suite) -> None:
     assert [next(iter(t.claims["events"])).removeprefix(EVENTS) for t in ours] == [
         "create-submission",
         "submit-submission",
-        "forward-submission",
     ]
     assert all(t.header["typ"] == "secevent+jwt" and t.header["alg"] == "PS512" for t in ours)
     assert all(
@@ -271,7 +270,6 @@ async def test_concurrent_submits_complete_a_submission_once(suite: Suite) -> No
     assert [e.removeprefix(EVENTS) for e in events] == [
         "create-submission",
         "submit-submission",
-        "forward-submission",
     ]
     await suite.bus.expect("submission.ready_for_delivery", lambda e: e["submission_id"] == sid)
     published = [e.type for e in suite.bus.seen if e.data.get("submission_id") == sid]
@@ -543,7 +541,7 @@ async def test_decisions_must_be_signed_by_the_destination(suite: Suite) -> None
     sender = await suite.auth("sender")
     for submission_id, unchanged in ((sid, "delivered"), (other_sid, "forwarded")):
         log = (await suite.http.get(f"/v1/submissions/{submission_id}/events", headers=sender)).json()
-        assert len(log["eventLog"]) == 3, "nothing recorded: create, submit, forward"
+        assert len(log["eventLog"]) == 2, "nothing recorded: create, submit"
         status = (await suite.http.get(f"/v1/applications/{submission_id}", headers=sender)).json()
         assert status["status"] == unchanged
 
@@ -551,7 +549,7 @@ async def test_decisions_must_be_signed_by_the_destination(suite: Suite) -> None
     assert posted.status_code == 204, posted.text
     log = (await suite.http.get(f"/v1/cases/{cid}/events", headers=sender)).json()["eventLog"]
     assert log[-1] == accept
-    assert len(log) == 4
+    assert len(log) == 3
 
 
 async def test_a_destination_without_a_signing_key_cannot_decide(suite: Suite) -> None:
@@ -595,7 +593,7 @@ async def test_decisions_through_the_subscriber_api_reach_the_mailbox_once(suite
         (rejected_sid, rejected_cid, "rejected"),
     ):
         log = (await suite.http.get(f"/v1/cases/{case_id}/events", headers=sender)).json()["eventLog"]
-        assert len(log) == 4, "create, submit, forward and the destination's decision"
+        assert len(log) == 3, "create, submit and the destination's decision"
         status = (await suite.http.get(f"/v1/applications/{submission_id}", headers=sender)).json()
         assert status["status"] == wanted
         announced = [
@@ -673,9 +671,9 @@ async def test_an_accept_must_repeat_the_authentication_tags(suite: Suite) -> No
         422,
         "invalid-security-event-token",
     )
-    assert await log_length(suite, cid) == 3, "nothing recorded"
+    assert await log_length(suite, cid) == 2, "nothing recorded"
     assert (await post_event(suite, cid, await accept_of(suite, sid, cid))).status_code == 204
-    assert await log_length(suite, cid) == 4
+    assert await log_length(suite, cid) == 3
 
 
 async def test_a_jti_is_taken_once(suite: Suite) -> None:
@@ -706,8 +704,8 @@ async def test_a_jti_is_taken_once(suite: Suite) -> None:
         422,
         "security-event-token-replayed",
     )
-    assert await log_length(suite, cid) == 4, "create, submit, forward and the destination's forward"
-    assert await log_length(suite, other_cid) == 3
+    assert await log_length(suite, cid) == 3, "create, submit and the destination's forward"
+    assert await log_length(suite, other_cid) == 2
 
 
 async def test_decisions_signed_otherwise_are_refused(suite: Suite) -> None:
@@ -746,7 +744,7 @@ async def test_decisions_signed_otherwise_are_refused(suite: Suite) -> None:
     for slug, tokens in refused.items():
         for token in tokens:
             problem(await post_event(suite, cid, token), 422, slug)
-    assert await log_length(suite, cid) == 3, "nothing recorded"
+    assert await log_length(suite, cid) == 2, "nothing recorded"
     sender = await suite.auth("sender")
     assert (await suite.http.get(f"/v1/applications/{sid}", headers=sender)).json()["status"] == "delivered"
 

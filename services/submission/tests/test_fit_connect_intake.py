@@ -152,7 +152,6 @@ async def test_a_fee_is_no_reason_to_hold_a_fit_connect_submission(suite: Suite)
     assert await logged_events(suite, submission_id) == [
         "create-submission",
         "submit-submission",
-        "forward-submission",
     ]
     listing = await suite.http.get(
         f"/v1/submissions?destinationId={suite.dest_a}&limit=500", headers=await suite.auth("subscriber-a")
@@ -219,7 +218,6 @@ async def test_a_transaction_opened_at_our_payment_service_decides(suite: Suite)
     assert await logged_events(suite, submission_id) == [
         "create-submission",
         "submit-submission",
-        "forward-submission",
     ]
     ready = await suite.bus.expect(
         "submission.ready_for_delivery", lambda e: e["submission_id"] == submission_id

@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from joserfc import jwt
 from joserfc.jwk import KeySet
-from submission_testkit import ARS_KIEL, LEIKA_DOG, LEIKA_PAY, Suite
+from submission_testkit import ARS_KIEL, GATEWAY_ISSUER, LEIKA_DOG, LEIKA_PAY, Suite, gateway_decision
 
-from ozg_common import jose
+from ozg_common import jose, security_events
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentCanceled, PaymentPayed
+from ozg_common.security_events import ACCEPT, REJECT
+from ozg_submission.settings import SubmissionSettings
 
 APPLICANT = {"givenName": "Erika", "familyName": "Mustermann"}
 
@@ -122,10 +123,32 @@ async def test_paid_before_submitting_is_forwarded_at_once(suite: Suite) -> None
     )
 
 
-async def test_kop_gateway_outcomes_reach_the_lifecycle_and_event_log(suite: Suite) -> None:
+async def ready_tags(suite: Suite, created: dict[str, Any]) -> dict[str, Any]:
+    """The authentication tags kop-gateway is given with the submission to deliver."""
+    ready = await suite.bus.expect(
+        "submission.ready_for_delivery", lambda e: e["submission_id"] == created["submissionId"]
+    )
+    tags: dict[str, Any] = ready["authentication_tags"]
+    return tags
+
+
+async def case_log(suite: Suite, case_id: str) -> list[security_events.SecurityEvent]:
+    """The case's log, each SET verified with our published key or kop-gateway's."""
+    ours = (await suite.http.get("/.well-known/jwks.json")).json()["keys"]
+    trusted = KeySet.import_key_set({"keys": [*ours, suite.keys.public(suite.keys.gateway)]})
+    log = (await suite.http.get(f"/v1/cases/{case_id}/events", headers=await suite.auth("sender"))).json()
+    return [security_events.verify(token, trusted) for token in log["eventLog"]]
+
+
+async def test_kop_gateway_outcomes_reach_the_lifecycle_and_event_log(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
     delivered, rejected = await apply(suite, LEIKA_DOG), await apply(suite, LEIKA_DOG)
+    tags = await ready_tags(suite, delivered)
+    assert set(tags) == {"metadata", "data", "attachments"}
     now = datetime.now(UTC)
     common = {"destination_id": suite.dest_a, "attempts": 1, "kind": "submission"}
+    problems = [{"type": "urn:x", "title": "Unterlagen fehlen"}]
     await suite.bus.publish(
         DeliveryDeadLettered(
             case_id=rejected["caseId"],
@@ -146,28 +169,94 @@ async def test_kop_gateway_outcomes_reach_the_lifecycle_and_event_log(suite: Sui
             submission_id=delivered["submissionId"],
             destination_id=suite.dest_a,
             accepted_at=now,
+            security_event_token=gateway_decision(
+                suite.keys.gateway,
+                ACCEPT,
+                delivered["submissionId"],
+                delivered["caseId"],
+                {"authenticationTags": tags},
+            ),
         ),
         CaseRejected(
             case_id=rejected["caseId"],
             submission_id=rejected["submissionId"],
             destination_id=suite.dest_a,
             rejected_at=now,
-            problems=[{"title": "Unterlagen fehlen"}],
+            problems=problems,
+            security_event_token=gateway_decision(
+                suite.keys.gateway,
+                REJECT,
+                rejected["submissionId"],
+                rejected["caseId"],
+                {"problems": problems},
+            ),
         ),
     )
     await status_becomes(suite, delivered["submissionId"], "accepted")
     failed = await status_becomes(suite, rejected["submissionId"], "rejected")
     assert failed["deliveryError"] == "502 from the KOP"
-    log = (
-        await suite.http.get(f"/v1/cases/{rejected['caseId']}/events", headers=await suite.auth("sender"))
-    ).json()
-    jwks = KeySet.import_key_set((await suite.http.get("/.well-known/jwks.json")).json())
-    last = jwt.decode(log["eventLog"][-1], jwks, algorithms=["PS512"]).claims
-    assert last["events"] == {
-        "https://schema.fitko.de/fit-connect/events/reject-submission": {
-            "problems": [{"title": "Unterlagen fehlen"}]
-        }
-    }
+
+    accepted_log = await case_log(suite, delivered["caseId"])
+    # forward-submission is the destination's to write; submission vouches for create and submit only.
+    assert [e.event for e in accepted_log] == ["create-submission", "submit-submission", "accept-submission"]
+    assert {e.issuer for e in accepted_log[:2]} == {settings.public_base_url}
+    assert accepted_log[-1].issuer == GATEWAY_ISSUER
+    assert accepted_log[-1].details == {"authenticationTags": tags}
+    last = (await case_log(suite, rejected["caseId"]))[-1]
+    assert (last.event, last.issuer, last.details) == (
+        "reject-submission",
+        GATEWAY_ISSUER,
+        {"problems": problems},
+    )
+
+
+async def test_a_decision_not_signed_as_kop_gateways_is_not_logged(suite: Suite) -> None:
+    created = await apply(suite, LEIKA_DOG)
+    sid, cid = created["submissionId"], created["caseId"]
+    tags = await ready_tags(suite, created)
+    now = datetime.now(UTC)
+
+    def accepted(token: str | None) -> CaseAccepted:
+        return CaseAccepted(
+            case_id=cid,
+            submission_id=sid,
+            destination_id=suite.dest_b,
+            accepted_at=now,
+            security_event_token=token,
+        )
+
+    wrong_tags = tags | {"metadata": "c29tZXRoaW5nIGVsc2U"}
+    problems = [{"type": "urn:x", "title": "Nicht zuständig"}]
+    await suite.bus.publish(
+        accepted(gateway_decision(suite.keys.subscriber, ACCEPT, sid, cid, {"authenticationTags": tags})),
+        accepted(gateway_decision(suite.keys.gateway, ACCEPT, sid, cid, {"authenticationTags": wrong_tags})),
+        accepted(
+            gateway_decision(
+                suite.keys.gateway, ACCEPT, sid, cid, {"authenticationTags": tags}, issuer=suite.dest_b
+            )
+        ),
+        accepted(None),
+        # The same case, so the same partition: once this is applied, the forgeries were too.
+        CaseRejected(
+            case_id=cid,
+            submission_id=sid,
+            destination_id=suite.dest_b,
+            rejected_at=now,
+            problems=problems,
+            security_event_token=gateway_decision(
+                suite.keys.gateway, REJECT, sid, cid, {"problems": problems}
+            ),
+        ),
+    )
+    await status_becomes(suite, sid, "rejected")
+    assert [e.event for e in await case_log(suite, cid)] == [
+        "create-submission",
+        "submit-submission",
+        "reject-submission",
+    ]
+    metrics = (await suite.http.get("/metrics")).text
+    for reason in ("signature", "tags", "issuer", "missing"):
+        assert f'gateway_decisions_refused_total{{reason="{reason}"}}' in metrics, reason
 
 
 async def test_a_delivery_after_a_dead_letter_clears_the_error(suite: Suite) -> None:

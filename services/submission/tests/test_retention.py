@@ -162,7 +162,7 @@ async def test_unpicked_submissions_are_reminded_rejected_deleted_and_forgotten(
     assert await status() == "deleted"
     assert blobs_of(blob_root, sid) == []
     events = (await suite.http.get(f"/v1/submissions/{sid}/events", headers=sender)).json()["eventLog"]
-    assert len(events) == 5  # create, submit, forward, reject, delete
+    assert len(events) == 4  # create, submit, reject, delete
     await job.run_once(start + timedelta(days=21 + 731))
     problem(
         await suite.http.get(f"/v1/submissions/{sid}/events", headers=sender), 404, "submission-not-found"

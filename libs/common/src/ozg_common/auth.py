@@ -1,19 +1,17 @@
 """Bearer tokens: verification against the issuer's JWKS, scopes, and a token issuer."""
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-import httpx
 from fastapi import Depends, Request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from ozg_common.keys import key_set, public_jwks
+from ozg_common.keys import JwksCache, KeysUnavailable, key_set, public_jwks
 from ozg_common.problems import Forbidden, Unauthorized
 
 TOKEN_ALGORITHM = "RS256"
@@ -98,25 +96,16 @@ class TokenVerifier:
         self.audience = audience
         self.jwks_url = jwks_url
         self.refresh_after = refresh_after
+        self._fetched = JwksCache(jwks_url, refresh_after=refresh_after) if jwks_url else None
         self._keys: KeySet | None = key_set(jwks) if jwks else None
-        self._fetched_at = time.monotonic() if jwks else 0.0
-        self._lock = asyncio.Lock()
         self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def _key_set(self, *, force: bool = False) -> KeySet:
-        stale = time.monotonic() - self._fetched_at > self.refresh_after
-        if self.jwks_url and (self._keys is None or stale or force):
-            async with self._lock:
-                if self._keys is None or time.monotonic() - self._fetched_at > 5 or stale:
-                    try:
-                        async with httpx.AsyncClient(timeout=5) as client:
-                            answer = await client.get(self.jwks_url)
-                            answer.raise_for_status()
-                        self._keys = key_set(answer.json())
-                        self._fetched_at = time.monotonic()
-                    except (httpx.HTTPError, ValueError) as exc:
-                        if self._keys is None:
-                            raise Unauthorized("The token issuer's keys are unavailable.") from exc
+        if self._fetched is not None:
+            try:
+                return await self._fetched.key_set(force=force)
+            except KeysUnavailable as exc:
+                raise Unauthorized("The token issuer's keys are unavailable.") from exc
         if self._keys is None:
             raise Unauthorized("No keys to verify tokens with.")
         return self._keys

@@ -32,6 +32,11 @@ MAX_HANDLER_ATTEMPTS = 5
 """Runs of a handler on one event, its failed run inside a batch included, before it is parked."""
 
 
+class PoisonEvent(Exception):
+    """Raised by a handler for an event that can never be applied (a forgery, a broken promise of
+    its producer): the event is parked at once, without the retries a passing failure gets."""
+
+
 @dataclass(frozen=True)
 class _Polled:
     """A polled record, decoded once; `event` is None for a record this group skips."""
@@ -212,7 +217,10 @@ class EventConsumer:
                 )
                 # The records before it succeeded once already: most likely they do again.
                 await self._apply_batch(batch[: failed.index])
-                await self._apply_alone(batch[failed.index], failed_attempts=1)
+                if isinstance(failed.__cause__, PoisonEvent):
+                    await self._park_poison(batch[failed.index], failed.__cause__)
+                else:
+                    await self._apply_alone(batch[failed.index], failed_attempts=1)
                 batch = batch[failed.index + 1 :]
             except Exception:
                 # The inbox insert or the commit failed: no event to blame, so each on its own.
@@ -245,7 +253,8 @@ class EventConsumer:
                         raise _HandlerFailed(index, envelope) from exc
 
     async def _apply_alone(self, polled: _Polled, *, failed_attempts: int = 0) -> None:
-        """One event in its own transaction, retried; parked after MAX_HANDLER_ATTEMPTS failures."""
+        """One event in its own transaction, retried; parked after MAX_HANDLER_ATTEMPTS failures (a
+        PoisonEvent at once)."""
         if polled.event:
             envelope, handler = polled.event
             with _traced(envelope):
@@ -257,6 +266,9 @@ class EventConsumer:
                     try:
                         await self._apply(handler, envelope)
                         break
+                    except PoisonEvent as exc:
+                        await self._park_poison(polled, exc)
+                        return
                     except Exception as exc:
                         if attempt >= MAX_HANDLER_ATTEMPTS:
                             logger.exception(
@@ -265,6 +277,17 @@ class EventConsumer:
                             )
                             await self._park(envelope, exc)
                             break
+        self._done([polled])
+
+    async def _park_poison(self, polled: _Polled, exc: PoisonEvent) -> None:
+        """Park an event its handler called poison, without running the handler again."""
+        assert polled.event is not None
+        envelope = polled.event[0]
+        logger.error(
+            "event parked: it can never be applied",
+            extra={"event_id": envelope.id, "event_type": envelope.type, "error": str(exc)},
+        )
+        await self._park(envelope, exc)
         self._done([polled])
 
     def _done(self, batch: Sequence[_Polled]) -> None:

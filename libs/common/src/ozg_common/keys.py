@@ -1,13 +1,16 @@
 """Signing keys kept on disk outside git, and their public JWKS."""
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 from joserfc.jwk import KeySet, RSAKey
 
 logger = logging.getLogger(__name__)
@@ -84,3 +87,40 @@ def public_jwks(*keys: RSAKey, alg: str) -> dict[str, Any]:
 
 def key_set(jwks: dict[str, Any]) -> KeySet:
     return KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+
+
+class KeysUnavailable(Exception):
+    """A JWKS could not be fetched, and none was fetched before."""
+
+
+class JwksCache:
+    """Another service's public keys, fetched from its JWKS URL and kept for `refresh_after` seconds.
+
+    An unknown `kid` may mean the issuer rotated its key: `key_set(force=True)` fetches again, at
+    most every 5 seconds. While the URL does not answer, the keys fetched last keep counting.
+    """
+
+    def __init__(self, url: str, *, refresh_after: float = 300.0, timeout: float = 5.0) -> None:
+        self.url = url
+        self.refresh_after = refresh_after
+        self.timeout = timeout
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_set(self, *, force: bool = False) -> KeySet:
+        stale = time.monotonic() - self._fetched_at > self.refresh_after
+        if self._keys is None or stale or force:
+            async with self._lock:
+                if self._keys is None or time.monotonic() - self._fetched_at > 5 or stale:
+                    try:
+                        async with httpx.AsyncClient(timeout=self.timeout) as client:
+                            answer = await client.get(self.url)
+                            answer.raise_for_status()
+                        self._keys = key_set(answer.json())
+                        self._fetched_at = time.monotonic()
+                    except (httpx.HTTPError, ValueError) as exc:
+                        if self._keys is None:
+                            raise KeysUnavailable(f"no keys from {self.url}") from exc
+        assert self._keys is not None
+        return self._keys

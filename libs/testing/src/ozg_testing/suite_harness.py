@@ -118,6 +118,8 @@ def wiring(ports: Mapping[str, int]) -> dict[str, str]:
         env[prefix + "JWKS_URL"] = f"{url['submission']}/.well-known/jwks.json"
         env[prefix + "TOKEN_ISSUER"] = url["submission"]
     env["OZG_SUBMISSION_ZUFI_URL"] = url["zufi"]
+    env["OZG_SUBMISSION_KOP_GATEWAY_ISSUER"] = url["kop-gateway"]
+    env["OZG_SUBMISSION_KOP_GATEWAY_JWKS_URL"] = f"{url['kop-gateway']}/.well-known/jwks.json"
     env["OZG_ZUFI_DEMO_RECEIVER_URL"] = url["demo-receiver"]
     env["OZG_DEMO_RECEIVER_SUBMISSION_URL"] = url["submission"]
     env["OZG_DEMO_RECEIVER_KOP_GATEWAY_URL"] = url["kop-gateway"]

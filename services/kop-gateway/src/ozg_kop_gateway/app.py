@@ -10,6 +10,7 @@ from ozg_kop_gateway.cases.endpoints import router as cases_router
 from ozg_kop_gateway.deliveries.endpoints import router as deliveries_router
 from ozg_kop_gateway.destinations.endpoints import router as destinations_router
 from ozg_kop_gateway.events import PRODUCES, consumers
+from ozg_kop_gateway.keys_endpoint import router as keys_router
 from ozg_kop_gateway.limits import BodyLimit
 from ozg_kop_gateway.models import Model
 from ozg_kop_gateway.settings import KopGatewaySettings
@@ -38,7 +39,7 @@ def create_app(settings: KopGatewaySettings | None = None) -> FastAPI:
         runtime,
         title="ozg-router kop-gateway",
         description=__doc__ or "",
-        routers=[cases_router, deliveries_router, destinations_router],
+        routers=[cases_router, deliveries_router, destinations_router, keys_router],
         on_startup=[start_worker],
     )
     app.state.gateway = state

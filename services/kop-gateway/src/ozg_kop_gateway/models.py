@@ -70,6 +70,9 @@ class Case(Model):
     destination_id: Mapped[str] = mapped_column(String(64), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))
     """`accept` or `reject` once the authority acknowledged the case."""
+    authentication_tags: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The GCM tags of the submission's JWEs as submitted, which an accept repeats (None: delivered
+    before the gateway kept them)."""
     created_at: Mapped[datetime] = mapped_column(utc_datetime())
 
 

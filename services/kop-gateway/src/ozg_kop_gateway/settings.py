@@ -2,11 +2,13 @@
 
 import base64
 import binascii
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ozg_common.keys import MIN_RSA_BITS
 from ozg_common.settings import ServiceSettings, refuse_placeholder
 from ozg_common.webhooks import MASTER_SECRET_FILE, canonical_host, load_or_create_secret
 
@@ -27,6 +29,13 @@ class KopGatewaySettings(ServiceSettings):
     """base64 of 32 bytes (AES-256-GCM) encrypting explicit webhook secrets; a file under var/ if unset."""
     secret_rotation_overlap: float = 86400.0
     """Seconds a replaced webhook secret keeps signing beside the new one."""
+
+    keys_dir: Path | None = None
+    """Where the key signing the decisions the gateway records lives (created on first start);
+    default `keys` under var_dir. Its public half is published at /.well-known/jwks.json, and the
+    SETs it signs name `public_base_url` as their `iss`."""
+    event_key_bits: int = Field(default=MIN_RSA_BITS, ge=MIN_RSA_BITS)
+    """Size of that key when it is created (BSI TR-02102-1: at least 3072)."""
 
     retry_schedule: list[float] = Field(default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0])
     """Delays (seconds) after the 1st, 2nd, … failed attempt."""
@@ -81,6 +90,8 @@ class KopGatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> "KopGatewaySettings":
+        if self.keys_dir is None:
+            self.keys_dir = self.var_dir / "keys"
         if not self.claim_lease:
             self.claim_lease = self.request_timeout + 30.0
         if not self.signing_master_secret.get_secret_value():
@@ -97,6 +108,11 @@ class KopGatewaySettings(ServiceSettings):
         if len(key) != 32:
             raise ValueError("secret_encryption_key must decode to 32 bytes")
         return self
+
+    @property
+    def keys_path(self) -> Path:
+        assert self.keys_dir is not None
+        return self.keys_dir
 
     @property
     def encryption_key_bytes(self) -> bytes:

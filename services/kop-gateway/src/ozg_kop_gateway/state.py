@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ozg_common.keys import load_or_create_rsa_key, public_jwks
 from ozg_common.outbox import Outbox
+from ozg_common.security_events import SET_ALGORITHM, EventSigner
 from ozg_common.service import ServiceRuntime
 from ozg_kop_gateway.deliveries.lanes import LaneLimits, Lanes
 from ozg_kop_gateway.deliveries.metrics import DeliveryMetrics
@@ -28,6 +30,8 @@ class GatewayState:
 
     settings: KopGatewaySettings
     signing: SigningSecrets
+    decisions: EventSigner
+    """Signs the authorities' decisions the gateway records, under the gateway's own `iss`."""
     lanes: Lanes
     _runtime: ServiceRuntime | None = None
     _deliveries: Deliveries | None = None
@@ -39,6 +43,12 @@ class GatewayState:
             settings=settings,
             signing=SigningSecrets(
                 SecretBox(settings.encryption_key_bytes), settings.signing_master_secret.get_secret_value()
+            ),
+            decisions=EventSigner(
+                load_or_create_rsa_key(
+                    settings.keys_path / "kop-gateway-events.jwk.json", bits=settings.event_key_bits
+                ),
+                settings.public_base_url,
             ),
             lanes=Lanes(LaneLimits.from_settings(settings)),
         )
@@ -75,6 +85,10 @@ class GatewayState:
     @property
     def outbox(self) -> Outbox:
         return self.runtime.outbox
+
+    def jwks(self) -> dict[str, Any]:
+        """The key the gateway's SETs verify with."""
+        return public_jwks(self.decisions.key, alg=SET_ALGORITHM)
 
     def delivery_worker(self) -> DeliveryWorker:
         """The worker that claims due deliveries and attempts them."""

@@ -13,6 +13,7 @@ class SubmissionMetrics:
     submissions: Counter = field(init=False)
     retention: Counter = field(init=False)
     token_throttled: Counter = field(init=False)
+    decisions_refused: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         self.submissions = Counter(
@@ -25,6 +26,12 @@ class SubmissionMetrics:
             "token_requests_throttled_total",
             "Token requests refused because failed attempts used up a ration",
             ["limit"],
+            registry=self.registry,
+        )
+        self.decisions_refused = Counter(
+            "gateway_decisions_refused_total",
+            "Decisions announced by kop-gateway whose SET did not verify: not logged, the event parked",
+            ["reason"],
             registry=self.registry,
         )
         self.retention = Counter(

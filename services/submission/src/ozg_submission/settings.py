@@ -60,6 +60,13 @@ class SubmissionSettings(ServiceSettings):
     event_token_clock_skew: timedelta = timedelta(seconds=60)
     """How far the destination's clock may run ahead of ours."""
 
+    # Decisions kop-gateway signs for the KOP webservice destinations it answers for
+    kop_gateway_issuer: str = "http://127.0.0.1:8003"
+    """The `iss` of kop-gateway's SETs (its public base URL): a decision it announces signed by anyone
+    else is not logged."""
+    kop_gateway_jwks_url: str = "http://127.0.0.1:8003/.well-known/jwks.json"
+    """Where kop-gateway publishes the key its SETs verify with (fetched, kept 5 minutes)."""
+
     # Sender callbacks (standards.md §1): new events on a sender's submission
     callback_allow_http: bool = False
     """Take plain-HTTP callback URLs (development and tests only): a callback carries no content, but

@@ -12,13 +12,12 @@ from joserfc.jwk import RSAKey
 from ozg_common import jose
 from ozg_common.auth import TOKEN_ALGORITHM, TokenIssuer
 from ozg_common.blobstore import FilesystemBlobStore
-from ozg_common.keys import load_or_create_rsa_key, public_jwks
+from ozg_common.keys import JwksCache, load_or_create_rsa_key, public_jwks
 from ozg_common.outbox import Outbox
-from ozg_common.security_events import SET_ALGORITHM
+from ozg_common.security_events import SET_ALGORITHM, EventSigner
 from ozg_common.service import ServiceRuntime
 from ozg_submission.applications.forms import FormSchemas
 from ozg_submission.applications.zufi import ZufiClient
-from ozg_submission.eventlog.tokens import EventSigner
 from ozg_submission.identity.throttle import TokenAttempts
 from ozg_submission.identity.verified import VerifiedSecrets
 from ozg_submission.metrics import SubmissionMetrics
@@ -41,6 +40,8 @@ class SubmissionState:
     forms: FormSchemas
     token_attempts: TokenAttempts
     verified_secrets: VerifiedSecrets
+    gateway_keys: JwksCache
+    """kop-gateway's published keys, which the decisions it signs verify with."""
     _runtime: ServiceRuntime | None = None
     _metrics: SubmissionMetrics | None = None
 
@@ -63,6 +64,7 @@ class SubmissionState:
                 checks_burst=settings.token_check_burst,
             ),
             verified_secrets=VerifiedSecrets(settings.token_verified_seconds),
+            gateway_keys=JwksCache(settings.kop_gateway_jwks_url),
         )
 
     def attach(self, runtime: ServiceRuntime) -> None:

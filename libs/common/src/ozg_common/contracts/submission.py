@@ -1,5 +1,7 @@
 """Events of the submission service: the application's lifecycle."""
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from ozg_common.contracts.topics import SUBMISSION
@@ -62,6 +64,9 @@ class SubmissionReadyForDelivery(CaseEvent):
     submission_url: str | None = None
     """Where the destination fetches the whole submission (FIT-Connect subscriber API, its own token);
     `encrypted_data` is None when it was too large to travel in the event."""
+    authentication_tags: dict[str, Any] | None = None
+    """The GCM tags of the JWEs as submitted (`authenticationTags` of submit-submission): what an
+    accept signed by kop-gateway repeats. None from a submission older than the field."""
 
 
 class SubmissionDeleted(CaseEvent):

@@ -47,7 +47,7 @@ async def acknowledge(
 ) -> AcknowledgementResult:
     """Accept the case, or reject it with problem details (submission records it in the event log)."""
     case = await service.own_case(session, principal, case_id, lock=True)
-    await service.acknowledge(session, state.outbox, case, body)
+    await service.acknowledge(session, state.outbox, state.decisions, case, body)
     return AcknowledgementResult(case_id=case.id, decision=body.decision)
 
 

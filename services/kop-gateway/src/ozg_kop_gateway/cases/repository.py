@@ -1,6 +1,7 @@
 """Queries of the cases this gateway delivered."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,7 +10,12 @@ from ozg_kop_gateway.models import Case
 
 
 async def register(
-    session: AsyncSession, case_id: str, submission_id: str, destination_id: str, created_at: datetime
+    session: AsyncSession,
+    case_id: str,
+    submission_id: str,
+    destination_id: str,
+    created_at: datetime,
+    authentication_tags: dict[str, Any] | None,
 ) -> None:
     """Remember which destination may answer the case (the first delivery decides)."""
     await insert_ignoring_duplicates(
@@ -20,6 +26,7 @@ async def register(
             "submission_id": submission_id,
             "destination_id": destination_id,
             "created_at": created_at,
+            "authentication_tags": authentication_tags,
         },
     )
 

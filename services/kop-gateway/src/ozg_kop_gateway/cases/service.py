@@ -1,5 +1,6 @@
 """The authority's answers about a case, turned into `case.*` events."""
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -19,6 +20,7 @@ from ozg_common.contracts.delivery import (
 )
 from ozg_common.events import CloudEvent
 from ozg_common.outbox import Outbox
+from ozg_common.security_events import ACCEPT, REJECT, EventSigner, OwnEvent
 from ozg_kop_gateway.cases import repository
 from ozg_kop_gateway.cases.schemas import Acknowledgement, Reply, StatusUpdate
 from ozg_kop_gateway.destinations import repository as destinations
@@ -34,14 +36,35 @@ async def own_case(session: AsyncSession, principal: Principal, case_id: str, *,
     return case
 
 
-async def acknowledge(session: AsyncSession, outbox: Outbox, case: Case, ack: Acknowledgement) -> None:
-    """Accept or reject once; repeating the same decision is harmless, changing it is a conflict."""
+async def acknowledge(
+    session: AsyncSession, outbox: Outbox, signer: EventSigner, case: Case, ack: Acknowledgement
+) -> None:
+    """Accept or reject once; repeating the same decision is harmless, changing it is a conflict.
+
+    The decision travels as a SET the gateway signs under its own `iss` (the authority has no
+    signing key of its own here): an accept repeats the authentication tags of the submission as
+    it was delivered, a reject carries the problems."""
     if case.decision is not None:
         if case.decision != ack.decision:
             raise CaseAlreadyDecided(f"Case {case.id} was already answered with {case.decision!r}.")
         return
     case.decision = ack.decision
     now = datetime.now(UTC)
+    problems = [p.model_dump(exclude_none=True) for p in ack.problems]
+    details = (
+        {"authenticationTags": case.authentication_tags or {}}
+        if ack.decision == "accept"
+        else {"problems": problems}
+    )
+    event = OwnEvent(
+        event=ACCEPT if ack.decision == "accept" else REJECT,
+        submission_id=uuid.UUID(case.submission_id),
+        case_id=uuid.UUID(case.id),
+        jti=uuid.uuid4(),
+        issued_at=now,
+        details=details,
+    )
+    token = await asyncio.to_thread(signer.sign, event)
     if ack.decision == "accept":
         await outbox.publish(
             session,
@@ -50,6 +73,7 @@ async def acknowledge(session: AsyncSession, outbox: Outbox, case: Case, ack: Ac
                 submission_id=case.submission_id,
                 destination_id=case.destination_id,
                 accepted_at=now,
+                security_event_token=token,
             ),
         )
     else:
@@ -60,7 +84,8 @@ async def acknowledge(session: AsyncSession, outbox: Outbox, case: Case, ack: Ac
                 submission_id=case.submission_id,
                 destination_id=case.destination_id,
                 rejected_at=now,
-                problems=[p.model_dump(exclude_none=True) for p in ack.problems],
+                problems=problems,
+                security_event_token=token,
             ),
         )
 

@@ -37,7 +37,7 @@ class DeliveryIntake:
             submission_id=event.submission_id,
             payload=envelope.submission_payload(event),
         )
-        await repository.add_with_case(session, delivery)
+        await repository.add_with_case(session, delivery, event.authentication_tags)
 
     async def on_citizen_reply(
         self, session: AsyncSession, event: CitizenReplyReadyForDelivery, source: CloudEvent

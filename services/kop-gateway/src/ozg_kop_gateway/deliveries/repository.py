@@ -53,7 +53,10 @@ _added = (
 # case takes the delivery's values unless it exists.
 _ADD_WITH_CASE = (
     postgresql.insert(_cases)
-    .from_select(["id", "submission_id", "destination_id", "created_at"], select(_added))
+    .from_select(
+        ["id", "submission_id", "destination_id", "created_at", "authentication_tags"],
+        select(_added, bindparam("authentication_tags", type_=_cases.c.authentication_tags.type)),
+    )
     .on_conflict_do_nothing()
 )
 
@@ -63,14 +66,21 @@ async def add(session: AsyncSession, row: dict[str, Any]) -> None:
     await session.execute(_ADD, row)
 
 
-async def add_with_case(session: AsyncSession, row: dict[str, Any]) -> None:
-    """A new delivery, and its case unless the case exists (the first delivery decides which
-    destination may answer it); one round trip on PostgreSQL."""
+async def add_with_case(
+    session: AsyncSession, row: dict[str, Any], authentication_tags: dict[str, Any] | None
+) -> None:
+    """A new delivery, and its case (with the submission's `authentication_tags`) unless the case
+    exists (the first delivery decides which destination may answer it); one round trip on PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_ADD_WITH_CASE, row)
+        await session.execute(_ADD_WITH_CASE, row | {"authentication_tags": authentication_tags})
         return
     await cases.register(
-        session, row["case_id"], row["submission_id"], row["destination_id"], row["created_at"]
+        session,
+        row["case_id"],
+        row["submission_id"],
+        row["destination_id"],
+        row["created_at"],
+        authentication_tags,
     )
     await session.execute(_ADD, row)
 

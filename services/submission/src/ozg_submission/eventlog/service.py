@@ -14,9 +14,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common.security_events import event_name, event_uri
+from ozg_common.security_events import EventSigner, OwnEvent, event_name, event_uri
 from ozg_submission.eventlog import repository
-from ozg_submission.eventlog.tokens import EventSigner, OwnEvent
 from ozg_submission.models import EventLogEntry, Submission
 
 

@@ -162,4 +162,5 @@ async def ready_event(
         encrypted_data=data,
         attachments=refs,
         submission_url=f"{base}/v1/submissions/{submission.id}",
+        authentication_tags=submission.authentication_tags,
     )

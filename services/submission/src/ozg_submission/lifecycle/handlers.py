@@ -10,15 +10,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ozg_common import jose
+from ozg_common import jose, security_events
+from ozg_common.consumer import PoisonEvent
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentEvent
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
-from ozg_common.security_events import ACCEPT, REJECT
+from ozg_common.security_events import ACCEPT, REJECT, InvalidSecurityEvent, SecurityEvent, SignatureInvalid
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.directory.service import find_destination
+from ozg_submission.eventlog.tokens import RefusedDecision, check_gateway_decision
 from ozg_submission.lifecycle import machine, repository
 from ozg_submission.lifecycle.collaborators import Collaborators
 from ozg_submission.lifecycle.repository import READY_FOR_PICKUP
@@ -119,6 +121,9 @@ async def _only_announced(session: AsyncSession, event: DeliverySucceeded) -> bo
 
 
 def decision_handler(state: Collaborators) -> Handler:
+    """kop-gateway's announcement of a decision made through its return channel, logged as the SET
+    the gateway signed under its own `iss`; one that does not verify is never logged, but parked."""
+
     async def handle(session: AsyncSession, event: CaseAccepted | CaseRejected, envelope: CloudEvent) -> None:
         if envelope.source == state.outbox.source:
             return  # our own announcement of a decision posted to the FIT-Connect API: recorded then
@@ -127,10 +132,44 @@ def decision_handler(state: Collaborators) -> Handler:
             return
         name = ACCEPT if isinstance(event, CaseAccepted) else REJECT
         at = event.accepted_at if isinstance(event, CaseAccepted) else event.rejected_at
-        details: dict[str, Any] = {"problems": event.problems} if isinstance(event, CaseRejected) else {}
-        machine.decide(session, submission, name, at, token=event.security_event_token, details=details)
+        token = (event.security_event_token or "").strip()
+        try:
+            received = await _gateway_set(state, token)
+            check_gateway_decision(
+                received,
+                issuer=state.settings.kop_gateway_issuer,
+                decision=name,
+                submission_id=submission.id,
+                case_id=submission.case_id,
+                authentication_tags=submission.authentication_tags,
+            )
+        except RefusedDecision as exc:
+            state.metrics.decisions_refused.labels(exc.reason).inc()
+            logger.error(
+                "decision not logged: its SET is not kop-gateway's",
+                extra={"submission_id": event.submission_id, "event_id": envelope.id, "reason": str(exc)},
+            )
+            raise PoisonEvent(str(exc)) from exc
+        machine.decide(session, submission, name, at, token=token, jti=received.jti)
 
     return handle
+
+
+async def _gateway_set(state: Collaborators, token: str) -> SecurityEvent:
+    """The SET, following FIT-Connect's rules and verified with a key kop-gateway publishes (fetched
+    again once for a `kid` it did not list before: the gateway may have a new key)."""
+    if not token:
+        raise RefusedDecision("missing", "the event carries no SET")
+    try:
+        kid = security_events.read_header(token)["kid"]
+        keys = await state.gateway_keys.key_set()
+        if not any(key.kid == kid for key in keys.keys):
+            keys = await state.gateway_keys.key_set(force=True)
+        return await asyncio.to_thread(security_events.verify, token, keys)
+    except SignatureInvalid as exc:
+        raise RefusedDecision("signature", str(exc)) from exc
+    except InvalidSecurityEvent as exc:
+        raise RefusedDecision("rules", str(exc)) from exc
 
 
 def reply_handler(state: Collaborators) -> Handler:

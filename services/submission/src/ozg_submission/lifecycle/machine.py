@@ -6,18 +6,17 @@ Each move, with its event-log entries (FIT-Connect events) and the Kafka events 
 - `create`: (new) → incomplete. Logs create-submission.
 - `submit` (FIT-Connect sender): incomplete → submitted → forwarded, or → awaiting_payment while a
   payment transaction opened for it is not paid (never for the service's fee alone).
-  Logs submit-submission (and forward-submission); publishes submission.submitted (and
-  submission.ready_for_delivery).
+  Logs submit-submission; publishes submission.submitted (and submission.ready_for_delivery).
 - `take_in` (native intake): (new) → incomplete → submitted → forwarded or awaiting_payment (while
   the service's fee is not paid) at once.
   Logs create-submission, then as `submit`; publishes as `submit`.
-- `settle`: awaiting_payment → forwarded. Logs forward-submission; publishes
-  submission.ready_for_delivery.
+- `settle`: awaiting_payment → forwarded. Nothing logged; publishes submission.ready_for_delivery.
 - `payment_failed`: awaiting_payment stays. Nothing logged or published.
 - `picked_up` (the destination's own GET) and `delivered` (kop-gateway): forwarded → delivered.
   Nothing logged or published.
-- `decide`: forwarded or delivered → accepted or rejected. Logs accept- or reject-submission (the
-  destination's own SET where it sent one).
+- `decide`: forwarded or delivered → accepted or rejected. Logs accept- or reject-submission: the
+  SET of whoever decided (the destination's own, or kop-gateway's for a destination it answers for),
+  or ours where we decide (retention).
 - `decided_by_destination` (posted to the FIT-Connect API): as `decide`; publishes case.accepted or
   case.rejected.
 - `forwarded_by_destination` (posted to the FIT-Connect API): forwarded or delivered stays. Logs the
@@ -25,6 +24,10 @@ Each move, with its event-log entries (FIT-Connect events) and the Kafka events 
 - `reject_unpicked` (retention): forwarded → rejected. Logs reject-submission (not picked up).
 - `delete` (retention): any state but deleted → deleted. Logs delete-submission; publishes
   submission.deleted.
+
+Forward, accept and reject are written by the receiving side only (standards.md §1, "Who signs
+what"): that we forwarded a submission shows in its status (`forwarded`, or `awaiting_payment`
+while it waits), never as an entry signed in the destination's name.
 
 `submitted` is passed through within one move and never stored. The FIT-Connect API
 (`ozg_submission.fitconnect`), the native intake (`ozg_submission.applications`), the consumers
@@ -172,10 +175,10 @@ def _take_payment(submission: Submission, payment: Payment) -> None:
     submission.payment_transaction_id = payment.transaction_id
 
 
-def _forwarded(submission: Submission, at: datetime) -> dict[str, Any]:
+def _forwarded(submission: Submission, at: datetime) -> None:
+    """→ forwarded; not logged: forward-submission is the receiving side's to write."""
     _move(submission, FORWARDED)
     submission.forwarded_at = at
-    return _logged(submission, FORWARD, at)
 
 
 def _submitted(
@@ -198,7 +201,7 @@ def _submitted(
             # Paid before it was submitted. Only the native intake holds metadata back for the
             # paymentInformation (`settle`); a FIT-Connect sender encrypted its own.
             _take_payment(submission, payment)
-        log.append(_forwarded(submission, at))
+        _forwarded(submission, at)
     return log, published
 
 
@@ -286,8 +289,8 @@ async def settle(
     if submission.pending_metadata is not None:
         destination = await find_destination(session, submission.destination_id)
         await seal_pending_metadata(state, submission, destination, payment.payment_information)
-    log = [_forwarded(submission, datetime.now(UTC))]
-    await _write(session, state, log, [await ready_event(session, state, submission)])
+    _forwarded(submission, datetime.now(UTC))
+    await state.outbox.publish(session, await ready_event(session, state, submission))
     state.metrics.submissions.labels(submission.origin, submission.status).inc()
 
 
@@ -322,8 +325,8 @@ def decide(
     details: dict[str, Any] | None = None,
 ) -> None:
     """forwarded or delivered → accepted or rejected (`decision`: ACCEPT or REJECT), logged as the
-    destination's own SET (`token`, its `jti` where known) if it sent one, else as an entry of ours
-    with `details` (an accept repeating the stored authentication tags, as an accept does)."""
+    SET of whoever decided (`token`, verified by the caller, with its `jti`), else as an entry of
+    ours with `details` (an accept repeating the stored authentication tags, as an accept does)."""
     if token:
         eventlog.append(session, submission, decision, token, jti)
     else:

@@ -30,7 +30,7 @@ from ozg_submission.errors import (
 )
 from ozg_submission.eventlog import service as eventlog
 from ozg_submission.eventlog.service import LoggedEvent
-from ozg_submission.eventlog.tokens import DECISIONS, NotFresh, check_freshness
+from ozg_submission.eventlog.tokens import DECISIONS, NotFresh, check_freshness, same_tags
 from ozg_submission.identity.scopes import is_party_of, require_subscriber
 from ozg_submission.lifecycle import machine, repository
 from ozg_submission.lifecycle.repository import READY_FOR_PICKUP
@@ -116,7 +116,9 @@ async def post_case_event(
         raise SubmissionStateInvalid(
             f"Submission {submission.id} is {submission.status}; it takes no {received.event} now."
         )
-    if received.event == ACCEPT and not _same_tags(submission, received.details["authenticationTags"]):
+    if received.event == ACCEPT and not same_tags(
+        submission.authentication_tags, received.details["authenticationTags"]
+    ):
         raise AuthenticationTagsMismatch(
             "authenticationTags must name the tags of the metadata, data and attachments as submitted."
         )
@@ -127,14 +129,6 @@ async def post_case_event(
             session, state, submission, received.event, token.strip(), received.jti, problems
         )
     return submission
-
-
-def _same_tags(submission: Submission, tags: dict[str, Any]) -> bool:
-    """Does an accept repeat the tags stored at submit (`attachments` may be left out where there are
-    none)? A submission submitted before tags were kept has none to compare with."""
-    if submission.authentication_tags is None:
-        return True
-    return {"attachments": {}} | tags == {"attachments": {}} | submission.authentication_tags
 
 
 async def _verify(
