@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -164,16 +163,6 @@ def _valid_hashes(client: ApiClient, now: datetime) -> list[str]:
     return hashes
 
 
-def _matching_hash(secret: str, hashes: Sequence[str], verified: VerifiedSecrets) -> str | None:
-    for stored in hashes:
-        started = time.perf_counter()
-        matches = verify_secret(secret, stored)
-        verified.checked_in(time.perf_counter() - started)
-        if matches:
-            return stored
-    return None
-
-
 def _authenticated(client: ApiClient) -> Authenticated:
     return Authenticated(client.client_id, tuple(client.scopes))
 
@@ -216,7 +205,7 @@ async def authenticate(
     except TokenRequestsThrottled:
         attempts.release(client_id, address)
         raise
-    matched = await asyncio.to_thread(_matching_hash, secret, _valid_hashes(client, now), verified)
+    matched = await verified.matching(secret, _valid_hashes(client, now))
     if matched is None or not client.active:
         raise InvalidClient()
     # Given back before `trust`: it was charged as from a strange address.

@@ -14,10 +14,15 @@ the tokens already issued; a change made through this replica's API is forgotten
 asked for while that change is being committed may still read the entry as it was).
 """
 
+import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from ozg_submission.identity.secrets import verify_secret
 
 _MAX_ENTRIES = 10_000
 
@@ -56,6 +61,7 @@ class VerifiedSecrets:
         self._entries: dict[tuple[str, bytes], Verified] = {}
         self.check_seconds = 0.05
         """How long a scrypt took lately: an unknown client is answered after as long."""
+        self._checker = ThreadPoolExecutor(1, thread_name_prefix="secret-check")
 
     def _digest(self, secret: str) -> bytes:
         # BLAKE2's own keyed mode: an HMAC through OpenSSL 3 costs a digest lookup per call.
@@ -84,6 +90,20 @@ class VerifiedSecrets:
         """Drops what is remembered for `client_id`, whose registry entry has changed."""
         self._entries = {key: entry for key, entry in self._entries.items() if key[0] != client_id}
 
-    def checked_in(self, seconds: float) -> None:
-        """Follows the time a scrypt takes, smoothed over the last few."""
+    async def matching(self, secret: str, hashes: Sequence[str]) -> str | None:
+        """The stored hash among `hashes` that `secret` matches, by scrypt, one at a time per replica:
+        checks side by side would take the cores the event loop needs to answer everyone else."""
+        return await asyncio.get_running_loop().run_in_executor(self._checker, self._matching, secret, hashes)
+
+    def _matching(self, secret: str, hashes: Sequence[str]) -> str | None:
+        for stored in hashes:
+            started = time.perf_counter()
+            matches = verify_secret(secret, stored)
+            self._checked_in(time.perf_counter() - started)
+            if matches:
+                return stored
+        return None
+
+    def _checked_in(self, seconds: float) -> None:
+        # The time a scrypt takes, smoothed over the last few.
         self.check_seconds += (seconds - self.check_seconds) / 8
