@@ -246,7 +246,13 @@ async def vegeta_guesses(
 
 
 async def attack(
-    base_url: str, victim: str, rate: float, seconds: float, attackers: int, vegeta: Vegeta | None
+    base_url: str,
+    victim: str,
+    rate: float,
+    seconds: float,
+    attackers: int,
+    vegeta: Vegeta | None,
+    roamer: ProcessPoolExecutor,
 ) -> dict[str, Any]:
     """Wrong secrets at `rate` per second; what they were answered (status 0: no answer)."""
     started = time.perf_counter()
@@ -256,11 +262,10 @@ async def attack(
         if vegeta
         else python_guesses(base_url, bulk, seconds, attackers)
     )
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        roaming = asyncio.get_running_loop().run_in_executor(
-            pool, roaming_process, base_url, victim, rate - bulk, seconds
-        )
-        counted = await asyncio.gather(guesses, roaming)
+    roaming = asyncio.get_running_loop().run_in_executor(
+        roamer, roaming_process, base_url, victim, rate - bulk, seconds
+    )
+    counted = await asyncio.gather(guesses, roaming)
     elapsed = time.perf_counter() - started
     statuses = counted[0] + counted[1]
     answered = sum(count for status, count in statuses.items() if status)
@@ -310,7 +315,10 @@ async def main(args: argparse.Namespace) -> int:
         vegeta = Vegeta(binary, Path(workdir)) if binary else None
         process = start_submission(Path(workdir), port, clients)
         valid = ValidClients(base_url, clients)
+        roamer = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
+            # Started now: starting it with the attack would stall the measuring loop meanwhile.
+            await asyncio.get_running_loop().run_in_executor(roamer, int)
             await wait_ready(base_url)
             await valid.ask(args.valid_rate, 3)  # warm-up: every client's connection open, secret verified
             cpu = tree_cpu_seconds(process.pid)
@@ -319,10 +327,11 @@ async def main(args: argparse.Namespace) -> int:
             victim = next(iter(clients))
             under_attack, attacked = await asyncio.gather(
                 valid.ask(args.valid_rate, args.seconds),
-                attack(base_url, victim, args.attack_rate, args.seconds, args.attackers, vegeta),
+                attack(base_url, victim, args.attack_rate, args.seconds, args.attackers, vegeta, roamer),
             )
             attack_cpu = tree_cpu_seconds(process.pid) - cpu
         finally:
+            roamer.shutdown()
             await valid.close()
             process.terminate()
             process.wait(30)
