@@ -300,6 +300,29 @@ async def test_guesses_for_a_client_id_elsewhere_do_not_lock_the_client_out_wher
         )
 
 
+async def test_a_client_deactivated_through_another_replica_gets_no_token_once_its_entry_is_re_read(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "moving-portal", "scopes": ["send"]}, headers=admin
+    )
+    secret = created.json()["clientSecret"]
+    other = settings.model_copy(update={"port": free_port(), "token_registry_seconds": 0.5})
+    async with (
+        serving(create_app(other), other.port) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as replica,
+    ):
+        assert (await replica.post("/token", data=_form("moving-portal", secret))).status_code == 200
+        disabled = await suite.http.patch(
+            "/v1/admin/clients/moving-portal", json={"active": False}, headers=admin
+        )
+        assert disabled.status_code == 200
+        await asyncio.sleep(0.6)
+        refused = await replica.post("/token", data=_form("moving-portal", secret))
+        assert refused.status_code == 401, "past token_registry_seconds the registry is read again"
+
+
 async def test_secret_checks_have_a_budget_per_replica(suite: Suite, settings: SubmissionSettings) -> None:
     """Guesses for many registered clients from many addresses pass every per-client and
     per-address ration; the replica's budget of secret checks still bounds them."""
