@@ -234,9 +234,8 @@ async def test_a_client_that_knows_its_secret_gets_tokens_while_its_id_and_addre
     secret = created.json()["clientSecret"]
     async with _from(suite, "127.0.0.4") as portal:
         assert (await _guess(portal, "besieged-portal", secret)).status_code == 200
-        # Guesses from the portal's own address, and for its id from ever new addresses.
-        unknown_ids = (f"stranger-{n}" for n in itertools.count())
-        problem(await _guess_until_throttled(portal, unknown_ids), 429, "token-requests-throttled")
+        # Guesses for its id from ever new addresses, and from the portal's own address (last, as
+        # its ration refills meanwhile).
         addresses = (f"127.0.5.{n}" for n in itertools.count(1))
         for _ in range(40):
             async with _from(suite, next(addresses)) as http:
@@ -246,6 +245,8 @@ async def test_a_client_that_knows_its_secret_gets_tokens_while_its_id_and_addre
         refused = problem(answer, 429, "token-requests-throttled")
         assert "client" in refused["detail"]
         assert int(answer.headers["retry-after"]) >= 1
+        unknown_ids = (f"stranger-{n}" for n in itertools.count())
+        problem(await _guess_until_throttled(portal, unknown_ids), 429, "token-requests-throttled")
 
         granted = await _guess(portal, "besieged-portal", secret)
         assert granted.status_code == 200, "the secret it used before is still taken"
@@ -264,7 +265,62 @@ async def test_a_client_that_knows_its_secret_gets_tokens_while_its_id_and_addre
     rotated = await suite.http.post("/v1/admin/clients/besieged-portal/secret", headers=admin)
     assert rotated.status_code == 200
     async with _from(suite, "127.0.0.4") as portal:
-        assert (await _guess(portal, "besieged-portal", secret)).status_code == 429
+        # Refused by the address's ration while it is empty, by the check once it has refilled.
+        assert (await _guess(portal, "besieged-portal", secret)).status_code in {401, 429}
+
+
+async def test_guesses_for_a_client_id_elsewhere_do_not_lock_the_client_out_where_it_works(
+    suite: Suite,
+) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "steady-portal", "scopes": ["send"]}, headers=admin
+    )
+    async with _from(suite, "127.0.0.7") as portal:
+        assert (await _guess(portal, "steady-portal", created.json()["clientSecret"])).status_code == 200
+    addresses = (f"127.0.7.{n}" for n in itertools.count(1))
+    for _ in range(40):
+        async with _from(suite, next(addresses)) as http:
+            answer = await _guess(http, "steady-portal")
+        if answer.status_code != 401:
+            break
+    assert "client" in problem(answer, 429, "token-requests-throttled")["detail"]
+
+    # A secret never verified before (just rotated) needs a scrypt: still granted where the client works.
+    rotated = await suite.http.post("/v1/admin/clients/steady-portal/secret", headers=admin)
+    secret = rotated.json()["clientSecret"]
+    async with _from(suite, "127.0.0.7") as portal:
+        assert (await _guess(portal, "steady-portal", secret)).status_code == 200
+        assert (await _guess(portal, "steady-portal")).status_code == 401, (
+            "a wrong secret from there is a failure, charged to that address"
+        )
+    async with _from(suite, next(addresses)) as stranger:
+        assert (await _guess(stranger, "steady-portal")).status_code == 429, (
+            "strangers still meet the client's ration"
+        )
+
+
+async def test_a_client_deactivated_through_another_replica_gets_no_token_once_its_entry_is_re_read(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "moving-portal", "scopes": ["send"]}, headers=admin
+    )
+    secret = created.json()["clientSecret"]
+    other = settings.model_copy(update={"port": free_port(), "token_registry_seconds": 0.5})
+    async with (
+        serving(create_app(other), other.port) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as replica,
+    ):
+        assert (await replica.post("/token", data=_form("moving-portal", secret))).status_code == 200
+        disabled = await suite.http.patch(
+            "/v1/admin/clients/moving-portal", json={"active": False}, headers=admin
+        )
+        assert disabled.status_code == 200
+        await asyncio.sleep(0.6)
+        refused = await replica.post("/token", data=_form("moving-portal", secret))
+        assert refused.status_code == 401, "past token_registry_seconds the registry is read again"
 
 
 async def test_secret_checks_have_a_budget_per_replica(suite: Suite, settings: SubmissionSettings) -> None:

@@ -27,16 +27,21 @@ class SubmissionSettings(ServiceSettings):
     bootstrap_clients_file: Path | None = None
     token_lifetime: int = 1800
     token_failure_rate: float = 1.0
-    """Failed `/token` requests per second allowed per client id and per source address, per replica."""
+    """Failed `/token` requests per second allowed per source address and per client id (from the
+    addresses it did not authenticate from lately), per replica."""
     token_failure_burst: int = 10
-    """Failed `/token` requests allowed at once per client id and per source address."""
+    """Failed `/token` requests allowed at once per source address and per client id."""
     token_check_rate: float = 5.0
     """Secret checks (one scrypt each) per second for clients not verified lately, per replica: what
     guesses from many addresses for many client ids can cost in CPU at most."""
     token_check_burst: int = 20
     """Such secret checks allowed at once, per replica."""
     token_verified_seconds: float = 3600.0
-    """How long a verified secret is taken again without a scrypt, in this replica."""
+    """How long a verified secret is taken again without a scrypt, and an address a client
+    authenticated from is spared the client's ration after its last token, in this replica."""
+    token_registry_seconds: float = 5.0
+    """How long a verified client's registry entry is taken again without reading it, in this
+    replica: a deactivation or rotation made elsewhere reaches this replica that much later."""
     keys_dir: Path | None = None
     event_key_bits: int = Field(default=MIN_RSA_BITS, ge=MIN_RSA_BITS)
     """Size of the SET signing key created on first start (BSI TR-02102-1: at least 3072); RSA signing

@@ -62,8 +62,11 @@ class SubmissionState:
                 settings.token_failure_burst,
                 checks_rate=settings.token_check_rate,
                 checks_burst=settings.token_check_burst,
+                trusted_seconds=settings.token_verified_seconds,
             ),
-            verified_secrets=VerifiedSecrets(settings.token_verified_seconds),
+            verified_secrets=VerifiedSecrets(
+                settings.token_verified_seconds, registry_seconds=settings.token_registry_seconds
+            ),
             gateway_keys=JwksCache(settings.kop_gateway_jwks_url),
         )
 

@@ -133,7 +133,7 @@ async def get_client(client_id: str, session: SessionDep, _: AdminDep) -> Client
     responses=problem_responses(ClientNotFound, InvalidApplication, AdministratorLockOut),
 )
 async def update_client(
-    client_id: str, body: ClientUpdate, session: SessionDep, principal: AdminDep
+    client_id: str, body: ClientUpdate, session: SessionDep, state: StateDep, principal: AdminDep
 ) -> ClientView:
     client = await service.update_client(
         session,
@@ -143,6 +143,7 @@ async def update_client(
         active=body.active,
         caller=principal.client_id,
     )
+    state.verified_secrets.forget(client_id)
     return _view(client)
 
 
@@ -152,10 +153,12 @@ async def update_client(
     responses=problem_responses(ClientNotFound),
 )
 async def rotate_secret(
-    client_id: str, session: SessionDep, _: AdminDep, body: SecretRotation | None = None
+    client_id: str, session: SessionDep, state: StateDep, _: AdminDep, body: SecretRotation | None = None
 ) -> ClientWithSecret:
     grace = timedelta(seconds=body.grace_seconds if body else 0)
-    return _with_secret(await service.rotate_secret(session, client_id, grace=grace))
+    issued = await service.rotate_secret(session, client_id, grace=grace)
+    state.verified_secrets.forget(client_id)
+    return _with_secret(issued)
 
 
 @admin.delete(
@@ -164,8 +167,9 @@ async def rotate_secret(
     summary="Delete a client (not itself, not the last administrator)",
     responses=problem_responses(ClientNotFound, AdministratorLockOut),
 )
-async def delete_client(client_id: str, session: SessionDep, principal: AdminDep) -> None:
+async def delete_client(client_id: str, session: SessionDep, state: StateDep, principal: AdminDep) -> None:
     await service.delete_client(session, client_id, caller=principal.client_id)
+    state.verified_secrets.forget(client_id)
 
 
 @admin.post(

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from ozg_submission.identity.scopes import (
 )
 from ozg_submission.identity.secrets import hash_secret, new_secret, verify_secret
 from ozg_submission.identity.throttle import TokenAttempts
-from ozg_submission.identity.verified import VerifiedSecrets
+from ozg_submission.identity.verified import Authenticated, VerifiedSecrets
 from ozg_submission.models import ApiClient
 
 logger = logging.getLogger(__name__)
@@ -164,14 +163,8 @@ def _valid_hashes(client: ApiClient, now: datetime) -> list[str]:
     return hashes
 
 
-def _matching_hash(secret: str, hashes: Sequence[str], verified: VerifiedSecrets) -> str | None:
-    for stored in hashes:
-        started = time.perf_counter()
-        matches = verify_secret(secret, stored)
-        verified.checked_in(time.perf_counter() - started)
-        if matches:
-            return stored
-    return None
+def _authenticated(client: ApiClient) -> Authenticated:
+    return Authenticated(client.client_id, tuple(client.scopes))
 
 
 async def authenticate(
@@ -182,39 +175,49 @@ async def authenticate(
     address: str,
     attempts: TokenAttempts,
     verified: VerifiedSecrets,
-) -> ApiClient:
+) -> Authenticated:
     """The client, if the secret is right.
 
-    A secret verified lately is taken at once, rations or not; any other attempt is rationed
-    (throttle.py) before the registry is read. An unknown client costs no scrypt but is answered
-    no sooner than a wrong secret, so that the timing does not list the registered client ids.
+    A secret verified lately is taken at once, rations or not, and without the database while its
+    registry entry was read lately (verified.py); any other attempt is rationed (throttle.py)
+    before the registry is read. An unknown client costs no scrypt but is answered no sooner than
+    a wrong secret, so that the timing does not list the registered client ids.
     """
     now = datetime.now(UTC)
-    known = verified.matched_hash(client_id, secret)
+    known = verified.lookup(client_id, secret)
     if known is not None:
+        if known.read_lately:
+            attempts.trust(client_id, address)
+            return known.client
         client = await repository.get_client(session, client_id)
-        if client is not None and client.active and known in _valid_hashes(client, now):
-            return client
+        if client is not None and client.active and known.stored_hash in _valid_hashes(client, now):
+            authenticated = _authenticated(client)
+            verified.remember(authenticated, secret, known.stored_hash)
+            attempts.trust(client_id, address)
+            return authenticated
     attempts.admit(client_id, address)
     client = await repository.get_client(session, client_id)
     if client is None:
         await asyncio.sleep(verified.check_seconds)
         raise InvalidClient()
     try:
-        attempts.admit_check()
+        attempts.admit_check(client_id, address)
     except TokenRequestsThrottled:
         attempts.release(client_id, address)
         raise
-    matched = await asyncio.to_thread(_matching_hash, secret, _valid_hashes(client, now), verified)
+    matched = await verified.matching(secret, _valid_hashes(client, now))
     if matched is None or not client.active:
         raise InvalidClient()
+    # Given back before `trust`: it was charged as from a strange address.
     attempts.release(client_id, address)
-    attempts.release_check()
-    verified.remember(client_id, secret, matched)
-    return client
+    attempts.release_check(client_id, address)
+    attempts.trust(client_id, address)
+    authenticated = _authenticated(client)
+    verified.remember(authenticated, secret, matched)
+    return authenticated
 
 
-async def granted_scopes(session: AsyncSession, client: ApiClient, requested: str | None) -> list[str]:
+async def granted_scopes(session: AsyncSession, client: Authenticated, requested: str | None) -> list[str]:
     """All registered scopes, or the requested subset of them (RFC 6749 §3.3).
 
     A `zustellkanal-host:` registration extends to `destination:<id>` for the destinations
@@ -244,7 +247,7 @@ async def granted_scopes(session: AsyncSession, client: ApiClient, requested: st
     return wanted
 
 
-def issue_token(issuer: TokenIssuer, client: ApiClient, scopes: Sequence[str]) -> str:
+def issue_token(issuer: TokenIssuer, client: Authenticated, scopes: Sequence[str]) -> str:
     return issuer.issue(client.client_id, scopes, client_id=client.client_id)
 
 

@@ -1,15 +1,24 @@
-"""Failed `/token` attempts are rationed per client id, per source address and for the whole replica.
+"""Failed `/token` attempts are rationed per source address, per client id and for the whole replica.
 
 Checking a secret costs one scrypt, deliberately slow; without a ration, anyone could spend the
-service's CPU by guessing. An attempt takes its token from the client's and the address's bucket
-before anything else is done, and gets it back when the secret was right: taken afterwards, every
-guess in flight would pass the check before the first failure was counted. A scrypt for a client
-that exists also takes a token from the replica's bucket, so guesses from ever new addresses for
-ever other clients cannot use more than that budget of CPU either. While a bucket is empty, the
-attempt is refused before any database or secret work, and `TokenThrottle` refuses it before the
-request is even routed: under a flood of guesses, a refusal must cost next to nothing.
+service's CPU by guessing. An attempt takes its token from the address's bucket and, from an
+address the client has not authenticated from lately, from the client's bucket before anything
+else is done, and gets them back when the secret was right: taken afterwards, every guess in
+flight would pass the check before the first failure was counted. A scrypt for a client that
+exists, asked for from such a strange address, also takes a token from the replica's bucket, so
+guesses from ever new addresses for ever other clients cannot use more than that budget of CPU
+either. While a bucket is empty, the attempt is refused before any database or secret work, and
+`TokenThrottle` refuses it before the request is even routed: under a flood of guesses, a refusal
+must cost next to nothing.
+
+Guesses for a client's id from other addresses empty the client's bucket, but they cannot lock
+the client out from where it works (OWASP's "device cookie" for a machine client): an address
+that authenticated as the client lately is not charged to the client's bucket nor the replica's,
+only to its own address's. A client asking from an address it never authenticated from, while
+its id is being guessed, waits for the guesses to stop, as any stranger would.
 """
 
+import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -25,6 +34,7 @@ _FORM = b"application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 16 * 1024
 
 _REPLICA = ""
+_MAX_TRUSTED = 100_000
 
 
 def _refused(limit: str, quota: Quota) -> TokenRequestsThrottled:
@@ -36,33 +46,57 @@ def _refused(limit: str, quota: Quota) -> TokenRequestsThrottled:
 
 
 class TokenAttempts:
-    """The rations of failed token requests, per replica."""
+    """The rations of failed token requests, and the addresses each client authenticated from lately,
+    per replica."""
 
-    def __init__(self, rate: float, burst: int, *, checks_rate: float, checks_burst: int) -> None:
+    def __init__(
+        self, rate: float, burst: int, *, checks_rate: float, checks_burst: int, trusted_seconds: float
+    ) -> None:
         self.per_client = TokenBuckets(rate, burst)
         self.per_address = TokenBuckets(rate, burst)
         self.checks = TokenBuckets(checks_rate, checks_burst)
+        self.trusted_seconds = trusted_seconds
+        self._trusted: dict[tuple[str, str], float] = {}
+
+    def trust(self, client_id: str, address: str) -> None:
+        """Remembers that the client authenticated from `address` just now."""
+        now = time.monotonic()
+        if len(self._trusted) >= _MAX_TRUSTED and (client_id, address) not in self._trusted:
+            self._trusted = {pair: until for pair, until in self._trusted.items() if until >= now}
+            if len(self._trusted) >= _MAX_TRUSTED:
+                self._trusted.clear()
+        self._trusted[(client_id, address)] = now + self.trusted_seconds
+
+    def _strange(self, client_id: str, address: str) -> bool:
+        return self._trusted.get((client_id, address), 0.0) < time.monotonic()
 
     def refusal(self, client_id: str, address: str) -> TokenRequestsThrottled | None:
-        """Why an attempt would be refused now (the address's or the client's bucket is empty), or None."""
-        for limit, quota in (
-            ("address", self.per_address.peek(address)),
-            ("client", self.per_client.peek(client_id)),
-        ):
+        """Why an attempt would be refused now (the address's bucket is empty, or the client's for
+        an address it did not authenticate from lately), or None."""
+        quota = self.per_address.peek(address)
+        if not quota.allowed:
+            return _refused("address", quota)
+        if self._strange(client_id, address):
+            quota = self.per_client.peek(client_id)
             if not quota.allowed:
-                return _refused(limit, quota)
+                return _refused("client", quota)
         return None
 
     def admit(self, client_id: str, address: str) -> None:
-        """Charges the attempt to the address's and the client's bucket; refused while either is empty."""
+        """Charges the attempt to the address's bucket, and the client's from a strange address;
+        refused while one of them is empty."""
         refused = self.refusal(client_id, address)
         if refused is not None:
             raise refused
         self.per_address.take(address)
-        self.per_client.take(client_id)
+        if self._strange(client_id, address):
+            self.per_client.take(client_id)
 
-    def admit_check(self) -> None:
-        """Charges one scrypt to the replica's budget, or refuses it while the budget is spent."""
+    def admit_check(self, client_id: str, address: str) -> None:
+        """Charges a scrypt from a strange address to the replica's budget, or refuses it while the
+        budget is spent."""
+        if not self._strange(client_id, address):
+            return
         quota = self.checks.take(_REPLICA)
         if not quota.allowed:
             raise _refused("service", quota)
@@ -70,11 +104,13 @@ class TokenAttempts:
     def release(self, client_id: str, address: str) -> None:
         """Gives back what `admit` charged, for an attempt that turned out not to be a failure."""
         self.per_address.give(address)
-        self.per_client.give(client_id)
+        if self._strange(client_id, address):
+            self.per_client.give(client_id)
 
-    def release_check(self) -> None:
+    def release_check(self, client_id: str, address: str) -> None:
         """Gives back what `admit_check` charged, for a scrypt that found the right secret."""
-        self.checks.give(_REPLICA)
+        if self._strange(client_id, address):
+            self.checks.give(_REPLICA)
 
 
 class TokenThrottle:
@@ -123,7 +159,7 @@ class TokenThrottle:
     def _refusal(self, scope: Scope, body: bytes) -> TokenRequestsThrottled | None:
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        if self.verified.matched_hash(client_id, secret) is not None:
+        if self.verified.lookup(client_id, secret) is not None:
             # Whether it is still the client's current secret, the endpoint asks the registry.
             return None
         client = scope.get("client")

@@ -5,44 +5,105 @@ token even while guesses for its client id or from its address have emptied thei
 way directory servers cache successful binds). The digest is keyed with a random key that lives
 only in this process, and an entry holds only for the stored hash it was checked against: a
 rotated secret or a withdrawn grace period no longer matches.
+
+The client's registry entry (active, scopes, stored hashes) is remembered with it for a few
+seconds, so that such a token needs no database round trip: under a flood of guesses every await
+on the database waits behind the guesses the event loop serves meanwhile. A change made elsewhere
+(another replica, the command line) is seen here that much later, a trifle beside the lifetime of
+the tokens already issued; a change made through this replica's API is forgotten at once (a token
+asked for while that change is being committed may still read the entry as it was).
 """
 
+import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ozg_submission.identity.secrets import verify_secret
 
 _MAX_ENTRIES = 10_000
 
 
-class VerifiedSecrets:
-    """Recently verified `(client id, secret)` pairs and the stored hash each one matched."""
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """A client that showed a right secret: what its token is made of."""
 
-    def __init__(self, lifetime: float) -> None:
+    client_id: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A secret verified lately: the client, the stored hash it matched, and until when the
+    registry entry read with it may be taken without reading it again."""
+
+    client: Authenticated
+    stored_hash: str
+    read_until: float
+    expires: float
+
+    @property
+    def read_lately(self) -> bool:
+        """Whether the registry entry is recent enough to issue a token without the database."""
+        return time.monotonic() < self.read_until
+
+
+class VerifiedSecrets:
+    """Recently verified `(client id, secret)` pairs, the stored hash each matched, its client."""
+
+    def __init__(self, lifetime: float, *, registry_seconds: float) -> None:
         self.lifetime = lifetime
+        self.registry_seconds = registry_seconds
         self._key = secrets.token_bytes(32)
-        self._entries: dict[tuple[str, bytes], tuple[str, float]] = {}
+        self._entries: dict[tuple[str, bytes], Verified] = {}
         self.check_seconds = 0.05
         """How long a scrypt took lately: an unknown client is answered after as long."""
+        self._checker = ThreadPoolExecutor(1, thread_name_prefix="secret-check")
 
     def _digest(self, secret: str) -> bytes:
         # BLAKE2's own keyed mode: an HMAC through OpenSSL 3 costs a digest lookup per call.
         return hashlib.blake2b(secret.encode(), key=self._key, digest_size=32).digest()
 
-    def matched_hash(self, client_id: str, secret: str) -> str | None:
-        """The stored hash this secret was verified against, if it was within the lifetime."""
+    def lookup(self, client_id: str, secret: str) -> Verified | None:
+        """What this secret was verified as, if it was within the lifetime."""
         entry = self._entries.get((client_id, self._digest(secret)))
-        if entry is None or entry[1] < time.monotonic():
+        if entry is None or entry.expires < time.monotonic():
             return None
-        return entry[0]
+        return entry
 
-    def remember(self, client_id: str, secret: str, stored_hash: str) -> None:
+    def remember(self, client: Authenticated, secret: str, stored_hash: str) -> None:
+        """Takes `secret` for `client` from now on, its registry entry just read."""
         now = time.monotonic()
-        if len(self._entries) >= _MAX_ENTRIES:
-            self._entries = {key: entry for key, entry in self._entries.items() if entry[1] >= now}
+        key = (client.client_id, self._digest(secret))
+        if len(self._entries) >= _MAX_ENTRIES and key not in self._entries:
+            self._entries = {k: entry for k, entry in self._entries.items() if entry.expires >= now}
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()
-        self._entries[(client_id, self._digest(secret))] = (stored_hash, now + self.lifetime)
+        earlier = self._entries.get(key)
+        expires = earlier.expires if earlier and earlier.stored_hash == stored_hash else now + self.lifetime
+        self._entries[key] = Verified(client, stored_hash, now + self.registry_seconds, expires)
 
-    def checked_in(self, seconds: float) -> None:
-        """Follows the time a scrypt takes, smoothed over the last few."""
+    def forget(self, client_id: str) -> None:
+        """Drops what is remembered for `client_id`, whose registry entry has changed."""
+        self._entries = {key: entry for key, entry in self._entries.items() if key[0] != client_id}
+
+    async def matching(self, secret: str, hashes: Sequence[str]) -> str | None:
+        """The stored hash among `hashes` that `secret` matches, by scrypt, one at a time per replica:
+        checks side by side would take the cores the event loop needs to answer everyone else."""
+        return await asyncio.get_running_loop().run_in_executor(self._checker, self._matching, secret, hashes)
+
+    def _matching(self, secret: str, hashes: Sequence[str]) -> str | None:
+        for stored in hashes:
+            started = time.perf_counter()
+            matches = verify_secret(secret, stored)
+            self._checked_in(time.perf_counter() - started)
+            if matches:
+                return stored
+        return None
+
+    def _checked_in(self, seconds: float) -> None:
+        # The time a scrypt takes, smoothed over the last few.
         self.check_seconds += (seconds - self.check_seconds) / 8
