@@ -72,6 +72,24 @@ async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_r
             await verifier.verify(token)
 
 
+async def test_keys_found_later_by_discovery_verify_tokens() -> None:
+    """An IdP's JWKS URL may come from its discovery document after the verifier was made."""
+    issuer = _issuer()
+    app = FastAPI()
+
+    @app.get("/jwks")
+    async def jwks() -> dict[str, Any]:
+        return public_jwks(issuer.key, alg="RS256")
+
+    async with serving(app) as base:
+        verifier = TokenVerifier(issuer=ISSUER)
+        token = issuer.issue("citizen-1", ["citizen"])
+        with pytest.raises(Unauthorized):
+            await verifier.verify(token)
+        verifier.jwks_url = f"{base}/jwks"
+        assert (await verifier.verify(token)).subject == "citizen-1"
+
+
 @pytest.mark.parametrize("typ", ["secevent+jwt", "JWT", None], ids=["SET", "ID token", "no typ"])
 async def test_only_access_tokens_pass_as_access_tokens(typ: str | None) -> None:
     """An event-log SET or an ID token signed with the issuer's key, with every claim an access

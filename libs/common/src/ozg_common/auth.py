@@ -94,11 +94,20 @@ class TokenVerifier:
         self.token_types = token_types
         # When set, a token must name it in `aud`: an IdP serving many clients issues tokens for each.
         self.audience = audience
-        self.jwks_url = jwks_url
         self.refresh_after = refresh_after
-        self._fetched = JwksCache(jwks_url, refresh_after=refresh_after) if jwks_url else None
+        self._fetched: JwksCache | None = None
+        self.jwks_url = jwks_url
         self._keys: KeySet | None = key_set(jwks) if jwks else None
         self._verified: dict[str, tuple[float, Principal]] = {}
+
+    @property
+    def jwks_url(self) -> str | None:
+        """Where the issuer's keys are fetched; may be set later (an IdP's discovery document names it)."""
+        return self._fetched.url if self._fetched else None
+
+    @jwks_url.setter
+    def jwks_url(self, url: str | None) -> None:
+        self._fetched = JwksCache(url, refresh_after=self.refresh_after) if url else None
 
     async def _key_set(self, *, force: bool = False) -> KeySet:
         if self._fetched is not None:
