@@ -1,5 +1,8 @@
+import functools
 import importlib
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,12 +16,23 @@ from ozg_testing import (
     kafka_bootstrap,
     unique_topic_prefix,
 )
+from ozg_testing.suite_harness import directory_excerpt
+from ozg_zufi.settings import DATA_DIR
 
 SERVICES = ["zufi", "submission", "kop_gateway", "payment", "mailbox"]
 
 
+@functools.cache
+def zufi_areas() -> Path:
+    """zufi's area data for Schleswig-Holstein only: seeding all of Germany takes each zufi app here
+    15-20 s to start, and these tests look up no place."""
+    return directory_excerpt(DATA_DIR, Path(tempfile.mkdtemp(prefix="zufi-areas-")), ["01"])
+
+
 async def build_app(service: str, tokens: TestTokens, **settings_overrides: Any) -> FastAPI:
     """The service's real app on its own fresh PostgreSQL database and real Kafka (settings as given)."""
+    if service == "zufi":
+        settings_overrides = {"area_data_dir": zufi_areas(), **settings_overrides}
     app_module = importlib.import_module(f"ozg_{service}.app")
     settings_module = importlib.import_module(f"ozg_{service}.settings")
     settings_class = next(

@@ -19,8 +19,9 @@ from ozg_testing import (
     kafka_bootstrap,
     unique_topic_prefix,
 )
+from ozg_testing.suite_harness import directory_excerpt
 from ozg_zufi.app import create_app
-from ozg_zufi.settings import ZufiSettings
+from ozg_zufi.settings import DATA_DIR, ZufiSettings
 
 
 @pytest.fixture(scope="session")
@@ -105,10 +106,12 @@ async def events(settings: ZufiSettings, client: httpx.AsyncClient) -> AsyncIter
 async def sqlite_client(
     settings: ZufiSettings, tokens: TestTokens, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """zufi on SQLite (as `make run` starts it), with the same demo catalogue."""
+    """zufi on SQLite (as `make run` starts it), with the same demo catalogue, seeded for
+    Schleswig-Holstein's places only: all of Germany takes half a minute to seed on SQLite."""
     var_dir = tmp_path_factory.mktemp("zufi-sqlite")
     on_sqlite = ZufiSettings(
         database_url=f"sqlite+aiosqlite:///{var_dir / 'zufi.db'}",
+        area_data_dir=directory_excerpt(DATA_DIR, var_dir / "areas", ["01"]),
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
         topic_partitions=3,
