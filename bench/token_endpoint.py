@@ -100,7 +100,12 @@ class ValidClients:
         self.connects = 0
         trace = aiohttp.TraceConfig()
         trace.on_connection_create_end.append(self._connected)
-        self.sessions = {client_id: aiohttp.ClientSession(trace_configs=[trace]) for client_id in clients}
+        # One connection per client (limit=1): a token client asks once at a time and waits for its
+        # answer; it does not open a second connection because the first answer is slow.
+        self.sessions = {
+            client_id: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), trace_configs=[trace])
+            for client_id in clients
+        }
 
     async def _connected(self, *_: object) -> None:
         self.connects += 1
