@@ -24,8 +24,8 @@ SERVICES = ["zufi", "submission", "kop_gateway", "payment", "mailbox"]
 
 @functools.cache
 def zufi_areas() -> Path:
-    """zufi's area data for Schleswig-Holstein only: seeding all of Germany takes each zufi app here
-    15-20 s to start, and these tests look up no place."""
+    """zufi's area data for Schleswig-Holstein only: these tests look up no place, and every zufi app
+    here would otherwise seed ~12k demo destinations, one per Gemeinde, at start-up."""
     return directory_excerpt(DATA_DIR, Path(tempfile.mkdtemp(prefix="zufi-areas-")), ["01"])
 
 

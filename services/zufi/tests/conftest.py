@@ -107,7 +107,8 @@ async def sqlite_client(
     settings: ZufiSettings, tokens: TestTokens, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
     """zufi on SQLite (as `make run` starts it), with the same demo catalogue, seeded for
-    Schleswig-Holstein's places only: all of Germany takes half a minute to seed on SQLite."""
+    Schleswig-Holstein's places only: these tests need none of the ~12k demo destinations of
+    the whole country."""
     var_dir = tmp_path_factory.mktemp("zufi-sqlite")
     on_sqlite = ZufiSettings(
         database_url=f"sqlite+aiosqlite:///{var_dir / 'zufi.db'}",
