@@ -323,6 +323,39 @@ async def test_a_client_deactivated_through_another_replica_gets_no_token_once_i
         assert refused.status_code == 401, "past token_registry_seconds the registry is read again"
 
 
+async def test_a_replica_re_reads_its_verified_clients_in_the_background(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
+    """A scope change made through another replica reaches this one's remembered entry without a
+    token request having to read the registry: under a flood of guesses that read would wait."""
+    admin = await suite.auth("admin")
+    created = await suite.http.post(
+        "/v1/admin/clients", json={"clientId": "growing-portal", "scopes": ["send"]}, headers=admin
+    )
+    secret = created.json()["clientSecret"]
+    other = settings.model_copy(update={"port": free_port(), "token_registry_seconds": 0.5})
+    app = create_app(other)
+    verified = app.state.submission.verified_secrets
+    async with (
+        serving(app, other.port) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as replica,
+    ):
+        assert (await replica.post("/token", data=_form("growing-portal", secret))).json()["scope"] == "send"
+        changed = await suite.http.patch(
+            "/v1/admin/clients/growing-portal", json={"scopes": ["send", "subscribe"]}, headers=admin
+        )
+        assert changed.status_code == 200
+        await asyncio.sleep(1.0)
+        entry = verified.lookup("growing-portal", secret)
+        assert entry is not None
+        assert entry.read_lately, "the entry was read again meanwhile, without a token request"
+        assert entry.client.scopes == ("send", "subscribe")
+
+        await suite.http.patch("/v1/admin/clients/growing-portal", json={"active": False}, headers=admin)
+        await asyncio.sleep(1.0)
+        assert verified.lookup("growing-portal", secret) is None, "a deactivated client is forgotten"
+
+
 async def test_secret_checks_have_a_budget_per_replica(suite: Suite, settings: SubmissionSettings) -> None:
     """Guesses for many registered clients from many addresses pass every per-client and
     per-address ration; the replica's budget of secret checks still bounds them."""

@@ -16,7 +16,7 @@ from ozg_submission.fitconnect.sender.endpoints import router as sender
 from ozg_submission.fitconnect.subscriber.endpoints import router as subscriber
 from ozg_submission.identity.endpoints import admin
 from ozg_submission.identity.endpoints import router as identity
-from ozg_submission.identity.service import upsert_bootstrap_clients
+from ozg_submission.identity.service import RegistryRefresh, upsert_bootstrap_clients
 from ozg_submission.identity.throttle import TokenThrottle
 from ozg_submission.models import Model
 from ozg_submission.retention.service import RetentionJob
@@ -46,6 +46,7 @@ def create_app(settings: SubmissionSettings | None = None) -> FastAPI:
                 await upsert_bootstrap_clients(session, settings.bootstrap_clients_file)
         runtime.spawn("retention", RetentionJob(state).run)
         runtime.spawn("sender-callbacks", SenderCallbacks(state).run)
+        runtime.spawn("client-registry", RegistryRefresh(runtime.database, state.verified_secrets).run)
 
     async def stop(runtime: ServiceRuntime) -> None:
         await state.zufi.close()

@@ -1,6 +1,6 @@
 """Queries on the client registry."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,10 @@ async def get_client(session: AsyncSession, client_id: str, *, for_update: bool 
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).one_or_none()
+
+
+async def get_clients(session: AsyncSession, client_ids: Collection[str]) -> Sequence[ApiClient]:
+    return (await session.scalars(select(ApiClient).where(ApiClient.client_id.in_(client_ids)))).all()
 
 
 async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import TokenIssuer
+from ozg_common.db import Database
 from ozg_submission.directory.repository import get_destination
 from ozg_submission.errors import (
     AdministratorLockOut,
@@ -179,9 +181,9 @@ async def authenticate(
     """The client, if the secret is right.
 
     A secret verified lately is taken at once, rations or not, and without the database while its
-    registry entry was read lately (verified.py); any other attempt is rationed (throttle.py)
-    before the registry is read. An unknown client costs no scrypt but is answered no sooner than
-    a wrong secret, so that the timing does not list the registered client ids.
+    registry entry was read lately (verified.py, `RegistryRefresh`); any other attempt is rationed
+    (throttle.py) before the registry is read. An unknown client costs no scrypt but is answered no
+    sooner than a wrong secret, so that the timing does not list the registered client ids.
     """
     now = datetime.now(UTC)
     known = verified.lookup(client_id, secret)
@@ -191,13 +193,18 @@ async def authenticate(
             return known.client
         client = await repository.get_client(session, client_id)
         if client is not None and client.active and known.stored_hash in _valid_hashes(client, now):
-            authenticated = _authenticated(client)
-            verified.remember(authenticated, secret, known.stored_hash)
+            verified.remember(_authenticated(client), secret, known.stored_hash)
             attempts.trust(client_id, address)
-            return authenticated
+            return _authenticated(client)
     attempts.admit(client_id, address)
-    client = await repository.get_client(session, client_id)
-    if client is None:
+    async with attempts.lookups:
+        client = await repository.get_client(session, client_id)
+        hashes, active = (_valid_hashes(client, now), client.active) if client else ([], False)
+        authenticated = _authenticated(client) if client else None
+        # The waits below would hold a pooled connection each: a burst of guesses queued for the
+        # one scrypt at a time would leave none for a valid client whose registry entry is due.
+        await session.rollback()
+    if authenticated is None:
         await asyncio.sleep(verified.check_seconds)
         raise InvalidClient()
     try:
@@ -205,16 +212,42 @@ async def authenticate(
     except TokenRequestsThrottled:
         attempts.release(client_id, address)
         raise
-    matched = await verified.matching(secret, _valid_hashes(client, now))
-    if matched is None or not client.active:
+    matched = await verified.matching(secret, hashes)
+    if matched is None or not active:
         raise InvalidClient()
     # Given back before `trust`: it was charged as from a strange address.
     attempts.release(client_id, address)
     attempts.release_check(client_id, address)
     attempts.trust(client_id, address)
-    authenticated = _authenticated(client)
     verified.remember(authenticated, secret, matched)
     return authenticated
+
+
+async def refresh_registry(session: AsyncSession, verified: VerifiedSecrets) -> None:
+    """Reads the registry entries of the clients with remembered secrets again, in one query."""
+    client_ids = verified.clients()
+    if not client_ids:
+        return
+    read_at, now = time.monotonic(), datetime.now(UTC)
+    clients = await repository.get_clients(session, client_ids)
+    verified.refreshed(
+        {c.client_id: (_authenticated(c), _valid_hashes(c, now)) for c in clients if c.active}, read_at
+    )
+
+
+class RegistryRefresh:
+    """Keeps the remembered clients' registry entries fresh: read twice per `registry_seconds`, so
+    that a token request seldom has to read its own."""
+
+    def __init__(self, database: Database, verified: VerifiedSecrets) -> None:
+        self.database = database
+        self.verified = verified
+
+    async def run(self) -> None:
+        while True:
+            async with self.database.transaction() as session:
+                await refresh_registry(session, self.verified)
+            await asyncio.sleep(self.verified.registry_seconds / 2)
 
 
 async def granted_scopes(session: AsyncSession, client: Authenticated, requested: str | None) -> list[str]:

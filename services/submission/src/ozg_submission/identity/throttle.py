@@ -18,6 +18,7 @@ only to its own address's. A client asking from an address it never authenticate
 its id is being guessed, waits for the guesses to stop, as any stranger would.
 """
 
+import asyncio
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
@@ -35,6 +36,7 @@ _MAX_FORM_BYTES = 16 * 1024
 
 _REPLICA = ""
 _MAX_TRUSTED = 100_000
+_LOOKUPS_AT_ONCE = 4
 
 
 def _refused(limit: str, quota: Quota) -> TokenRequestsThrottled:
@@ -57,6 +59,10 @@ class TokenAttempts:
         self.checks = TokenBuckets(checks_rate, checks_burst)
         self.trusted_seconds = trusted_seconds
         self._trusted: dict[tuple[str, str], float] = {}
+        self.lookups = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+        """Rationed attempts reading the registry at once: a burst of guesses (a full bucket for every
+        new address) then waits its turn instead of filling the event loop's queue ahead of the
+        verified clients' requests."""
 
     def trust(self, client_id: str, address: str) -> None:
         """Remembers that the client authenticated from `address` just now."""

@@ -8,23 +8,29 @@ rotated secret or a withdrawn grace period no longer matches.
 
 The client's registry entry (active, scopes, stored hashes) is remembered with it for a few
 seconds, so that such a token needs no database round trip: under a flood of guesses every await
-on the database waits behind the guesses the event loop serves meanwhile. A change made elsewhere
-(another replica, the command line) is seen here that much later, a trifle beside the lifetime of
-the tokens already issued; a change made through this replica's API is forgotten at once (a token
-asked for while that change is being committed may still read the entry as it was).
+on the database waits behind the guesses' own lookups. `RegistryRefresh` reads the entries of all
+remembered clients again in one query, twice per period, so a token request finds its entry fresh
+and reads the database itself only when the refresh falls behind. A change made elsewhere (another
+replica, the command line) is seen here that much later, a trifle beside the lifetime of the tokens
+already issued; a change made through this replica's API is forgotten at once (a token asked for
+while that change is being committed may still read the entry as it was).
 """
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import secrets
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ozg_submission.identity.secrets import verify_secret
 
 _MAX_ENTRIES = 10_000
+_CHECK_NICENESS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,13 @@ class Verified:
         return time.monotonic() < self.read_until
 
 
+def _yield_to_loop() -> None:
+    # The checking thread runs at a lower CPU priority than the event loop (Linux schedules threads
+    # one by one), so a burst of guesses takes the cores only while nobody else needs them.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _CHECK_NICENESS)
+
+
 class VerifiedSecrets:
     """Recently verified `(client id, secret)` pairs, the stored hash each matched, its client."""
 
@@ -61,7 +74,7 @@ class VerifiedSecrets:
         self._entries: dict[tuple[str, bytes], Verified] = {}
         self.check_seconds = 0.05
         """How long a scrypt took lately: an unknown client is answered after as long."""
-        self._checker = ThreadPoolExecutor(1, thread_name_prefix="secret-check")
+        self._checker = ThreadPoolExecutor(1, thread_name_prefix="secret-check", initializer=_yield_to_loop)
 
     def _digest(self, secret: str) -> bytes:
         # BLAKE2's own keyed mode: an HMAC through OpenSSL 3 costs a digest lookup per call.
@@ -85,6 +98,25 @@ class VerifiedSecrets:
         earlier = self._entries.get(key)
         expires = earlier.expires if earlier and earlier.stored_hash == stored_hash else now + self.lifetime
         self._entries[key] = Verified(client, stored_hash, now + self.registry_seconds, expires)
+
+    def clients(self) -> set[str]:
+        """The ids of the clients with a remembered secret."""
+        return {client_id for client_id, _ in self._entries}
+
+    def refreshed(self, hashes: Mapping[str, tuple[Authenticated, Sequence[str]]], read_at: float) -> None:
+        """Takes registry entries read at `read_at`: `hashes` maps each active client to what its
+        token is made of and its valid stored hashes. Entries read again meanwhile are left as they
+        are; a client missing from `hashes`, or whose secret no longer matches a stored hash, is
+        forgotten."""
+        kept: dict[tuple[str, bytes], Verified] = {}
+        for key, entry in self._entries.items():
+            if entry.read_until - self.registry_seconds >= read_at:
+                kept[key] = entry
+                continue
+            current = hashes.get(key[0])
+            if current is not None and entry.stored_hash in current[1]:
+                kept[key] = replace(entry, client=current[0], read_until=read_at + self.registry_seconds)
+        self._entries = kept
 
     def forget(self, client_id: str) -> None:
         """Drops what is remembered for `client_id`, whose registry entry has changed."""
