@@ -1,6 +1,7 @@
 """The runtime every service shares: database, migrations, outbox relay, consumers, app."""
 
 import asyncio
+import gc
 import logging
 import math
 import time
@@ -345,10 +346,17 @@ def create_service_app(
             await runtime.start()
             for hook in on_startup:
                 await hook(runtime)
+        # What start-up built (routes, schemas, catalogues, keys) lives as long as the process. Out
+        # of the collector's sight, a full collection under load no longer walks its few hundred
+        # thousand objects, a pause of 200-400 ms on this machine that every request waited for.
+        # (No collection first: in a test process that starts hundreds of apps it would cost more
+        # than the little start-up garbage it would free.)
+        gc.freeze()
         logger.info("started", extra={"url": settings.public_base_url})
         try:
             yield
         finally:
+            gc.unfreeze()
             for hook in on_shutdown:
                 await hook(runtime)
             await runtime.stop()
