@@ -19,14 +19,16 @@ its id is being guessed, waits for the guesses to stop, as any stranger would.
 """
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ozg_common.problems import problem_response
-from ozg_common.ratelimit import Quota, TokenBuckets
+from ozg_common.ratelimit import TokenBuckets
 from ozg_submission.errors import TokenRequestsThrottled
 from ozg_submission.identity.verified import VerifiedSecrets
 
@@ -39,12 +41,20 @@ _MAX_TRUSTED = 100_000
 _LOOKUPS_AT_ONCE = 4
 
 
-def _refused(limit: str, quota: Quota) -> TokenRequestsThrottled:
+def _refused(limit: str, retry_after: int) -> TokenRequestsThrottled:
     return TokenRequestsThrottled(
-        f"Too many failed token requests for this {limit}; retry after {quota.reset} s.",
+        f"Too many failed token requests for this {limit}; retry after {retry_after} s.",
         limit=limit,
-        headers={"Retry-After": str(quota.reset)},
+        headers={"Retry-After": str(retry_after)},
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _refusal_answer(limit: str, retry_after: int) -> Response:
+    """The 429 answer, rendered once per limit and wait: under a flood of guesses, building a
+    problem body for every refusal cost the event loop more than deciding it."""
+    refused = _refused(limit, retry_after)
+    return problem_response(refused.to_problem(TOKEN_PATH), refused.headers)
 
 
 class TokenAttempts:
@@ -76,16 +86,16 @@ class TokenAttempts:
     def _strange(self, client_id: str, address: str) -> bool:
         return self._trusted.get((client_id, address), 0.0) < time.monotonic()
 
-    def refusal(self, client_id: str, address: str) -> TokenRequestsThrottled | None:
-        """Why an attempt would be refused now (the address's bucket is empty, or the client's for
-        an address it did not authenticate from lately), or None."""
+    def refusal(self, client_id: str, address: str) -> tuple[str, int] | None:
+        """Why an attempt would be refused now, and for how many seconds: the address's bucket is
+        empty, or the client's for an address it did not authenticate from lately; or None."""
         quota = self.per_address.peek(address)
         if not quota.allowed:
-            return _refused("address", quota)
+            return "address", quota.reset
         if self._strange(client_id, address):
             quota = self.per_client.peek(client_id)
             if not quota.allowed:
-                return _refused("client", quota)
+                return "client", quota.reset
         return None
 
     def admit(self, client_id: str, address: str) -> None:
@@ -93,7 +103,7 @@ class TokenAttempts:
         refused while one of them is empty."""
         refused = self.refusal(client_id, address)
         if refused is not None:
-            raise refused
+            raise _refused(*refused)
         self.per_address.take(address)
         if self._strange(client_id, address):
             self.per_client.take(client_id)
@@ -105,7 +115,7 @@ class TokenAttempts:
             return
         quota = self.checks.take(_REPLICA)
         if not quota.allowed:
-            raise _refused("service", quota)
+            raise _refused("service", quota.reset)
 
     def release(self, client_id: str, address: str) -> None:
         """Gives back what `admit` charged, for an attempt that turned out not to be a failure."""
@@ -153,8 +163,8 @@ class TokenThrottle:
             more = message.get("more_body", False)
         refused = None if more else self._refusal(scope, body)
         if refused is not None:
-            self.counted(refused.limit)
-            await problem_response(refused.to_problem(TOKEN_PATH), refused.headers)(scope, receive, send)
+            self.counted(refused[0])
+            await _refusal_answer(*refused)(scope, receive, send)
             return
 
         async def replay() -> Message:
@@ -162,7 +172,7 @@ class TokenThrottle:
 
         await self.app(scope, replay, send)
 
-    def _refusal(self, scope: Scope, body: bytes) -> TokenRequestsThrottled | None:
+    def _refusal(self, scope: Scope, body: bytes) -> tuple[str, int] | None:
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         if self.verified.lookup(client_id, secret) is not None:
