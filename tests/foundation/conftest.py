@@ -1,5 +1,7 @@
+import atexit
 import functools
 import importlib
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +28,9 @@ SERVICES = ["zufi", "submission", "kop_gateway", "payment", "mailbox"]
 def zufi_areas() -> Path:
     """zufi's area data for Schleswig-Holstein only: these tests look up no place, and every zufi app
     here would otherwise seed ~12k demo destinations, one per Gemeinde, at start-up."""
-    return directory_excerpt(DATA_DIR, Path(tempfile.mkdtemp(prefix="zufi-areas-")), ["01"])
+    directory = Path(tempfile.mkdtemp(prefix="zufi-areas-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory_excerpt(DATA_DIR, directory, ["01"])
 
 
 async def build_app(service: str, tokens: TestTokens, **settings_overrides: Any) -> FastAPI:

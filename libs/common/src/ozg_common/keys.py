@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class JwksCache:
                             answer.raise_for_status()
                         self._keys = key_set(answer.json())
                         self._fetched_at = time.monotonic()
-                    except (httpx.HTTPError, ValueError) as exc:
+                    except (httpx.HTTPError, ValueError, TypeError, KeyError, JoseError) as exc:
                         if self._keys is None:
                             raise KeysUnavailable(f"no keys from {self.url}") from exc
         assert self._keys is not None

@@ -1,6 +1,5 @@
 """Asking zufi where an application goes, and checking the routes it signed."""
 
-import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from joserfc import jws
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from ozg_common.keys import key_set
+from ozg_common.keys import JwksCache, KeysUnavailable
 from ozg_submission.errors import (
     AmbiguousArea,
     InvalidApplication,
@@ -113,9 +112,7 @@ class ZufiClient:
         self.cache_seconds = cache_seconds
         self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
         self._routes: dict[tuple[str, str, str], tuple[float, list[Candidate]]] = {}
-        self._keys: KeySet | None = None
-        self._keys_at = 0.0
-        self._keys_lock = asyncio.Lock()
+        self._keys = JwksCache(f"{self.base_url}/.well-known/jwks.json", timeout=timeout)
         self._verified: dict[str, tuple[float, Any]] = {}
 
     async def close(self) -> None:
@@ -179,18 +176,10 @@ class ZufiClient:
         return Route(route.destination_id, route.leika_key, route.ars, str(chosen.area.get("name") or ""))
 
     async def _key_set(self, *, force: bool) -> KeySet:
-        async with self._keys_lock:
-            fresh = time.monotonic() - self._keys_at < (5 if force else 300)
-            if self._keys is None or not fresh:
-                answer = await self._get("/.well-known/jwks.json")
-                if answer.status_code != 200:
-                    raise ZufiUnavailable("zufi's signing keys are unavailable.")
-                try:
-                    self._keys = key_set(answer.json())
-                except (ValueError, JoseError) as exc:
-                    raise ZufiUnavailable("zufi published an unreadable JWKS.") from exc
-                self._keys_at = time.monotonic()
-            return self._keys
+        try:
+            return await self._keys.key_set(force=force)
+        except KeysUnavailable as exc:
+            raise ZufiUnavailable("zufi's signing keys are unavailable.") from exc
 
     def _verified_claims(self, signature: str) -> Any:
         """Claims of a signature verified before: forms send the same route's signature many times."""
