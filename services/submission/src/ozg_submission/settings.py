@@ -41,7 +41,8 @@ class SubmissionSettings(ServiceSettings):
     authenticated from is spared the client's ration after its last token, in this replica."""
     token_registry_seconds: float = 5.0
     """How long a verified client's registry entry is taken again without reading it, in this
-    replica: a deactivation or rotation made elsewhere reaches this replica that much later."""
+    replica: a deactivation or rotation made elsewhere reaches this replica that much later
+    (`RegistryRefresh` re-reads the entries twice per period)."""
     keys_dir: Path | None = None
     event_key_bits: int = Field(default=MIN_RSA_BITS, ge=MIN_RSA_BITS)
     """Size of the SET signing key created on first start (BSI TR-02102-1: at least 3072); RSA signing
