@@ -98,7 +98,8 @@ class JwksCache:
     """Another service's public keys, fetched from its JWKS URL and kept for `refresh_after` seconds.
 
     An unknown `kid` may mean the issuer rotated its key: `key_set(force=True)` fetches again, at
-    most every 5 seconds. While the URL does not answer, the keys fetched last keep counting.
+    most every 5 seconds (`keys_for` does so for a kid not listed). While the URL does not answer,
+    the keys fetched last keep counting.
     """
 
     def __init__(self, url: str, *, refresh_after: float = 300.0, timeout: float = 5.0) -> None:
@@ -125,3 +126,10 @@ class JwksCache:
                             raise KeysUnavailable(f"no keys from {self.url}") from exc
         assert self._keys is not None
         return self._keys
+
+    async def keys_for(self, kid: str) -> KeySet:
+        """The keys, fetched again first if none of them has `kid` (the issuer may have a new key)."""
+        keys = await self.key_set()
+        if any(key.kid == kid for key in keys.keys):
+            return keys
+        return await self.key_set(force=True)

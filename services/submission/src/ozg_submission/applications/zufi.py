@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from joserfc import jws
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from ozg_common.keys import JwksCache, KeysUnavailable
@@ -175,9 +175,9 @@ class ZufiClient:
         route = await self.verify(chosen.destination_signature, leika_key=leika_key, ars=ars, ags=ags)
         return Route(route.destination_id, route.leika_key, route.ars, str(chosen.area.get("name") or ""))
 
-    async def _key_set(self, *, force: bool) -> KeySet:
+    async def _key_set(self, kid: str) -> KeySet:
         try:
-            return await self._keys.key_set(force=force)
+            return await self._keys.keys_for(kid)
         except KeysUnavailable as exc:
             raise ZufiUnavailable("zufi's signing keys are unavailable.") from exc
 
@@ -190,15 +190,9 @@ class ZufiClient:
 
     async def _verify(self, signature: str) -> Any:
         # Verification is a public-key operation, far cheaper than a thread hop: done inline.
-        keys = await self._key_set(force=False)
         try:
-            try:
-                decoded = self._deserialize(signature, keys)
-            except InvalidKeyIdError:
-                # An unknown kid may mean zufi rotated its key.
-                keys = await self._key_set(force=True)
-                decoded = self._deserialize(signature, keys)
-            claims = json.loads(decoded.payload)
+            kid = self._kid(signature)
+            claims = json.loads(self._deserialize(signature, await self._key_set(kid), kid).payload)
         except (JoseError, ValueError) as exc:
             raise InvalidDestinationSignature("The signature does not verify with zufi's keys.") from exc
         if len(self._verified) > 10_000:
@@ -207,12 +201,17 @@ class ZufiClient:
         return claims
 
     @staticmethod
-    def _deserialize(signature: str, keys: KeySet) -> jws.CompactSignature:
-        """The verified token; a header or key short of FITKO's rules is refused before verifying."""
+    def _kid(signature: str) -> str:
+        """The key id of a header that follows FITKO's rules; refused before anything is verified."""
         header = jws.extract_compact(signature.encode()).protected
         if str(header.get("typ", "")).upper() != "JWT" or not header.get("kid"):
             raise InvalidDestinationSignature("The signature's header needs typ JWT and a kid.")
-        key = keys.get_by_kid(str(header["kid"]))
+        return str(header["kid"])
+
+    @staticmethod
+    def _deserialize(signature: str, keys: KeySet, kid: str) -> jws.CompactSignature:
+        """The verified token; a key short of FITKO's rules is refused before verifying."""
+        key = keys.get_by_kid(kid)
         if not isinstance(key, RSAKey) or key.raw_value.key_size < MIN_KEY_BITS:
             raise InvalidDestinationSignature(f"zufi's key must be RSA of at least {MIN_KEY_BITS} bits.")
         return jws.deserialize_compact(signature, key, algorithms=SIGNATURE_ALGORITHMS)

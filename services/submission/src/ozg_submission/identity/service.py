@@ -193,9 +193,10 @@ async def authenticate(
             return known.client
         client = await repository.get_client(session, client_id)
         if client is not None and client.active and known.stored_hash in _valid_hashes(client, now):
-            verified.remember(_authenticated(client), secret, known.stored_hash)
+            reread = _authenticated(client)
+            verified.remember(reread, secret, known.stored_hash)
             attempts.trust(client_id, address)
-            return _authenticated(client)
+            return reread
     attempts.admit(client_id, address)
     async with attempts.lookups:
         client = await repository.get_client(session, client_id)

@@ -161,10 +161,7 @@ async def _gateway_set(state: Collaborators, token: str) -> SecurityEvent:
     if not token:
         raise RefusedDecision("missing", "the event carries no SET")
     try:
-        kid = security_events.read_header(token)["kid"]
-        keys = await state.gateway_keys.key_set()
-        if not any(key.kid == kid for key in keys.keys):
-            keys = await state.gateway_keys.key_set(force=True)
+        keys = await state.gateway_keys.keys_for(security_events.read_header(token)["kid"])
         return await asyncio.to_thread(security_events.verify, token, keys)
     except SignatureInvalid as exc:
         raise RefusedDecision("signature", str(exc)) from exc
