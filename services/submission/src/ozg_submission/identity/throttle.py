@@ -52,7 +52,7 @@ def _refused(limit: str, retry_after: int) -> TokenRequestsThrottled:
 @functools.lru_cache(maxsize=256)
 def _refusal_answer(limit: str, retry_after: int) -> Response:
     """The 429 answer, rendered once per limit and wait: under a flood of guesses, building a
-    problem body for every refusal cost the event loop more than deciding it."""
+    problem body for every refusal would cost the event loop more than deciding it."""
     refused = _refused(limit, retry_after)
     return problem_response(refused.to_problem(TOKEN_PATH), refused.headers)
 
