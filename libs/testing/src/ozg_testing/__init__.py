@@ -202,7 +202,9 @@ async def serving(
     """Serve `app` over real HTTP on loopback for the block; yields its base URL. With `settings`,
     uvicorn is set up as the service's own `serve` sets it up."""
     port = port or free_port()
-    options = uvicorn_options(settings) if settings else {"log_config": None}
+    # Kept alive longer than a client keeps an idle connection (httpx: 5 s): with both at uvicorn's
+    # 5 s, a request on a connection idle for just under 5 s can meet the server closing it.
+    options = uvicorn_options(settings) if settings else {"log_config": None, "timeout_keep_alive": 75}
     config = uvicorn.Config(app, **(options | {"host": "127.0.0.1", "port": port, "lifespan": "on"}))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
