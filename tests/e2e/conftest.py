@@ -76,7 +76,7 @@ async def suite() -> AsyncIterator[Suite]:
         print(f"\nsuite up in {suite.started_in:.1f} s ({timings}), read models in {caught_up:.1f} s more")
         yield suite
     finally:
-        suite.stop()
+        await suite.close()
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from ozg_common.auth import TokenIssuer, TokenVerifier
 from ozg_common.db import Database
 from ozg_common.events import CloudEvent, Event
-from ozg_common.kafka import KafkaSecurity, describe_topics
+from ozg_common.kafka import KafkaSecurity, describe_topics, from_any_broker
 from ozg_common.keys import load_or_create_rsa_key
 from ozg_common.service import ServiceRuntime, uvicorn_options
 from ozg_common.settings import PROJECT_ROOT, ServiceSettings
@@ -45,6 +45,7 @@ __all__ = [
     "TestTokens",
     "app_client",
     "assert_events_unavailable",
+    "delete_topics",
     "fresh_database",
     "fresh_postgres_database",
     "kafka_cluster",
@@ -101,6 +102,22 @@ async def fresh_database(kind: str, name: str, directory: Path, metadata: MetaDa
 def unique_topic_prefix() -> str:
     """Topics of one test run, so runs and tests do not read each other's events."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+async def delete_topics(prefix: str, bootstrap_servers: str | None = None) -> list[str]:
+    """Delete the topics named `prefix`…, one run's, and return their names. A cluster that outlives
+    the run would otherwise replicate and fetch every past run's partitions for ever."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers or kafka_bootstrap(), client_id="ozg-test-topics"
+    )
+    await admin.start()
+    try:
+        names = sorted(t for t in await from_any_broker(admin.list_topics) if t.startswith(prefix))
+        if names:
+            await from_any_broker(lambda: admin.delete_topics(names))
+        return names
+    finally:
+        await admin.close()
 
 
 async def send_event(

@@ -21,7 +21,13 @@ from typing import Any
 
 import httpx
 
-from ozg_testing import free_port, fresh_postgres_database, kafka_bootstrap, unique_topic_prefix
+from ozg_testing import (
+    delete_topics,
+    free_port,
+    fresh_postgres_database,
+    kafka_bootstrap,
+    unique_topic_prefix,
+)
 from ozg_testing.processes import ServiceProcess
 
 
@@ -219,6 +225,11 @@ class Suite:
                 process.process.terminate()
         for process in self.processes.values():
             process.stop()
+
+    async def close(self) -> None:
+        """Stop every service, then delete the run's topics."""
+        self.stop()
+        await delete_topics(self.topic_prefix)
 
     async def token(self, http: httpx.AsyncClient, scope: str, **extra: str) -> str:
         """A client-credentials token of the bootstrap client holding `scope`."""
