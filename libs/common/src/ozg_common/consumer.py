@@ -1,8 +1,11 @@
 """Idempotent event consumers: the handler's effect and the inbox row commit together,
-the Kafka offset only after that. A poll's events share one transaction (one commit)."""
+the Kafka offset only after that. A poll's events share one transaction (one commit); offsets go
+to Kafka at most once per `commit_interval` while events keep coming, and at once when they stop."""
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +92,7 @@ class EventConsumer:
         topics: Sequence[Topic],
         handlers: Mapping[type[Event], Handler],
         max_records: int = 200,
+        commit_interval: float = 1.0,
         topic_prefix: str = "",
         security: KafkaSecurity = PLAINTEXT,
     ) -> None:
@@ -104,6 +108,7 @@ class EventConsumer:
         self.handlers = {model.cloud_type(): handler for model, handler in handlers.items()}
         self._handled_types = {event_type.encode() for event_type in self.handlers}
         self.max_records = max_records
+        self.commit_interval = commit_interval
         self.consumed_total = 0
         self.lag: dict[str, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -129,6 +134,13 @@ class EventConsumer:
                 consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
                 self._consumer = consumer
                 await self._poll_forever(consumer)
+            except asyncio.CancelledError:
+                # Shutting down: the next member need not apply again what this one applied since its
+                # last commit (the inbox would make that harmless, but slow to start).
+                with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                    async with asyncio.timeout(5):
+                        await self.commit_processed()
+                raise
             except (KafkaError, OSError) as exc:
                 logger.warning("consumer: kafka unavailable, reconnecting", extra={"error": repr(exc)})
                 await asyncio.sleep(1)
@@ -142,12 +154,18 @@ class EventConsumer:
                     logger.debug("consumer stop failed", exc_info=True)
 
     async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
+        commit_due = 0.0
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
             if batches:
                 await self.apply([record for records in batches.values() for record in records])
                 self._positions.update(self._processed)
+            # Each offset commit is a replicated write on the brokers. Under load, one per interval
+            # instead of one per poll; an event applied again after a crash meets its inbox row.
+            now = time.monotonic()
+            if not batches or now >= commit_due:
                 await self.commit_processed()
+                commit_due = now + self.commit_interval
             self._update_lag(consumer)
 
     async def commit_processed(self) -> None:
