@@ -7,9 +7,10 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PACKAGES := -p ozg_common -p ozg_testing -p ozg_cli -p ozg_zufi -p ozg_submission -p ozg_kop_gateway -p ozg_payment -p ozg_mailbox -p ozg_demo_receiver
 PYTEST_ARGS ?=
-CHAOS_RATE ?= 30
+CHAOS_RATE ?= 50
 CHAOS_APPLICATIONS ?= 20000
-CHAOS_FAULT_GAP ?= 45
+CHAOS_PARTITIONS ?= 3
+CHAOS_FAULT_GAP ?=
 
 export OZG_TEST_POSTGRES_URL ?= postgresql+asyncpg://ozg:ozg@127.0.0.1:5432
 export OZG_TEST_KAFKA ?= 127.0.0.1:9092
@@ -51,7 +52,8 @@ test: install ## start Kafka + PostgreSQL, run every test, stop what was started
 
 .PHONY: test-chaos
 test-chaos: install ## the crash benchmark at full scale, on a three-broker cluster and PostgreSQL of its own
-	$(RUN) python bench/chaos.py --applications $(CHAOS_APPLICATIONS) --rate $(CHAOS_RATE) --fault-gap $(CHAOS_FAULT_GAP)
+	$(RUN) python bench/chaos.py --applications $(CHAOS_APPLICATIONS) --rate $(CHAOS_RATE) \
+		--partitions $(CHAOS_PARTITIONS) $(if $(CHAOS_FAULT_GAP),--fault-gap $(CHAOS_FAULT_GAP))
 
 .PHONY: lint
 lint: install ## ruff, mypy --strict and the import contracts (docs/architecture.md)

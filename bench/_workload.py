@@ -23,7 +23,7 @@ import aiohttp
 import httpx
 
 from ozg_common import jose
-from ozg_testing.suite_harness import Suite
+from ozg_testing.suite_harness import KAFKA_SERVICES, Suite
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMEINDEN = ROOT / "services" / "zufi" / "src" / "ozg_zufi" / "data" / "gv-auszug.csv"
@@ -304,6 +304,17 @@ async def wait_for_deliveries(
         if time.monotonic() > deadline:
             return await received(http, suite)
         await asyncio.sleep(1.0)
+
+
+def with_partitions(settings: dict[str, dict[str, str]], partitions: int | None) -> dict[str, dict[str, str]]:
+    """`settings`, and every Kafka service creating its topics with `partitions` if given (its
+    TOPIC_PARTITIONS setting; without it each topic has its own, 12)."""
+    if partitions is None:
+        return settings
+    return {
+        name: {**settings.get(name, {}), "TOPIC_PARTITIONS": str(partitions)}
+        for name in {*settings, *KAFKA_SERVICES}
+    }
 
 
 def percentile(values: list[float], p: float) -> float:

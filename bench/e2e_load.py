@@ -38,7 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _proc import TICKS, is_postgres, matching_cpu_seconds, processes, reference_loop_cpu_ms, tree_cpu_seconds
 from _verdict import Target, exit_code, verdict
-from _workload import CHANNELS, Load, percentile, prepare_all, received, targets, wait_for_deliveries
+from _workload import (
+    CHANNELS,
+    Load,
+    percentile,
+    prepare_all,
+    received,
+    targets,
+    wait_for_deliveries,
+    with_partitions,
+)
 
 from ozg_common.settings import PROJECT_ROOT
 from ozg_testing.suite_harness import Suite, postgres_suite
@@ -221,6 +230,7 @@ async def measure(suite: Suite, args: argparse.Namespace) -> dict[str, Any]:
         "applications": args.applications,
         "target_rate": args.rate,
         "channel": args.channel,
+        "partitions_per_topic": args.partitions or "each topic's own (12)",
         "areas": len(found),
         "destinations": len({t.destination_id for t in found}),
         "answered_2xx": len(accepted),
@@ -291,7 +301,7 @@ async def main(args: argparse.Namespace) -> int:
     suite = await postgres_suite(
         PROJECT_ROOT / "var" / "bench" / "e2e_load",
         database_prefix="bench_e2e",
-        settings=LOAD_SETTINGS,
+        settings=with_partitions(LOAD_SETTINGS, args.partitions),
         lands=None if args.all_germany else ("01", "02", "03"),
     )
     try:
@@ -300,7 +310,7 @@ async def main(args: argparse.Namespace) -> int:
         print(f"suite up in {suite.started_in:.1f} s, read models complete {waited:.1f} s later", flush=True)
         result = await measure(suite, args)
     finally:
-        suite.stop()
+        await suite.close()
     print(report(result))
     result["verdict"] = judged(result)
     (args.output_dir / "e2e_load.json").write_text(json.dumps(result, indent=2))
@@ -329,6 +339,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--areas", type=int, default=60, help="Gemeinden the applications go to")
     parser.add_argument("--warmup", type=int, default=100, help="applications sent before measuring")
     parser.add_argument("--settle", type=float, default=300, help="seconds to wait for the last delivery")
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        help="partitions per topic (default: each topic's own, 12); the services' TOPIC_PARTITIONS",
+    )
     parser.add_argument("--all-germany", action="store_true", help="seed all ~12k destinations (slow start)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS, help="where the JSON and the plot go")
     return parser.parse_args(argv)
