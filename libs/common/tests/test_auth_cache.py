@@ -72,6 +72,25 @@ async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_r
             await verifier.verify(token)
 
 
+async def test_a_token_signed_with_the_issuers_new_key_verifies_before_the_refresh() -> None:
+    """A kid the verifier has not seen sends it to the JWKS again, whatever `refresh_after` says
+    (at most every 5 s, so that unknown kids cannot make it fetch at their pace)."""
+    old, new = _issuer(), _issuer()
+    published: dict[str, Any] = {"jwks": public_jwks(old.key, alg="RS256")}
+    app = FastAPI()
+
+    @app.get("/jwks")
+    async def jwks() -> dict[str, Any]:
+        return dict(published["jwks"])
+
+    async with serving(app) as base:
+        verifier = TokenVerifier(issuer=ISSUER, jwks_url=f"{base}/jwks", refresh_after=3600)
+        assert (await verifier.verify(old.issue("client-a", ["send"]))).subject == "client-a"
+        published["jwks"] = public_jwks(old.key, new.key, alg="RS256")
+        await asyncio.sleep(5.1)
+        assert (await verifier.verify(new.issue("client-b", ["send"]))).subject == "client-b"
+
+
 async def test_keys_found_later_by_discovery_verify_tokens() -> None:
     """An IdP's JWKS URL may come from its discovery document after the verifier was made."""
     issuer = _issuer()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import Depends, Request
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
@@ -109,10 +109,10 @@ class TokenVerifier:
     def jwks_url(self, url: str | None) -> None:
         self._fetched = JwksCache(url, refresh_after=self.refresh_after) if url else None
 
-    async def _key_set(self, *, force: bool = False) -> KeySet:
+    async def _key_set(self, kid: str) -> KeySet:
         if self._fetched is not None:
             try:
-                return await self._fetched.key_set(force=force)
+                return await self._fetched.keys_for(kid)
             except KeysUnavailable as exc:
                 raise Unauthorized("The token issuer's keys are unavailable.") from exc
         if self._keys is None:
@@ -136,13 +136,9 @@ class TokenVerifier:
         return principal
 
     async def _verify(self, token: str) -> Principal:
-        keys = await self._key_set()
         try:
-            try:
-                decoded = jwt.decode(token, keys, algorithms=ACCEPTED_ALGORITHMS)
-            except ValueError:
-                # An unknown kid may mean the issuer rotated its key: fetch once more.
-                decoded = jwt.decode(token, await self._key_set(force=True), algorithms=ACCEPTED_ALGORITHMS)
+            kid = str(jws.extract_compact(token.encode()).protected.get("kid", ""))
+            decoded = jwt.decode(token, await self._key_set(kid), algorithms=ACCEPTED_ALGORITHMS)
         except (JoseError, ValueError) as exc:
             raise Unauthorized("The bearer token is invalid or expired.") from exc
         token_type = str(decoded.header.get("typ", "")).lower()
