@@ -146,7 +146,7 @@ fsync = off
 full_page_writes = off
 # But a commit reaches the OS before the client hears of it, so a crash of
 # PostgreSQL itself (crash-restart, bench/chaos.py) loses nothing a service was
-# told had committed; synchronous_commit = off lost such commits there.
+# told had committed: an immediate restart drops asynchronous commits.
 synchronous_commit = on
 log_min_messages = warning
 log_line_prefix = '%m [%p] %u@%d '

@@ -347,10 +347,10 @@ def create_service_app(
             for hook in on_startup:
                 await hook(runtime)
         # What start-up built (routes, schemas, catalogues, keys) lives as long as the process. Out
-        # of the collector's sight, a full collection under load no longer walks its few hundred
-        # thousand objects while every request waits (bench/README.md, token_endpoint). No collection
-        # first: in a test process that starts hundreds of apps it would cost more than the little
-        # start-up garbage it would free.
+        # of the collector's sight, its few hundred thousand objects are not walked by a full
+        # collection under load while every request waits (bench/README.md, token_endpoint). No
+        # collection first: in a test process that starts hundreds of apps it would cost more than
+        # the little start-up garbage it would free.
         gc.freeze()
         logger.info("started", extra={"url": settings.public_base_url})
         try:

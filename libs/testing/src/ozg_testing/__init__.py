@@ -104,18 +104,15 @@ def unique_topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
-async def delete_topics(prefix: str, bootstrap_servers: str | None = None) -> list[str]:
-    """Delete the topics named `prefix`…, one run's, and return their names. A cluster that outlives
-    the run would otherwise replicate and fetch every past run's partitions for ever."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers or kafka_bootstrap(), client_id="ozg-test-topics"
-    )
+async def delete_topics(prefix: str) -> None:
+    """Delete the topics named `prefix`…, one run's. A cluster that outlives the run would otherwise
+    replicate and fetch every past run's partitions for ever."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap(), client_id="ozg-test-topics")
     await admin.start()
     try:
-        names = sorted(t for t in await from_any_broker(admin.list_topics) if t.startswith(prefix))
+        names = [t for t in await from_any_broker(admin.list_topics) if t.startswith(prefix)]
         if names:
             await from_any_broker(lambda: admin.delete_topics(names))
-        return names
     finally:
         await admin.close()
 
