@@ -53,16 +53,21 @@ async def test_an_expired_token_is_refused_although_it_was_verified_before(
         await verifier.verify(token)
 
 
-async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_refresh() -> None:
-    old, new = _issuer(), _issuer()
-    published: dict[str, Any] = {"jwks": public_jwks(old.key, alg="RS256")}
+def _jwks_app(published: dict[str, Any]) -> FastAPI:
+    """An issuer's JWKS endpoint serving what `published["jwks"]` holds at the time of asking."""
     app = FastAPI()
 
     @app.get("/jwks")
     async def jwks() -> dict[str, Any]:
         return dict(published["jwks"])
 
-    async with serving(app) as base:
+    return app
+
+
+async def test_a_key_withdrawn_from_the_jwks_stops_its_cached_tokens_after_the_refresh() -> None:
+    old, new = _issuer(), _issuer()
+    published: dict[str, Any] = {"jwks": public_jwks(old.key, alg="RS256")}
+    async with serving(_jwks_app(published)) as base:
         verifier = TokenVerifier(issuer=ISSUER, jwks_url=f"{base}/jwks", refresh_after=0.5)
         token = old.issue("client-a", ["send"])
         assert (await verifier.verify(token)).subject == "client-a"
@@ -77,13 +82,7 @@ async def test_a_token_signed_with_the_issuers_new_key_verifies_before_the_refre
     (at most every 5 s, so that unknown kids cannot make it fetch at their pace)."""
     old, new = _issuer(), _issuer()
     published: dict[str, Any] = {"jwks": public_jwks(old.key, alg="RS256")}
-    app = FastAPI()
-
-    @app.get("/jwks")
-    async def jwks() -> dict[str, Any]:
-        return dict(published["jwks"])
-
-    async with serving(app) as base:
+    async with serving(_jwks_app(published)) as base:
         verifier = TokenVerifier(issuer=ISSUER, jwks_url=f"{base}/jwks", refresh_after=3600)
         assert (await verifier.verify(old.issue("client-a", ["send"]))).subject == "client-a"
         published["jwks"] = public_jwks(old.key, new.key, alg="RS256")
