@@ -16,13 +16,17 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ozg_testing.standards import FIT_CONNECT
@@ -70,6 +74,38 @@ def public_jwk(key: rsa.RSAPrivateKey, **members: str) -> dict[str, Any]:
     n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
     e = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
     return {"kty": "RSA", "n": b64(n), "e": b64(e), **members}
+
+
+def certificate(subject: str, key: Any, issuer: str, signer: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    """An X.509 certificate for `key`, issued by `issuer` (self-signed where they are the same)."""
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=subject == issuer, path_length=None), critical=True)
+        .sign(signer, hashes.SHA256())
+    )
+
+
+def x5c(*chain: x509.Certificate) -> list[str]:
+    """A JWK's certificate chain: standard base64 (not base64url) DER, leaf first (RFC 7517 §4.7)."""
+    return [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in chain]
+
+
+def trusted(jwk: dict[str, Any], anchor: x509.Certificate) -> None:
+    """What a sender's client checks before it encrypts: the key's first certificate is for this
+    key, valid now, and issued by the PKI the sender trusts."""
+    leaf = x509.load_der_x509_certificate(base64.b64decode(jwk["x5c"][0]))
+    certified = leaf.public_key()
+    assert isinstance(certified, rsa.RSAPublicKey)
+    assert certified.public_numbers() == public_key(jwk).public_numbers()
+    assert leaf.not_valid_before_utc <= datetime.now(UTC) <= leaf.not_valid_after_utc
+    leaf.verify_directly_issued_by(anchor)
 
 
 def encrypt(plaintext: bytes, jwk: dict[str, Any], cty: str) -> str:
@@ -168,6 +204,8 @@ class Destination:
     signing_key: rsa.RSAPrivateKey
     signing_kid: str
     subscriber: Client
+    trust_anchor: x509.Certificate
+    """The root of the test's Verwaltungs-PKI, which certified the destination's encryption key."""
 
 
 async def eventually(what: str, probe: Callable[[], Awaitable[Any]], within: float = 30) -> Any:
@@ -186,12 +224,17 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
 
     Only the signing key must be the destination's alone (nobody may sign in its name); it encrypts
     with the run's demo destination key, as tests/e2e/test_ops_cli.py does, because a new 4096-bit
-    key costs seconds of the test's budget on this machine.
+    key costs seconds of the test's budget on this machine. The test's own PKI (an EC root, quick
+    to make) certifies that key, as the Verwaltungs-PKI certifies FIT-Connect destinations' keys.
     """
     began = time.monotonic()
     signing_key = await asyncio.to_thread(rsa.generate_private_key, 65537, 4096)
     keyed = time.monotonic() - began
     demo_key = json.loads((suite.run_dir / "demo-keys" / "destination-private.jwk.json").read_text())
+    pki = ec.generate_private_key(ec.SECP256R1())
+    root = certificate("Test-PKI der Verwaltung", pki.public_key(), "Test-PKI der Verwaltung", pki)
+    encryption_jwk = {name: demo_key[name] for name in ("kty", "kid", "n", "e")}
+    leaf = certificate("Ordnungsamt Kiel", public_key(encryption_jwk), "Test-PKI der Verwaltung", pki)
     destination_id = str(uuid.uuid4())
     signing_kid = f"sig-{destination_id}"
     admin = {"Authorization": f"Bearer {await suite.token(http, 'admin')}"}
@@ -201,7 +244,7 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
         "destination": {
             "id": destination_id,
             "channelType": "fitconnect",
-            "encryptionKey": {name: demo_key[name] for name in ("kty", "kid", "n", "e")},
+            "encryptionKey": encryption_jwk | {"x5c": x5c(leaf, root)},
             "signingKey": public_jwk(signing_key, kid=signing_kid, alg="PS512"),
             "services": [HUND_ANMELDEN],
         },
@@ -224,7 +267,7 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
     await eventually("submission to publish the new destination", published)
     took = time.monotonic() - began
     print(f"\nFIT-Connect destination registered in {took:.1f} s (its signing key took {keyed:.1f} s)")
-    return Destination(destination_id, private_key(demo_key), signing_key, signing_kid, subscriber)
+    return Destination(destination_id, private_key(demo_key), signing_key, signing_kid, subscriber, root)
 
 
 async def test_a_fit_connect_sender_and_subscriber_written_from_the_standard(
@@ -253,6 +296,7 @@ async def test_a_fit_connect_sender_and_subscriber_written_from_the_standard(
     )
     assert "d" not in key
     assert public_key(key).key_size >= 4096
+    trusted(key, destination.trust_anchor)
     newest = max(about["metadataVersions"], key=version)
     schema = json.loads((FIT_CONNECT / "metadata" / newest / "metadata.schema.json").read_text())
     metadata_validator = Draft202012Validator(schema, format_checker=FormatChecker())

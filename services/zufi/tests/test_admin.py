@@ -1,12 +1,21 @@
 """The admin API: every change is visible at once in routing and published on Kafka."""
 
+import base64
+import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from joserfc.jwk import RSAKey
+from joserfc.util import urlsafe_b64encode
 
 from ozg_zufi.settings import ZufiSettings
 
@@ -279,6 +288,70 @@ async def test_signing_key_is_checked_published_and_served(
     event = await events.wait_for("destination.changed", lambda e: e["destination_id"] == destination["id"])
     assert event["signing_key"] == served.json()
     assert event["area_ars"] == AVERLAK
+
+
+def certificate(
+    subject: rsa.RSAPublicKey, issuer: ec.EllipticCurvePrivateKey, name: str, *, valid_from: datetime
+) -> str:
+    """A DER X.509 certificate for `subject`, issued by `issuer`, valid a year: one x5c entry."""
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test-PKI der Verwaltung")]))
+        .public_key(subject)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_from + timedelta(days=365))
+        .sign(issuer, hashes.SHA256())
+    )
+    return base64.b64encode(built.public_bytes(Encoding.DER)).decode()
+
+
+async def test_a_keys_certificate_chain_is_checked_and_published_with_it(
+    client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any], events: EventLog
+) -> None:
+    ca = ec.generate_private_key(ec.SECP256R1())
+    key = RSAKey.import_key(public_jwk).raw_value
+    now = datetime.now(UTC)
+    leaf = certificate(key, ca, "Ordnungsamt Averlak", valid_from=now - timedelta(days=1))
+    chain = [leaf, certificate(key, ca, "Zwischen-CA", valid_from=now - timedelta(days=1))]
+    thumbprint = urlsafe_b64encode(hashlib.sha256(base64.b64decode(leaf)).digest()).decode()
+    certified = public_jwk | {"x5c": chain, "x5t#S256": thumbprint}
+
+    other = rsa.generate_private_key(65537, 2048).public_key()
+    for x5c, reason in (
+        ([certificate(other, ca, "Fremd", valid_from=now - timedelta(days=1))], "not for this key"),
+        ([certificate(key, ca, "Abgelaufen", valid_from=now - timedelta(days=400))], "not now"),
+        ([leaf.replace("+", "-").replace("/", "_") + "!"], "base64"),
+        (leaf, "list"),
+        ([], "list"),
+    ):
+        answer = await client.post(
+            "/v1/admin/authorities",
+            json=authority_body("Zertifiziert", AVERLAK, public_jwk | {"x5c": x5c}),
+            headers=admin,
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["type"].endswith("/invalid-encryption-key")
+        assert reason in answer.json()["detail"]
+    wrong_thumbprint = certified | {"x5t#S256": urlsafe_b64encode(b"\0" * 32).decode()}
+    answer = await client.post(
+        "/v1/admin/authorities", json=authority_body("Z", AVERLAK, wrong_thumbprint), headers=admin
+    )
+    assert answer.status_code == 422, answer.text
+    assert "x5t#S256" in answer.json()["detail"]
+
+    created = await client.post(
+        "/v1/admin/authorities", json=authority_body("Zertifiziert", AVERLAK, certified), headers=admin
+    )
+    assert created.status_code == 201, created.text
+    destination = created.json()["destination"]["id"]
+    served = await client.get(f"/v1/destinations/{destination}/keys/{public_jwk['kid']}")
+    assert served.status_code == 200, served.text
+    assert served.json()["x5c"] == chain
+    assert served.json()["x5t#S256"] == thumbprint
+    event = await events.wait_for("destination.changed", lambda e: e["destination_id"] == destination)
+    assert event["encryption_key"]["x5c"] == chain, "submission publishes the key as zufi does"
 
 
 async def test_unknown_references_in_responsibilities_are_refused(

@@ -42,11 +42,14 @@ class DestinationIn(Schema):
     channel_type: Literal["webservice", "fitconnect"] = "webservice"
     url: HttpUrl | None = Field(default=None, description="The KOP webservice endpoint.")
     signature_scheme: Literal["standard-webhooks", "fit-connect"] = "standard-webhooks"
-    encryption_key: dict[str, Any] = Field(description="Public RSA JWK (≥ 4096 bits) with a kid.")
+    encryption_key: dict[str, Any] = Field(
+        description="Public RSA JWK (≥ 4096 bits) with a kid; its certificate chain `x5c` (and `x5t`, "
+        "`x5t#S256`), where given, is checked to certify the key, valid now, and published with it."
+    )
     signing_key: dict[str, Any] | None = Field(
         default=None,
         description="Public RSA JWK (≥ 4096 bits, PS512) with a kid of its own: the authority signs "
-        "its accept/reject Security Event Tokens with the private half.",
+        "its accept/reject Security Event Tokens with the private half. `x5c` as for the encryption key.",
     )
     services: list[str] = Field(default=[], description="LeiKa keys the destination accepts.")
     reply_channels: list[str] = []
