@@ -110,6 +110,9 @@ async def publish(bootstrap: str, prefix: str, *events: ServiceChanged) -> None:
         await producer.stop()
 
 
+OPENED = "de.ozg-router.payment.opened"
+
+
 class EventLog:
     """Reads a payment.events topic from the start, for asserting what was published."""
 
@@ -134,17 +137,21 @@ class EventLog:
             await asyncio.gather(self.task, return_exceptions=True)
         await self.consumer.stop()
 
-    def about(self, transaction_id: str) -> list[CloudEvent]:
-        return [event for _, event in self.events if event.data.get("transaction_id") == transaction_id]
+    def types_about(self, transaction_id: str) -> list[str]:
+        """The types of the transaction's events so far, in the order published."""
+        return [event.type for _, event in self.events if event.data.get("transaction_id") == transaction_id]
 
-    async def wait_for(self, transaction_id: str, within: float = 20) -> tuple[bytes | None, CloudEvent]:
+    async def wait_for_outcome(
+        self, transaction_id: str, within: float = 20
+    ) -> tuple[bytes | None, CloudEvent]:
+        """The transaction's final event (after its `payment.opened`), with its Kafka key."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             for key, event in self.events:
-                if event.data.get("transaction_id") == transaction_id:
+                if event.data.get("transaction_id") == transaction_id and event.type != OPENED:
                     return key, event
             await asyncio.sleep(0.1)
-        raise AssertionError(f"no payment event for {transaction_id} within {within} s")
+        raise AssertionError(f"no final payment event for {transaction_id} within {within} s")
 
 
 async def eventually(check: Callable[[], Any], within: float = 20, interval: float = 0.1) -> Any:

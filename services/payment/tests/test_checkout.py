@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from payment_testkit import ENDPOINT, ORIGINATOR, EventLog, payment_request
+from payment_testkit import ENDPOINT, OPENED, ORIGINATOR, EventLog, payment_request
 from playwright.async_api import Browser
 
 from ozg_payment.kassenzeichen import is_valid_kassenzeichen
@@ -71,14 +71,14 @@ async def test_checkout_outcome_is_confirmed_and_published(
     assert "transactionRedirectUrl" not in confirmed
     assert confirmed.get("paymentMethod") == ("PAYPAL" if status == "PAYED" else None)
 
-    key, event = await events.wait_for(info["transactionId"])
+    key, event = await events.wait_for_outcome(info["transactionId"])
     assert event.type == event_type
     assert key == created["caseId"].encode()
     assert event.subject == f"case:{created['caseId']}"
     assert event.data["case_id"] == created["caseId"]
     assert event.data["payment_information"]["status"] == status
     assert event.data["payment_information"]["transactionReference"] == info["transactionReference"]
-    assert len(events.about(info["transactionId"])) == 1
+    assert events.types_about(info["transactionId"]) == [OPENED, event_type]
 
 
 async def test_a_decided_checkout_cannot_be_decided_again(

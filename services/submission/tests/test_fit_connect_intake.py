@@ -13,7 +13,10 @@ import pytest
 from submission_testkit import FIT_CONNECT_PROBLEMS, LEIKA_DOG, LEIKA_OTHER, LEIKA_PAY, Suite, problem
 
 from ozg_common import jose
-from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentPayed
+from ozg_common.contracts.payment import PaymentCanceled, PaymentEvent, PaymentOpened, PaymentPayed
+from ozg_common.db import Database
+from ozg_submission.models import Payment
+from ozg_submission.settings import SubmissionSettings
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
@@ -230,6 +233,55 @@ async def test_a_transaction_opened_at_our_payment_service_decides(suite: Suite)
     forwarded = await status_of(suite, paid_first.json()["submissionId"])
     assert forwarded["status"] == "forwarded", "a transaction paid before the submit forwards it at once"
     assert forwarded["payment"]["transactionId"] == paid
+
+
+async def test_a_transaction_opened_for_the_case_holds_its_submission_unnamed(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
+    """The sender opens the payment at our payment service with the case it was given, and does not
+    name the transaction when it submits: the open transaction still decides."""
+    created = await create(
+        suite,
+        {
+            "destinationId": suite.dest_a,
+            "announcedAttachments": [],
+            "serviceType": {"name": "", "identifier": LEIKA_URN + LEIKA_PAY},
+        },
+    )
+    assert created.status_code == 201, created.text
+    submission_id, case_id = created.json()["submissionId"], created.json()["caseId"]
+    transaction_id = f"tx-{uuid.uuid4()}"
+    await suite.bus.publish(
+        PaymentOpened(
+            case_id=case_id,
+            transaction_id=transaction_id,
+            origin_id="orig",
+            endpoint_id="01002000",
+            request_id=str(uuid.uuid4()),
+        )
+    )
+    database = Database(settings.database_location)
+    try:
+        deadline = time.monotonic() + 20
+        while True:  # the event is read asynchronously: submit once submission has it
+            async with database.transaction() as session:
+                if await session.get(Payment, transaction_id) is not None:
+                    break
+            assert time.monotonic() < deadline, "payment.opened never reached submission"
+            await asyncio.sleep(0.1)
+    finally:
+        await database.dispose()
+
+    assert (await complete(suite, submission_id)).status_code == 200
+    waiting = await status_of(suite, submission_id)
+    assert waiting["status"] == "awaiting_payment"
+    assert waiting["payment"]["status"] == "INITIAL"
+    assert await logged_events(suite, submission_id) == ["create-submission", "submit-submission"]
+
+    await suite.bus.publish(payment(PaymentPayed, transaction_id, case_id))
+    await status_becomes(suite, submission_id, lambda s: s["status"] == "forwarded")
+    assert (await status_of(suite, submission_id))["payment"]["transactionId"] == transaction_id
+    await suite.bus.expect("submission.ready_for_delivery", lambda e: e["submission_id"] == submission_id)
 
 
 async def test_bad_input_is_refused_and_the_submission_stays_completable(suite: Suite) -> None:

@@ -2,7 +2,7 @@
 
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
-from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, PaymentPayed
+from ozg_common.contracts.payment import PaymentCanceled, PaymentFailed, PaymentOpened, PaymentPayed
 from ozg_common.contracts.topics import DELIVERY, MAILBOX, PAYMENT, SUBMISSION, ZUFI
 from ozg_common.contracts.zufi import DestinationChanged, ServiceChanged
 from ozg_common.service import ConsumerSpec
@@ -10,6 +10,7 @@ from ozg_submission.directory.handlers import on_destination_changed, on_service
 from ozg_submission.lifecycle.handlers import (
     decision_handler,
     delivery_handler,
+    on_payment_opened,
     payment_handler,
     reply_handler,
 )
@@ -34,6 +35,7 @@ def consumers(state: SubmissionState) -> list[ConsumerSpec]:
             group_id="submission-lifecycle",
             topics=[PAYMENT, DELIVERY, MAILBOX],
             handlers={
+                PaymentOpened: on_payment_opened,
                 PaymentPayed: payments,
                 PaymentCanceled: payments,
                 PaymentFailed: payments,

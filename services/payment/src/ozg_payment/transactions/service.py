@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ozg_common.auth import Principal
-from ozg_common.contracts.payment import PAYMENT_EVENTS
+from ozg_common.contracts.payment import PAYMENT_EVENTS, PaymentOpened
 from ozg_common.outbox import Outbox
 from ozg_payment.catalogue.service import check_fee, identify_service
 from ozg_payment.errors import (
@@ -145,6 +145,18 @@ class Payments:
         if raced is not None:
             raise self._payment_exists(raced, digest, client)
         await self._open_at_provider(session, transaction, accepted)
+        # In the transaction that stores it: submission holds the case's FIT-Connect submission
+        # until this payment's outcome, however soon the sender submits.
+        await self.outbox.publish(
+            session,
+            PaymentOpened(
+                case_id=transaction.case_id,
+                transaction_id=str(transaction.id),
+                origin_id=transaction.originator_id,
+                endpoint_id=transaction.endpoint_id,
+                request_id=transaction.request_id,
+            ),
+        )
         return transaction
 
     async def _insert(

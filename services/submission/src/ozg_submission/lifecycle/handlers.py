@@ -14,7 +14,7 @@ from ozg_common import jose, security_events
 from ozg_common.consumer import PoisonEvent
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
-from ozg_common.contracts.payment import PaymentEvent
+from ozg_common.contracts.payment import PaymentEvent, PaymentOpened
 from ozg_common.contracts.submission import CitizenReplyReadyForDelivery
 from ozg_common.events import CloudEvent
 from ozg_common.security_events import ACCEPT, REJECT, InvalidSecurityEvent, SecurityEvent, SignatureInvalid
@@ -37,6 +37,22 @@ async def _submission(session: AsyncSession, submission_id: str) -> Submission |
     except ValueError:
         return None
     return await repository.get_submission(session, key, for_update=True)
+
+
+OPEN = "INITIAL"
+"""The XBezahldienste status of a transaction opened and not yet ended."""
+
+
+async def on_payment_opened(session: AsyncSession, event: PaymentOpened, _: CloudEvent) -> None:
+    """Remember an open transaction: its case's FIT-Connect submission, submitted while it is open,
+    waits for its outcome (`machine.submit`). Its final event follows on the same partition."""
+    if await repository.locked_payment(session, event.transaction_id) is not None:
+        return
+    payment = repository.add_payment(session, event.transaction_id)
+    payment.case_id = event.case_id
+    payment.status = OPEN
+    payment.payment_information = {}
+    payment.updated_at = datetime.now(UTC)
 
 
 def payment_handler(state: Collaborators) -> Handler:

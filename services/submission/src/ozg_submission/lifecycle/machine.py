@@ -231,7 +231,8 @@ async def submit(
     for it at our payment service is not paid (FIT-Connect sender).
 
     The federal service never holds a submission for a fee: a FIT-Connect sender takes it through
-    its own ePayment. Only a transaction the sender named, or one reported for the case, decides.
+    its own ePayment. Only a transaction the sender named, or one opened at our payment service for
+    the case before the submit (`payment.opened`), decides.
     `submission` (locked, not tracked by the session): its changes, the entries and the events are
     written in one statement.
     """
