@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 from joserfc.jwk import KeySet
+from sqlalchemy import update
 from submission_testkit import ARS_KIEL, GATEWAY_ISSUER, LEIKA_DOG, LEIKA_PAY, Suite, gateway_decision
 
 from ozg_common import jose, security_events
 from ozg_common.contracts.delivery import CaseAccepted, CaseRejected, DeliveryDeadLettered, DeliverySucceeded
 from ozg_common.contracts.mailbox import MailboxCitizenReplied
 from ozg_common.contracts.payment import PaymentCanceled, PaymentPayed
+from ozg_common.db import Database
 from ozg_common.security_events import ACCEPT, REJECT
+from ozg_submission.models import Submission
 from ozg_submission.settings import SubmissionSettings
 
 APPLICANT = {"givenName": "Erika", "familyName": "Mustermann"}
@@ -257,6 +260,41 @@ async def test_a_decision_not_signed_as_kop_gateways_is_not_logged(suite: Suite)
     metrics = (await suite.http.get("/metrics")).text
     for reason in ("signature", "tags", "issuer", "missing"):
         assert f'gateway_decisions_refused_total{{reason="{reason}"}}' in metrics, reason
+
+
+async def test_a_submission_from_before_tags_were_kept_is_accepted_without_comparing_them(
+    suite: Suite, settings: SubmissionSettings
+) -> None:
+    """README, "Upgrading": a submission submitted by a version that kept no authentication tags has
+    nothing to compare an accept's tags with, so kop-gateway's accept is logged as it is."""
+    created = await apply(suite, LEIKA_DOG)
+    sid, cid = created["submissionId"], created["caseId"]
+    tags = await ready_tags(suite, created)
+    database = Database(settings.database_location)
+    try:
+        async with database.transaction() as session:
+            await session.execute(
+                update(Submission).where(Submission.id == uuid.UUID(sid)).values(authentication_tags=None)
+            )
+    finally:
+        await database.dispose()
+
+    others = tags | {"metadata": "c29tZXRoaW5nIGVsc2U"}
+    await suite.bus.publish(
+        CaseAccepted(
+            case_id=cid,
+            submission_id=sid,
+            destination_id=suite.dest_a,
+            accepted_at=datetime.now(UTC),
+            security_event_token=gateway_decision(
+                suite.keys.gateway, ACCEPT, sid, cid, {"authenticationTags": others}
+            ),
+        )
+    )
+    await status_becomes(suite, sid, "accepted")
+    log = await case_log(suite, cid)
+    assert [e.event for e in log] == ["create-submission", "submit-submission", "accept-submission"]
+    assert log[-1].issuer == GATEWAY_ISSUER
 
 
 async def test_a_delivery_after_a_dead_letter_clears_the_error(suite: Suite) -> None:
