@@ -78,7 +78,8 @@ def _certificate_chain(
             f"of at most {MAX_CERTIFICATE_CHARS} characters."
         )
     try:
-        certificates = [x509.load_der_x509_certificate(base64.b64decode(c, validate=True)) for c in chain]
+        ders = [base64.b64decode(c, validate=True) for c in chain]
+        certificates = [x509.load_der_x509_certificate(der) for der in ders]
     except (binascii.Error, ValueError) as exc:
         raise error(
             "x5c holds something that is not a base64 (not base64url) DER X.509 certificate."
@@ -96,10 +97,9 @@ def _certificate_chain(
             f"The key's certificate is valid from {leaf.not_valid_before_utc:%Y-%m-%d} "
             f"to {leaf.not_valid_after_utc:%Y-%m-%d}, not now."
         )
-    der = base64.b64decode(chain[0])
     thumbprints = {
-        "x5t": hashlib.sha1(der, usedforsecurity=False).digest(),
-        "x5t#S256": hashlib.sha256(der).digest(),
+        "x5t": hashlib.sha1(ders[0], usedforsecurity=False).digest(),
+        "x5t#S256": hashlib.sha256(ders[0]).digest(),
     }
     published: dict[str, Any] = {"x5c": list(chain)}
     for member, digest in thumbprints.items():
