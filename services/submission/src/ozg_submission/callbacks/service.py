@@ -37,7 +37,9 @@ from ozg_submission.state import SubmissionState
 logger = logging.getLogger(__name__)
 
 NEW_EVENTS_CALLBACK = "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-events"
-"""Type of the callback a sender gets when its submission's event log grows."""
+"""Type of the callback a sender gets when its submission's event log grows. FITKO names it the
+NewEvents callback (fit-connect/planning#121); no published document we have spells its URI, so it
+follows the pattern of the subscribers' `new-submissions`."""
 
 MIN_SECRET_LENGTH = 32
 """Characters a secret needs at least: the HMAC key is the secret's bytes as given."""
