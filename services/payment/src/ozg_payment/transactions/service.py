@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +87,17 @@ CSV_COLUMNS = (
 )
 
 
+def _event_references(transaction: PaymentTransaction) -> dict[str, Any]:
+    """What every event about `transaction` names: its case, itself and the sender's request."""
+    return {
+        "case_id": transaction.case_id,
+        "transaction_id": str(transaction.id),
+        "origin_id": transaction.originator_id,
+        "endpoint_id": transaction.endpoint_id,
+        "request_id": transaction.request_id,
+    }
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -147,16 +159,7 @@ class Payments:
         await self._open_at_provider(session, transaction, accepted)
         # In the transaction that stores it: submission holds the case's FIT-Connect submission
         # until this payment's outcome, however soon the sender submits.
-        await self.outbox.publish(
-            session,
-            PaymentOpened(
-                case_id=transaction.case_id,
-                transaction_id=str(transaction.id),
-                origin_id=transaction.originator_id,
-                endpoint_id=transaction.endpoint_id,
-                request_id=transaction.request_id,
-            ),
-        )
+        await self.outbox.publish(session, PaymentOpened(**_event_references(transaction)))
         return transaction
 
     async def _insert(
@@ -341,11 +344,7 @@ class Payments:
             "payment transaction final", extra={"transaction_id": str(transaction.id), "status": status}
         )
         event = PAYMENT_EVENTS[status](
-            case_id=transaction.case_id,
-            transaction_id=str(transaction.id),
-            origin_id=transaction.originator_id,
-            endpoint_id=transaction.endpoint_id,
-            request_id=transaction.request_id,
+            **_event_references(transaction),
             payment_information=self.payment_information(transaction).model_dump(
                 mode="json", by_alias=True, exclude_none=True
             ),
