@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -25,10 +25,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 from jsonschema import Draft202012Validator, FormatChecker
 
+from ozg_testing.pki import certificate, root, x5c
 from ozg_testing.standards import FIT_CONNECT
 from ozg_testing.suite_harness import Suite
 
@@ -74,27 +73,6 @@ def public_jwk(key: rsa.RSAPrivateKey, **members: str) -> dict[str, Any]:
     n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
     e = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
     return {"kty": "RSA", "n": b64(n), "e": b64(e), **members}
-
-
-def certificate(subject: str, key: Any, issuer: str, signer: ec.EllipticCurvePrivateKey) -> x509.Certificate:
-    """An X.509 certificate for `key`, issued by `issuer` (self-signed where they are the same)."""
-    now = datetime.now(UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-        .public_key(key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=subject == issuer, path_length=None), critical=True)
-        .sign(signer, hashes.SHA256())
-    )
-
-
-def x5c(*chain: x509.Certificate) -> list[str]:
-    """A JWK's certificate chain: standard base64 (not base64url) DER, leaf first (RFC 7517 §4.7)."""
-    return [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in chain]
 
 
 def trusted(jwk: dict[str, Any], anchor: x509.Certificate) -> None:
@@ -232,9 +210,11 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
     keyed = time.monotonic() - began
     demo_key = json.loads((suite.run_dir / "demo-keys" / "destination-private.jwk.json").read_text())
     pki = ec.generate_private_key(ec.SECP256R1())
-    root = certificate("Test-PKI der Verwaltung", pki.public_key(), "Test-PKI der Verwaltung", pki)
+    anchor = root("Test-PKI der Verwaltung", pki)
     encryption_jwk = {name: demo_key[name] for name in ("kty", "kid", "n", "e")}
-    leaf = certificate("Ordnungsamt Kiel", public_key(encryption_jwk), "Test-PKI der Verwaltung", pki)
+    leaf = certificate(
+        "Ordnungsamt Kiel", public_key(encryption_jwk), issuer="Test-PKI der Verwaltung", signer=pki
+    )
     destination_id = str(uuid.uuid4())
     signing_kid = f"sig-{destination_id}"
     admin = {"Authorization": f"Bearer {await suite.token(http, 'admin')}"}
@@ -244,7 +224,7 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
         "destination": {
             "id": destination_id,
             "channelType": "fitconnect",
-            "encryptionKey": encryption_jwk | {"x5c": x5c(leaf, root)},
+            "encryptionKey": encryption_jwk | {"x5c": x5c(leaf, anchor)},
             "signingKey": public_jwk(signing_key, kid=signing_kid, alg="PS512"),
             "services": [HUND_ANMELDEN],
         },
@@ -267,7 +247,7 @@ async def destination(suite: Suite, http: httpx.AsyncClient) -> Destination:
     await eventually("submission to publish the new destination", published)
     took = time.monotonic() - began
     print(f"\nFIT-Connect destination registered in {took:.1f} s (its signing key took {keyed:.1f} s)")
-    return Destination(destination_id, private_key(demo_key), signing_key, signing_kid, subscriber, root)
+    return Destination(destination_id, private_key(demo_key), signing_key, signing_kid, subscriber, anchor)
 
 
 async def test_a_fit_connect_sender_and_subscriber_written_from_the_standard(

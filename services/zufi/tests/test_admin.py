@@ -9,14 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 from joserfc.jwk import RSAKey
 from joserfc.util import urlsafe_b64encode
 
+from ozg_testing.pki import certificate, root, x5c
 from ozg_zufi.settings import ZufiSettings
 
 from .conftest import EventLog
@@ -290,45 +287,31 @@ async def test_signing_key_is_checked_published_and_served(
     assert event["area_ars"] == AVERLAK
 
 
-def certificate(
-    subject: rsa.RSAPublicKey, issuer: ec.EllipticCurvePrivateKey, name: str, *, valid_from: datetime
-) -> str:
-    """A DER X.509 certificate for `subject`, issued by `issuer`, valid a year: one x5c entry."""
-    built = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test-PKI der Verwaltung")]))
-        .public_key(subject)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_from + timedelta(days=365))
-        .sign(issuer, hashes.SHA256())
-    )
-    return base64.b64encode(built.public_bytes(Encoding.DER)).decode()
+PKI = "Test-PKI der Verwaltung"
 
 
 async def test_a_keys_certificate_chain_is_checked_and_published_with_it(
     client: httpx.AsyncClient, admin: dict[str, str], public_jwk: dict[str, Any], events: EventLog
 ) -> None:
     ca = ec.generate_private_key(ec.SECP256R1())
-    key = RSAKey.import_key(public_jwk).raw_value
-    now = datetime.now(UTC)
-    leaf = certificate(key, ca, "Ordnungsamt Averlak", valid_from=now - timedelta(days=1))
-    chain = [leaf, certificate(key, ca, "Zwischen-CA", valid_from=now - timedelta(days=1))]
+    key = RSAKey.import_key(public_jwk).public_key
+    chain = x5c(certificate("Ordnungsamt Averlak", key, issuer=PKI, signer=ca), root(PKI, ca))
+    leaf = chain[0]
     thumbprint = urlsafe_b64encode(hashlib.sha256(base64.b64decode(leaf)).digest()).decode()
     certified = public_jwk | {"x5c": chain, "x5t#S256": thumbprint}
 
     other = rsa.generate_private_key(65537, 2048).public_key()
-    for x5c, reason in (
-        ([certificate(other, ca, "Fremd", valid_from=now - timedelta(days=1))], "not for this key"),
-        ([certificate(key, ca, "Abgelaufen", valid_from=now - timedelta(days=400))], "not now"),
+    expired = datetime.now(UTC) - timedelta(days=400)
+    for refused, reason in (
+        (x5c(certificate("Fremd", other, issuer=PKI, signer=ca)), "not for this key"),
+        (x5c(certificate("Abgelaufen", key, issuer=PKI, signer=ca, valid_from=expired, days=365)), "not now"),
         ([leaf.replace("+", "-").replace("/", "_") + "!"], "base64"),
         (leaf, "list"),
         ([], "list"),
     ):
         answer = await client.post(
             "/v1/admin/authorities",
-            json=authority_body("Zertifiziert", AVERLAK, public_jwk | {"x5c": x5c}),
+            json=authority_body("Zertifiziert", AVERLAK, public_jwk | {"x5c": refused}),
             headers=admin,
         )
         assert answer.status_code == 422, answer.text
